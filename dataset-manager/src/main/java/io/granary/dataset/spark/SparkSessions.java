@@ -1,0 +1,74 @@
+package io.granary.dataset.spark;
+
+import io.granary.dataset.catalog.CatalogSettings;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one SparkSession of a JVM, with the Granary catalog registered as Spark's default catalog
+ * {@code granary}, so that {@code SELECT * FROM demo.clicks VERSION AS OF 42} reads our datasets.
+ * Starting Spark costs seconds: callers get it lazily, and it is never touched on a serving path.
+ */
+public final class SparkSessions {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SparkSessions.class);
+    private static SparkSession session;
+    private static Map<String, String> sessionConfig;
+
+    private SparkSessions() {}
+
+    /** The settings the session is built with; later entries win. */
+    public static Map<String, String> config(SparkSettings spark, CatalogSettings catalog) {
+        Map<String, String> config = new LinkedHashMap<>();
+        String prefix = "spark.sql.catalog." + CatalogSettings.NAME;
+        config.put("spark.master", spark.master());
+        config.put("spark.app.name", "granary");
+        config.put("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions");
+        config.put(prefix, "org.apache.iceberg.spark.SparkCatalog");
+        catalog.icebergProperties().forEach((key, value) -> config.put(prefix + "." + key, value));
+        catalog.hadoop().forEach((key, value) -> config.put("spark.hadoop." + key, value));
+        config.put("spark.sql.defaultCatalog", CatalogSettings.NAME);
+        config.put("spark.sql.session.timeZone", "UTC");
+        if (spark.isLocal()) {
+            // Bind to loopback: otherwise Spark advertises this machine's external address.
+            config.put("spark.driver.host", "127.0.0.1");
+            config.put("spark.driver.bindAddress", "127.0.0.1");
+            config.put("spark.ui.enabled", "false");
+            config.put("spark.sql.shuffle.partitions", String.valueOf(Math.max(4, 2 * Runtime.getRuntime().availableProcessors())));
+            config.put("spark.sql.adaptive.enabled", "true");
+        }
+        config.putAll(spark.conf());
+        return config;
+    }
+
+    /** The session of this JVM, started on first use with these settings. */
+    public static synchronized SparkSession get(SparkSettings spark, CatalogSettings catalog) {
+        Map<String, String> config = config(spark, catalog);
+        if (session != null) {
+            if (!config.equals(sessionConfig)) {
+                LOG.warn("a Spark session with other settings is already running in this JVM; reusing it");
+            }
+            return session;
+        }
+        SparkSession.Builder builder = SparkSession.builder();
+        config.forEach(builder::config);
+        long start = System.nanoTime();
+        session = builder.getOrCreate();
+        sessionConfig = config;
+        session.sparkContext().setLogLevel("WARN");
+        LOG.info("Spark session started on {} in {} ms", spark.master(), (System.nanoTime() - start) / 1_000_000);
+        return session;
+    }
+
+    /** Stops this JVM's session, if one was started. */
+    public static synchronized void stop() {
+        if (session != null) {
+            session.stop();
+            session = null;
+            sessionConfig = null;
+        }
+    }
+}
