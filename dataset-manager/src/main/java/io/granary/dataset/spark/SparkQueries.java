@@ -51,7 +51,7 @@ public final class SparkQueries {
     public Dataset<Row> query(String sql) {
         try {
             return spark.sql(sql);
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             throw queryError(e);
         }
     }
