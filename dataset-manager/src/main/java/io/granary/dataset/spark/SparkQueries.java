@@ -57,7 +57,7 @@ public final class SparkQueries {
     }
 
     /** Spark throws its (Java-checked) AnalysisException unchecked, from Scala: look at the type. */
-    static RuntimeException queryError(Throwable e) {
+    public static RuntimeException queryError(Throwable e) {
         if (e instanceof org.apache.spark.sql.catalyst.parser.ParseException parse) {
             return new GranaryException("cannot parse the query: " + parse.getMessage(), "check the SQL syntax", e);
         }

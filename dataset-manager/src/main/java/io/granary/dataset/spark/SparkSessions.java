@@ -29,6 +29,8 @@ public final class SparkSessions {
         config.put("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions");
         config.put(prefix, "org.apache.iceberg.spark.SparkCatalog");
         catalog.icebergProperties().forEach((key, value) -> config.put(prefix + "." + key, value));
+        // Other granary processes (and this one, without Spark) commit too: never read a cached, stale table.
+        config.put(prefix + ".cache-enabled", "false");
         catalog.hadoop().forEach((key, value) -> config.put("spark.hadoop." + key, value));
         config.put("spark.sql.defaultCatalog", CatalogSettings.NAME);
         config.put("spark.sql.session.timeZone", "UTC");

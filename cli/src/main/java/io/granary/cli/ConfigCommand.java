@@ -1,0 +1,33 @@
+package io.granary.cli;
+
+import io.granary.cli.config.GranaryConfig;
+import java.io.PrintWriter;
+import picocli.CommandLine.Command;
+
+@Command(name = "config", mixinStandardHelpOptions = true,
+        description = "Print the effective configuration: the config file used (if any) with every default filled in.")
+public final class ConfigCommand extends Subcommand {
+
+    @Override
+    protected void run() {
+        GranaryConfig config = context().config();
+        PrintWriter out = out();
+        out.println("# " + config.source().map(p -> "from " + p).orElse("built-in defaults (no granary.yaml found)"));
+        out.println("data_dir: " + config.dataDir());
+        out.println("catalog:");
+        out.println("  type: " + config.catalog().type());
+        out.println("  warehouse: " + config.catalog().warehouse());
+        config.catalog().uri().ifPresent(uri -> out.println("  uri: " + uri));
+        printMap(out, "properties", config.catalog().properties());
+        printMap(out, "hadoop", config.catalog().hadoop());
+        out.println("spark:");
+        out.println("  master: " + config.spark().master());
+        out.println("  conf: " + (config.spark().conf().isEmpty() ? "{}" : ""));
+        config.spark().conf().forEach((k, v) -> out.println("    " + k + ": " + v));
+    }
+
+    private static void printMap(PrintWriter out, String name, java.util.Map<String, String> values) {
+        out.println("  " + name + ": " + (values.isEmpty() ? "{}" : ""));
+        values.forEach((k, v) -> out.println("    " + k + ": " + v));
+    }
+}

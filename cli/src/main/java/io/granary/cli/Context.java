@@ -1,0 +1,72 @@
+package io.granary.cli;
+
+import io.granary.cli.config.GranaryConfig;
+import io.granary.dataset.Datasets;
+import io.granary.dataset.spark.SparkQueries;
+import io.granary.dataset.spark.SparkSessions;
+import java.io.IOException;
+import java.io.PrintWriter;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * What a command works with, wired by hand from the config: the datasets, and a Spark session
+ * started only when a command needs one (it costs seconds).
+ */
+public final class Context implements AutoCloseable {
+
+    private final GranaryConfig config;
+    private final PrintWriter out;
+    private final PrintWriter err;
+    private Datasets datasets;
+    private boolean sparkStarted;
+
+    public Context(GranaryConfig config, PrintWriter out, PrintWriter err) {
+        this.config = config;
+        this.out = out;
+        this.err = err;
+    }
+
+    public GranaryConfig config() {
+        return config;
+    }
+
+    public PrintWriter out() {
+        return out;
+    }
+
+    public PrintWriter err() {
+        return err;
+    }
+
+    public synchronized Datasets datasets() {
+        if (datasets == null) {
+            datasets = Datasets.open(config.catalog());
+        }
+        return datasets;
+    }
+
+    public synchronized SparkSession spark() {
+        sparkStarted = true;
+        return SparkSessions.get(config.spark(), config.catalog());
+    }
+
+    public SparkQueries queries() {
+        return new SparkQueries(spark(), datasets());
+    }
+
+    @Override
+    public synchronized void close() {
+        if (datasets != null) {
+            try {
+                datasets.close();
+            } catch (IOException ignored) {
+                // closing a catalog client; nothing left to save
+            }
+        }
+        if (sparkStarted) {
+            SparkSessions.stop();
+        }
+        out.flush();
+        err.flush();
+    }
+}

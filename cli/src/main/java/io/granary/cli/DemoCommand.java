@@ -1,0 +1,133 @@
+package io.granary.cli;
+
+import io.granary.cli.demo.DemoData;
+import io.granary.common.GranaryException;
+import io.granary.dataset.DatasetName;
+import io.granary.dataset.Datasets;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {
+            "Run the whole flow on generated CTR data: create datasets from CSV, Parquet and JSON Lines,",
+            "derive daily statistics with Spark SQL, append a second day, tag, time-travel, show history and lineage.",
+            "Each step prints the command that does it, so you can run them yourself afterwards.",
+        })
+public final class DemoCommand extends Subcommand {
+
+    static final String NAMESPACE = "demo";
+
+    @Option(names = "--clicks-per-day", defaultValue = "20000", description = "Click events per day (default: ${DEFAULT-VALUE}).")
+    int clicksPerDay;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Random seed of the generated data (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    protected void run() throws Exception {
+        long start = System.nanoTime();
+        Context context = context();
+        PrintWriter out = out();
+        Path dataDir = context.config().dataDir();
+        Path inputs = dataDir.resolve("demo-input");
+
+        section(out, "Generating CTR data in " + inputs);
+        DemoData.Files files = new DemoData(1000, 300, clicksPerDay, seed).write(inputs, LocalDate.now(ZoneOffset.UTC));
+        out.printf("users.csv, items.parquet, %s (CSV) and %s (JSON Lines), %,d clicks a day%n",
+                files.clicksDay1().getFileName(), files.clicksDay2().getFileName(), clicksPerDay);
+        dropPreviousDemo(context.datasets(), out);
+
+        String data = "--data-dir=" + dataDir;
+        section(out, "Datasets from files: schema inferred from every value, one atomic Iceberg commit each");
+        step(context, "dataset", "create", "demo.users", "--from", files.users().toString(), data);
+        step(context, "dataset", "create", "demo.items", "--from", files.items().toString(), data);
+        step(context, "dataset", "create", "demo.clicks", "--from", files.clicksDay1().toString(), "--partition-by", "day(ts)", data);
+        step(context, "dataset", "tag", "demo.clicks", "day1", data);
+
+        section(out, "Daily statistics with Spark SQL: the commits record which snapshot of demo.clicks they read");
+        step(context, "dataset", "create", "demo.user_stats", "--query", userStats(files.day1()), data);
+        step(context, "dataset", "create", "demo.item_stats", "--query", itemStats(files.day1()), data);
+
+        section(out, "A second day arrives (as JSON Lines): appended, tagged, and its statistics added");
+        step(context, "dataset", "append", "demo.clicks", files.clicksDay2().toString(), data);
+        step(context, "dataset", "tag", "demo.clicks", "day2", data);
+        step(context, "dataset", "append", "demo.user_stats", "--query", userStats(files.day2()), data);
+        step(context, "dataset", "append", "demo.item_stats", "--query", itemStats(files.day2()), data);
+
+        section(out, "What is there now");
+        step(context, "dataset", "list", data);
+        step(context, "dataset", "show", "demo.clicks", data);
+        step(context, "dataset", "log", "demo.clicks", data);
+
+        section(out, "Time travel: by tag, and through Spark SQL by tag and by the current version");
+        step(context, "dataset", "head", "demo.clicks@day1", "-n", "5", data);
+        step(context, "sql", "SELECT 'day1' AS version, count(*) AS clicks, round(avg(CAST(clicked AS INT)), 4) AS ctr "
+                + "FROM demo.clicks VERSION AS OF 'day1' UNION ALL SELECT 'latest', count(*), round(avg(CAST(clicked AS INT)), 4) FROM demo.clicks", data);
+
+        section(out, "Lineage: where the rows of demo.user_stats came from");
+        step(context, "dataset", "lineage", "demo.user_stats", data);
+
+        out.printf("%nDemo finished in %.0f s. The datasets are in %s; try:%n", (System.nanoTime() - start) / 1e9, context.config().catalog().warehouse());
+        out.println("  ./granary dataset list " + data);
+        out.println("  ./granary dataset head demo.user_stats -n 5 " + data);
+        out.println("  ./granary sql \"SELECT * FROM demo.clicks.snapshots\" " + data);
+    }
+
+    static String userStats(LocalDate day) {
+        return "SELECT user_id, DATE'" + day + "' AS day, count(*) AS impressions, sum(CAST(clicked AS INT)) AS clicks, "
+                + "round(avg(CAST(clicked AS INT)), 4) AS ctr, avg(dwell_ms) AS avg_dwell_ms, "
+                + "TIMESTAMP'" + day.plusDays(1) + " 00:00:00' AS event_ts, current_timestamp() AS created_ts "
+                + "FROM demo.clicks WHERE ts >= TIMESTAMP'" + day + " 00:00:00' AND ts < TIMESTAMP'" + day.plusDays(1) + " 00:00:00' "
+                + "GROUP BY user_id";
+    }
+
+    static String itemStats(LocalDate day) {
+        return "SELECT item_id, DATE'" + day + "' AS day, count(*) AS impressions, sum(CAST(clicked AS INT)) AS clicks, "
+                + "round(avg(CAST(clicked AS INT)), 4) AS ctr, avg(position) AS avg_position, "
+                + "TIMESTAMP'" + day.plusDays(1) + " 00:00:00' AS event_ts, current_timestamp() AS created_ts "
+                + "FROM demo.clicks WHERE ts >= TIMESTAMP'" + day + " 00:00:00' AND ts < TIMESTAMP'" + day.plusDays(1) + " 00:00:00' "
+                + "GROUP BY item_id";
+    }
+
+    private static void dropPreviousDemo(Datasets datasets, PrintWriter out) {
+        if (!datasets.namespaces().contains(NAMESPACE)) {
+            return;
+        }
+        List<DatasetName> previous = new ArrayList<>(datasets.list(Optional.of(NAMESPACE)));
+        if (!previous.isEmpty()) {
+            out.println("(dropping the previous run's demo datasets: " + previous + ")");
+            previous.forEach(name -> datasets.drop(name, true));
+        }
+    }
+
+    private static void section(PrintWriter out, String title) {
+        out.println();
+        out.println("== " + title);
+        out.flush();
+    }
+
+    private static void step(Context context, String... args) {
+        PrintWriter out = context.out();
+        List<String> shown = new ArrayList<>();
+        for (String arg : args) {
+            if (!arg.startsWith("--data-dir=")) {
+                shown.add(arg.contains(" ") ? "\"" + arg + "\"" : arg);
+            }
+        }
+        out.println();
+        out.println("$ granary " + String.join(" ", shown));
+        out.flush();
+        int code = Main.runWith(context, args);
+        if (code != 0) {
+            throw new GranaryException("demo step failed (exit " + code + "): granary " + String.join(" ", shown),
+                    "see the error above; rerun with --debug for details");
+        }
+    }
+}
