@@ -47,7 +47,6 @@ public final class Main {
         commandLine.setOut(out);
         commandLine.setErr(err);
         commandLine.setExecutionExceptionHandler(new ErrorHandler(root));
-        commandLine.setExitCodeExceptionMapper(e -> e instanceof GranaryException ? USER_ERROR : INTERNAL);
         return commandLine;
     }
 
