@@ -7,16 +7,21 @@ import java.util.ServiceLoader;
 import java.util.TreeMap;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Unmatched;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Run a benchmark against its real peer in the same run (without NAME: list them).")
+        description = {
+            "Run a benchmark against its real peer in the same run (without NAME: list them).",
+            "Options after NAME go to the benchmark, e.g. granary bench ingest --rows 1000000.",
+        })
 public final class BenchCommand extends Subcommand {
 
     @Parameters(index = "0", arity = "0..1", paramLabel = "NAME")
     String name;
 
-    @Parameters(index = "1..*", paramLabel = "ARG", description = "Options of the benchmark, e.g. --rows 1000000.")
-    List<String> args = List.of();
+    /** The benchmark's own options (e.g. --rows 1000000), passed through. */
+    @Unmatched
+    List<String> args = new java.util.ArrayList<>();
 
     @Override
     protected void run() throws Exception {
