@@ -3,7 +3,6 @@ package io.granary.dataset.ingest;
 import io.granary.common.GranaryException;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,17 +14,18 @@ import org.apache.iceberg.data.Record;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 
-/** A CSV (or TSV) file with a header line naming its columns. */
+/**
+ * A CSV (or TSV) file with a header line naming its columns. The reading thread only cuts the
+ * bytes into chunks of whole records; writer threads parse and convert them.
+ */
 final class CsvSource implements Source {
 
-    static final int BATCH_ROWS = 4096;
-
     private final SourceFile file;
-    private final char delimiter;
+    private final byte delimiter;
 
     CsvSource(SourceFile file, char delimiter) {
         this.file = file;
-        this.delimiter = delimiter;
+        this.delimiter = (byte) delimiter;
     }
 
     @Override
@@ -33,100 +33,112 @@ final class CsvSource implements Source {
         return file;
     }
 
-    private CsvParser open() throws IOException {
-        return new CsvParser(file.openText(), delimiter, file.toString());
+    /** The first chunk with its header parsed: the names, and where the rows start. */
+    private record Start(List<String> names, ByteChunker.Chunk chunk, int rowsOffset, long rowsLine) {
+        boolean hasRowsInChunk() {
+            for (int i = rowsOffset; i < chunk.length(); i++) {
+                byte b = chunk.data()[i];
+                if (b != '\n' && b != '\r') {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
-    private List<String> readHeader(CsvParser parser) throws IOException {
-        String[] header = parser.next();
-        if (header == null) {
+    private Start readHeader(ByteChunker chunker) throws IOException {
+        ByteChunker.Chunk first = chunker.next();
+        CsvRecords records = first == null ? null : new CsvRecords(first.data(), 0, first.length(), first.firstLine(), delimiter, file);
+        if (records == null || !records.next()) {
             throw new GranaryException("input file has no header line: " + file, "the first line names the columns, e.g. user_id,item_id,ts");
         }
+        String[] header = records.texts();
         List<String> names = new ArrayList<>();
         for (int i = 0; i < header.length; i++) {
             String name = header[i] == null ? "" : header[i].trim();
             if (name.isEmpty()) {
-                throw new GranaryException(file + " line " + parser.recordLine() + ": column " + (i + 1) + " of the header has no name",
+                throw new GranaryException(file + " line " + records.line() + ": column " + (i + 1) + " of the header has no name",
                         "name every column in the header line");
             }
             names.add(name);
         }
         Schemas.requireUniqueNames(names, file);
-        return names;
+        return new Start(names, first, records.position(), records.nextLine());
     }
 
     @Override
     public Optional<List<String>> columnNames() throws IOException {
-        try (CsvParser parser = open()) {
-            return Optional.of(readHeader(parser));
+        try (ByteChunker chunker = new ByteChunker(file.openBytes(), true, file.toString())) {
+            return Optional.of(readHeader(chunker).names());
+        }
+    }
+
+    /** Column types seen in part of a file, and how many rows that part had. */
+    private record Seen(Type[] types, long rows) {
+        Seen merge(Seen other) {
+            Type[] merged = types.clone();
+            for (int i = 0; i < merged.length; i++) {
+                merged[i] = TypeInference.merge(merged[i], other.types[i]);
+            }
+            return new Seen(merged, rows + other.rows);
         }
     }
 
     @Override
     public Schema schema() throws IOException {
-        try (CsvParser parser = open()) {
-            List<String> names = readHeader(parser);
-            Type[] types = new Type[names.size()];
-            long rows = 0;
-            String[] row;
-            while ((row = parser.next()) != null) {
-                requireWidth(row, names.size(), parser.recordLine());
-                for (int i = 0; i < row.length; i++) {
-                    if (row[i] != null) {
-                        types[i] = TypeInference.merge(types[i], TypeInference.ofText(row[i]));
+        try (ByteChunker chunker = new ByteChunker(file.openBytes(), true, file.toString())) {
+            Start start = readHeader(chunker);
+            int width = start.names().size();
+            ParallelChunks.Slice first = new ParallelChunks.Slice(start.chunk().data(), start.rowsOffset(), start.chunk().length(), start.rowsLine());
+            Seen seen = ParallelChunks.reduce(first, chunker, slice -> {
+                Type[] types = new Type[width];
+                long rows = 0;
+                CsvRecords records = new CsvRecords(slice.data(), slice.offset(), slice.end(), slice.firstLine(), delimiter, file);
+                while (records.next()) {
+                    requireWidth(records, width);
+                    for (int i = 0; i < width; i++) {
+                        String text = records.text(i);
+                        if (text != null) {
+                            types[i] = TypeInference.merge(types[i], TypeInference.ofText(text));
+                        }
                     }
+                    rows++;
                 }
-                rows++;
-            }
-            if (rows == 0) {
+                return new Seen(types, rows);
+            }, Seen::merge, new Seen(new Type[width], 0));
+            if (seen.rows() == 0) {
                 throw new GranaryException("input file has a header but no rows: " + file,
                         "add rows, or create the dataset from a schema file with --schema");
             }
             Map<String, Type> columns = new LinkedHashMap<>();
-            for (int i = 0; i < names.size(); i++) {
-                columns.put(names.get(i), types[i]);
+            for (int i = 0; i < width; i++) {
+                columns.put(start.names().get(i), seen.types()[i]);
             }
             return Schemas.ofColumns(columns);
         }
     }
 
-    private void requireWidth(String[] row, int width, long line) {
-        if (row.length != width) {
+    private void requireWidth(CsvRecords records, int width) {
+        if (records.fieldCount() != width) {
             throw new GranaryException(
-                    file + " line " + line + ": expected " + width + " fields as in the header, found " + row.length,
-                    "quote fields that contain '" + (delimiter == '\t' ? "\\t" : String.valueOf(delimiter)) + "' or line breaks, e.g. \"a, b\"");
+                    file + " line " + records.line() + ": expected " + width + " fields as in the header, found " + records.fieldCount(),
+                    "quote fields that contain '" + (delimiter == '\t' ? "\\t" : String.valueOf((char) delimiter)) + "' or line breaks, e.g. \"a, b\"");
         }
     }
 
     @Override
     public void read(Schema target, Consumer<RowBatch> sink) throws IOException {
-        try (CsvParser parser = open()) {
-            List<String> names = readHeader(parser);
-            Plan plan = plan(names, target);
-            String[][] rows = new String[BATCH_ROWS][];
-            long[] lines = new long[BATCH_ROWS];
-            int count = 0;
-            long bytes = 0;
-            String[] row;
-            boolean any = false;
-            while ((row = parser.next()) != null) {
-                requireWidth(row, names.size(), parser.recordLine());
-                rows[count] = row;
-                lines[count] = parser.recordLine();
-                for (String field : row) {
-                    bytes += field == null ? 1 : field.length() + 1;
-                }
-                any = true;
-                if (++count == BATCH_ROWS) {
-                    sink.accept(new Batch(plan, rows, lines, count, bytes));
-                    rows = new String[BATCH_ROWS][];
-                    lines = new long[BATCH_ROWS];
-                    count = 0;
-                    bytes = 0;
-                }
+        try (ByteChunker chunker = new ByteChunker(file.openBytes(), true, file.toString())) {
+            Start start = readHeader(chunker);
+            Plan plan = plan(start.names(), target);
+            boolean any = start.hasRowsInChunk();
+            if (any) {
+                sink.accept(new Batch(plan, start.chunk().data(), start.rowsOffset(), start.chunk().length(), start.rowsLine()));
             }
-            if (count > 0) {
-                sink.accept(new Batch(plan, Arrays.copyOf(rows, count), Arrays.copyOf(lines, count), count, bytes));
+            ByteChunker.Chunk chunk;
+            while ((chunk = chunker.next()) != null) {
+                any = true;
+                sink.accept(new Batch(plan, chunk.data(), 0, chunk.length(), chunk.firstLine()));
             }
             if (!any) {
                 throw new GranaryException("input file has a header but no rows: " + file, "give a file with at least one row");
@@ -135,7 +147,7 @@ final class CsvSource implements Source {
     }
 
     /** Where each CSV column goes in the target, and as what type. */
-    private record Plan(SourceFile file, Schema target, String[] names, int[] positions, Type[] types, int[] required) {}
+    private record Plan(CsvSource source, Schema target, String[] names, int[] positions, Type[] types, int[] required) {}
 
     private Plan plan(List<String> names, Schema target) {
         List<Types.NestedField> columns = target.columns();
@@ -150,38 +162,37 @@ final class CsvSource implements Source {
             types[i] = field.type();
         }
         int[] required = Reconcile.requiredPositions(target, names, file);
-        return new Plan(file, target, names.toArray(new String[0]), positions, types, required);
+        return new Plan(this, target, names.toArray(new String[0]), positions, types, required);
     }
 
-    private record Batch(Plan plan, String[][] rowData, long[] lines, int rowCount, long byteCount) implements RowBatch {
-        @Override
-        public int rows() {
-            return rowCount;
-        }
-
+    private record Batch(Plan plan, byte[] data, int offset, int end, long firstLine) implements RowBatch {
         @Override
         public long bytes() {
-            return byteCount;
+            return end - offset;
         }
 
         @Override
         public List<Record> toRecords() {
+            CsvSource source = plan.source();
+            CsvRecords records = new CsvRecords(data, offset, end, firstLine, source.delimiter, source.file);
             GenericRecord template = GenericRecord.create(plan.target());
-            List<Record> records = new ArrayList<>(rowCount);
-            for (int r = 0; r < rowCount; r++) {
+            int width = plan.names().length;
+            List<Record> converted = new ArrayList<>(4096);
+            while (records.next()) {
+                source.requireWidth(records, width);
                 Record record = template.copy();
-                String[] row = rowData[r];
-                for (int c = 0; c < row.length; c++) {
+                for (int c = 0; c < width; c++) {
+                    Type type = plan.types()[c];
                     try {
-                        record.set(plan.positions()[c], ValueConversion.fromText(row[c], plan.types()[c]));
+                        record.set(plan.positions()[c], records.value(c, type));
                     } catch (BadValueException e) {
-                        throw Reconcile.badValue(plan.file(), lines[r], plan.names()[c], plan.types()[c], e);
+                        throw Reconcile.badValue(source.file, records.line(), plan.names()[c], type, e);
                     }
                 }
-                Reconcile.checkRequired(record, plan.required(), plan.target(), plan.file(), lines[r]);
-                records.add(record);
+                Reconcile.checkRequired(record, plan.required(), plan.target(), source.file, records.line());
+                converted.add(record);
             }
-            return records;
+            return converted;
         }
     }
 }

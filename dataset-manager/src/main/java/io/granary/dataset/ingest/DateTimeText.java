@@ -32,12 +32,12 @@ final class DateTimeText {
 
     private DateTimeText() {}
 
-    static boolean looksLikeDate(String text) {
+    static boolean looksLikeDate(CharSequence text) {
         return text.length() == 10 && text.charAt(4) == '-' && text.charAt(7) == '-';
     }
 
     /** A date, or null when the text is not one. */
-    static LocalDate parseDate(String text) {
+    static LocalDate parseDate(CharSequence text) {
         if (!looksLikeDate(text)) {
             return null;
         }
@@ -55,7 +55,7 @@ final class DateTimeText {
     }
 
     /** A timestamp (date and time of day, optional offset), or null when the text is not one. */
-    static Parsed parseTimestamp(String text) {
+    static Parsed parseTimestamp(CharSequence text) {
         int n = text.length();
         if (n < 16 || text.charAt(4) != '-' || text.charAt(7) != '-'
                 || (text.charAt(10) != 'T' && text.charAt(10) != ' ') || text.charAt(13) != ':') {
@@ -103,24 +103,36 @@ final class DateTimeText {
         }
     }
 
-    private static ZoneOffset parseOffset(String text, int i) {
-        String rest = text.substring(i);
-        if (rest.equals("Z") || rest.equals("z") || rest.equals(" UTC") || rest.equals("UTC")) {
+    /** The zone offset at text[i..]: Z, UTC, +hh, +hhmm or +hh:mm; null if it is none of those. */
+    private static ZoneOffset parseOffset(CharSequence text, int i) {
+        int rest = text.length() - i;
+        char first = text.charAt(i);
+        if (rest == 1 && (first == 'Z' || first == 'z')) {
             return ZoneOffset.UTC;
         }
-        if ((rest.charAt(0) == '+' || rest.charAt(0) == '-') && (rest.length() == 6 || rest.length() == 5 || rest.length() == 3)) {
-            try {
-                return ZoneOffset.of(rest.length() == 5 ? rest.substring(0, 3) + ":" + rest.substring(3) : rest);
-            } catch (java.time.DateTimeException e) {
-                return null;
-            }
+        if (first == ' ' && rest == 4 || first == 'U' && rest == 3) {
+            int u = first == ' ' ? i + 1 : i;
+            return text.charAt(u) == 'U' && text.charAt(u + 1) == 'T' && text.charAt(u + 2) == 'C' ? ZoneOffset.UTC : null;
         }
-        return null;
+        if ((first != '+' && first != '-') || (rest != 6 && rest != 5 && rest != 3)) {
+            return null;
+        }
+        int hours = digits(text, i + 1, 2);
+        int minutes = rest == 3 ? 0 : digits(text, rest == 6 ? i + 4 : i + 3, 2);
+        if (hours < 0 || minutes < 0 || (rest == 6 && text.charAt(i + 3) != ':')) {
+            return null;
+        }
+        int sign = first == '-' ? -1 : 1;
+        try {
+            return ZoneOffset.ofHoursMinutes(sign * hours, sign * minutes);
+        } catch (java.time.DateTimeException e) {
+            return null;
+        }
     }
 
-    private static Parsed fallback(String text) {
+    private static Parsed fallback(CharSequence text) {
         try {
-            OffsetDateTime parsed = OffsetDateTime.parse(text.replace(' ', 'T'), DateTimeFormatter.ISO_OFFSET_DATE_TIME);
+            OffsetDateTime parsed = OffsetDateTime.parse(text.toString().replace(' ', 'T'), DateTimeFormatter.ISO_OFFSET_DATE_TIME);
             return new Parsed(parsed.toLocalDateTime(), parsed.getOffset());
         } catch (DateTimeParseException e) {
             return null;
@@ -128,7 +140,7 @@ final class DateTimeText {
     }
 
     /** The non-negative number in text[start, start+count), or -1 when it is not all digits. */
-    private static int digits(String text, int start, int count) {
+    private static int digits(CharSequence text, int start, int count) {
         if (start + count > text.length()) {
             return -1;
         }

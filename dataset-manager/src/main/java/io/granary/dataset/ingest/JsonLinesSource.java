@@ -1,13 +1,9 @@
 package io.granary.dataset.ingest;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.granary.common.GranaryException;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -23,7 +19,7 @@ import org.apache.iceberg.types.Types;
 
 /**
  * A JSON Lines file: one JSON object per line, keys naming columns. Nested objects are kept as
- * their JSON text; arrays become lists.
+ * their JSON text; arrays become lists. Lines are parsed on the writer threads.
  */
 final class JsonLinesSource implements Source {
 
@@ -43,73 +39,92 @@ final class JsonLinesSource implements Source {
         return Optional.empty();
     }
 
-    /** Calls {@code action} with each non-blank line and its number. */
-    private void forEachLine(LineAction action) throws IOException {
-        try (BufferedReader reader = file.openText()) {
-            long number = 0;
-            String line;
-            while (true) {
-                try {
-                    line = reader.readLine();
-                } catch (CharacterCodingException e) {
-                    throw new GranaryException(file + " near line " + (number + 1) + ": text is not valid UTF-8",
-                            "convert the file to UTF-8", e);
-                }
-                if (line == null) {
-                    break;
+    /** Calls {@code action} with each non-blank line of a chunk (as a byte range) and its number. */
+    static void forEachLine(ByteChunker.Chunk chunk, LineAction action) {
+        byte[] data = chunk.data();
+        long number = chunk.firstLine();
+        int start = 0;
+        for (int i = 0; i <= chunk.length(); i++) {
+            if (i == chunk.length() || data[i] == '\n') {
+                int end = i > start && data[i - 1] == '\r' ? i - 1 : i;
+                if (!isBlank(data, start, end)) {
+                    action.accept(data, start, end - start, number);
                 }
                 number++;
-                if (!line.isBlank()) {
-                    action.accept(line, number);
-                }
+                start = i + 1;
             }
         }
     }
 
-    @FunctionalInterface
-    private interface LineAction {
-        void accept(String line, long number) throws IOException;
+    private static boolean isBlank(byte[] data, int start, int end) {
+        for (int i = start; i < end; i++) {
+            if (data[i] != ' ' && data[i] != '\t') {
+                return false;
+            }
+        }
+        return true;
     }
 
-    static JsonNode parseObject(String line, SourceFile file, long number) {
+    @FunctionalInterface
+    interface LineAction {
+        void accept(byte[] data, int offset, int length, long number);
+    }
+
+    static JsonNode parseObject(byte[] data, int offset, int length, SourceFile file, long number) {
         JsonNode node;
         try {
-            node = ValueConversion.JSON.readTree(line);
-        } catch (JsonProcessingException e) {
+            node = ValueConversion.JSON.readTree(data, offset, length);
+        } catch (IOException e) {
+            String reason = e instanceof com.fasterxml.jackson.core.JsonProcessingException json ? json.getOriginalMessage() : e.getMessage();
             throw new GranaryException(
-                    file + " line " + number + ": malformed JSON: " + e.getOriginalMessage(),
-                    "each line must be one complete JSON object, e.g. {\"user_id\": 1, \"ts\": \"2026-11-28T10:00:00Z\"}");
+                    file + " line " + number + ": malformed JSON: " + reason,
+                    "each line must be one complete JSON object in UTF-8, e.g. {\"user_id\": 1, \"ts\": \"2026-11-28T10:00:00Z\"}");
         }
-        if (!node.isObject()) {
-            throw new GranaryException(file + " line " + number + ": expected a JSON object, found a JSON " + ValueConversion.jsonKind(node),
+        if (node == null || !node.isObject()) {
+            throw new GranaryException(file + " line " + number + ": expected a JSON object, found "
+                    + (node == null ? "nothing" : "a JSON " + ValueConversion.jsonKind(node)),
                     "each line must be one JSON object whose keys name the columns");
         }
         return node;
     }
 
+    /** Marks a column seen only with null values so far. */
+    private static final Type NO_EVIDENCE = Types.UnknownType.get();
+
     @Override
     public Schema schema() throws IOException {
-        Map<String, Type> columns = new LinkedHashMap<>();
-        long[] rows = {0};
-        forEachLine((line, number) -> {
-            JsonNode object = parseObject(line, file, number);
-            for (Iterator<Map.Entry<String, JsonNode>> fields = object.fields(); fields.hasNext(); ) {
-                Map.Entry<String, JsonNode> field = fields.next();
-                Type type = TypeInference.ofJson(field.getValue());
-                columns.merge(field.getKey(), type == null ? NO_EVIDENCE : type,
-                        (seen, next) -> seen == NO_EVIDENCE ? next : next == NO_EVIDENCE ? seen : TypeInference.merge(seen, next));
-            }
-            rows[0]++;
-        });
-        if (rows[0] == 0) {
+        Map<String, Type> columns;
+        try (ByteChunker chunker = new ByteChunker(file.openBytes(), false, file.toString())) {
+            columns = ParallelChunks.reduce(null, chunker, slice -> {
+                Map<String, Type> seen = new LinkedHashMap<>();
+                forEachLine(new ByteChunker.Chunk(slice.data(), slice.end(), slice.firstLine()), (data, offset, length, number) -> {
+                    JsonNode object = parseObject(data, offset, length, file, number);
+                    for (Iterator<Map.Entry<String, JsonNode>> fields = object.fields(); fields.hasNext(); ) {
+                        Map.Entry<String, JsonNode> field = fields.next();
+                        Type type = TypeInference.ofJson(field.getValue());
+                        seen.merge(field.getKey(), type == null ? NO_EVIDENCE : type, JsonLinesSource::mergeEvidence);
+                    }
+                    seen.merge(ROWS, NO_EVIDENCE, (a, b) -> a);
+                });
+                return seen;
+            }, (all, part) -> {
+                part.forEach((name, type) -> all.merge(name, type, JsonLinesSource::mergeEvidence));
+                return all;
+            }, new LinkedHashMap<>());
+        }
+        if (columns.remove(ROWS) == null) {
             throw new GranaryException("input file has no rows: " + file, "give a file with at least one JSON object");
         }
         columns.replaceAll((name, type) -> type == NO_EVIDENCE ? Types.StringType.get() : type);
         return Schemas.ofColumns(columns);
     }
 
-    /** Marks a column seen only with null values so far. */
-    private static final Type NO_EVIDENCE = Types.UnknownType.get();
+    /** A key no JSON object can have, marking that a part of the file had rows. */
+    private static final String ROWS = "\u0000rows";
+
+    private static Type mergeEvidence(Type seen, Type next) {
+        return seen == NO_EVIDENCE ? next : next == NO_EVIDENCE ? seen : TypeInference.merge(seen, next);
+    }
 
     @Override
     public void read(Schema target, Consumer<RowBatch> sink) throws IOException {
@@ -119,72 +134,62 @@ final class JsonLinesSource implements Source {
             positions.put(columns.get(i).name(), i);
         }
         int[] required = Reconcile.requiredPositions(target, null, file);
-        int batchRows = CsvSource.BATCH_ROWS;
-        String[][] lines = {new String[batchRows]};
-        long[][] numbers = {new long[batchRows]};
-        int[] count = {0};
-        long[] bytes = {0};
-        boolean[] any = {false};
-        forEachLine((line, number) -> {
-            lines[0][count[0]] = line;
-            numbers[0][count[0]] = number;
-            bytes[0] += line.length() + 1;
-            any[0] = true;
-            if (++count[0] == batchRows) {
-                sink.accept(new Batch(file, target, positions, required, lines[0], numbers[0], count[0], bytes[0]));
-                lines[0] = new String[batchRows];
-                numbers[0] = new long[batchRows];
-                count[0] = 0;
-                bytes[0] = 0;
+        boolean any = false;
+        try (ByteChunker chunker = new ByteChunker(file.openBytes(), false, file.toString())) {
+            ByteChunker.Chunk chunk;
+            while ((chunk = chunker.next()) != null) {
+                any |= !isBlank(chunk.data(), 0, chunk.length()) && hasContent(chunk);
+                sink.accept(new Batch(file, target, positions, required, chunk));
             }
-        });
-        if (count[0] > 0) {
-            sink.accept(new Batch(file, target, positions, required,
-                    Arrays.copyOf(lines[0], count[0]), Arrays.copyOf(numbers[0], count[0]), count[0], bytes[0]));
         }
-        if (!any[0]) {
+        if (!any) {
             throw new GranaryException("input file has no rows: " + file, "give a file with at least one JSON object");
         }
     }
 
-    private record Batch(SourceFile file, Schema target, Map<String, Integer> positions, int[] required,
-                         String[] lines, long[] numbers, int rowCount, long byteCount) implements RowBatch {
-        @Override
-        public int rows() {
-            return rowCount;
+    private static boolean hasContent(ByteChunker.Chunk chunk) {
+        for (int i = 0; i < chunk.length(); i++) {
+            byte b = chunk.data()[i];
+            if (b != '\n' && b != '\r' && b != ' ' && b != '\t') {
+                return true;
+            }
         }
+        return false;
+    }
 
+    private record Batch(SourceFile file, Schema target, Map<String, Integer> positions, int[] required,
+                         ByteChunker.Chunk chunk) implements RowBatch {
         @Override
         public long bytes() {
-            return byteCount;
+            return chunk.length();
         }
 
         @Override
         public List<Record> toRecords() {
             GenericRecord template = GenericRecord.create(target);
             List<Types.NestedField> columns = target.columns();
-            List<Record> records = new ArrayList<>(rowCount);
-            for (int r = 0; r < rowCount; r++) {
-                JsonNode object = parseObject(lines[r], file, numbers[r]);
+            List<Record> records = new ArrayList<>(4096);
+            forEachLine(chunk, (data, offset, length, number) -> {
+                JsonNode object = parseObject(data, offset, length, file, number);
                 Record record = template.copy();
                 for (Iterator<Map.Entry<String, JsonNode>> fields = object.fields(); fields.hasNext(); ) {
                     Map.Entry<String, JsonNode> field = fields.next();
                     Integer position = positions.get(field.getKey());
                     if (position == null) {
-                        GranaryException unknown = Reconcile.unknownColumn(file, field.getKey(), target);
-                        throw new GranaryException(file + " line " + numbers[r] + ": key '" + field.getKey()
-                                + "' is not a column of the dataset (its columns: " + Reconcile.columnList(target) + ")", unknown.hint());
+                        throw new GranaryException(file + " line " + number + ": key '" + field.getKey()
+                                + "' is not a column of the dataset (its columns: " + Reconcile.columnList(target) + ")",
+                                "rename the key, or pass --evolve to add it to the dataset as a new nullable column");
                     }
                     Type type = columns.get(position).type();
                     try {
                         record.set(position, ValueConversion.fromJson(field.getValue(), type));
                     } catch (BadValueException e) {
-                        throw Reconcile.badValue(file, numbers[r], field.getKey(), type, e);
+                        throw Reconcile.badValue(file, number, field.getKey(), type, e);
                     }
                 }
-                Reconcile.checkRequired(record, required, target, file, numbers[r]);
+                Reconcile.checkRequired(record, required, target, file, number);
                 records.add(record);
-            }
+            });
             return records;
         }
     }

@@ -35,11 +35,6 @@ final class ParallelWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ParallelWriter.class);
     private static final RowBatch END = new RowBatch() {
         @Override
-        public int rows() {
-            return 0;
-        }
-
-        @Override
         public long bytes() {
             return 0;
         }
@@ -192,13 +187,14 @@ final class ParallelWriter implements AutoCloseable {
                     if (failure.get() != null) {
                         continue;
                     }
-                    for (Record record : batch.toRecords()) {
+                    List<Record> records = batch.toRecords();
+                    for (Record record : records) {
                         if (key != null) {
                             key.partition(wrapper.wrap(record));
                         }
                         writer.write(record, spec, key);
                     }
-                    progress.advance(batch.rows(), batch.bytes());
+                    progress.advance(records.size(), batch.bytes());
                 }
                 writer.close();
             } catch (InterruptedException e) {

@@ -29,6 +29,8 @@ import org.apache.parquet.schema.MessageType;
  */
 final class ParquetSource implements Source {
 
+    private static final int BATCH_ROWS = 4096;
+
     private final SourceFile file;
     private MessageType footer;
     private boolean hasIds;
@@ -110,15 +112,15 @@ final class ParquetSource implements Source {
         }
         long averageRowBytes = 0;
         try (CloseableIterable<Record> records = builder.build()) {
-            List<Record> batch = new ArrayList<>(CsvSource.BATCH_ROWS);
+            List<Record> batch = new ArrayList<>(BATCH_ROWS);
             long row = 0;
             for (Record record : records) {
                 batch.add(record);
                 row++;
-                if (batch.size() == CsvSource.BATCH_ROWS) {
+                if (batch.size() == BATCH_ROWS) {
                     averageRowBytes = Math.max(1, file.size() / Math.max(row, 1));
                     sink.accept(new Batch(file, target, positions, required, batch, row - batch.size(), averageRowBytes));
-                    batch = new ArrayList<>(CsvSource.BATCH_ROWS);
+                    batch = new ArrayList<>(BATCH_ROWS);
                 }
             }
             if (!batch.isEmpty()) {
@@ -134,11 +136,6 @@ final class ParquetSource implements Source {
 
     private record Batch(SourceFile file, Schema target, int[] positions, int[] required, List<Record> fileRecords,
                          long firstRow, long rowBytes) implements RowBatch {
-        @Override
-        public int rows() {
-            return fileRecords.size();
-        }
-
         @Override
         public long bytes() {
             return rowBytes * fileRecords.size();

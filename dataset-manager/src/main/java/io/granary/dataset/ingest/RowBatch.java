@@ -9,9 +9,7 @@ import org.apache.iceberg.data.Record;
  */
 interface RowBatch {
 
-    int rows();
-
-    /** Approximate input bytes, for progress. */
+    /** Input bytes, for progress. */
     long bytes();
 
     /** Converts every row; a bad value fails with its file, line and column. */

@@ -1,12 +1,8 @@
 package io.granary.dataset.ingest;
 
 import io.granary.common.GranaryException;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -63,16 +59,10 @@ public record SourceFile(Path path, Format format, boolean gzip, long size) {
         return new SourceFile(path, format, gzip, size);
     }
 
-    /** The file as UTF-8 text that fails loudly on bytes that are not UTF-8. */
-    BufferedReader openText() throws IOException {
+    /** The file's bytes, decompressed if it is gzip. */
+    InputStream openBytes() throws IOException {
         InputStream in = Files.newInputStream(path);
-        if (gzip) {
-            in = new GZIPInputStream(in, 1 << 16);
-        }
-        var decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        return new BufferedReader(new InputStreamReader(in, decoder), 1 << 16);
+        return gzip ? new GZIPInputStream(in, 1 << 16) : in;
     }
 
     /** A URI naming this file in lineage records. */

@@ -52,26 +52,10 @@ final class ValueConversion {
                 return parseBoolean(text);
             case DECIMAL:
                 return parseDecimal(text, (Types.DecimalType) type);
-            case DATE: {
-                LocalDate date = DateTimeText.parseDate(text.trim());
-                if (date == null) {
-                    throw new BadValueException("'" + text + "' is not a date like 2026-11-28");
-                }
-                return date;
-            }
-            case TIMESTAMP: {
-                String trimmed = text.trim();
-                DateTimeText.Parsed parsed = DateTimeText.parseTimestamp(trimmed);
-                if (parsed == null) {
-                    LocalDate date = DateTimeText.parseDate(trimmed);
-                    if (date != null) {
-                        parsed = new DateTimeText.Parsed(date.atStartOfDay(), null);
-                    } else {
-                        throw new BadValueException("'" + text + "' is not a timestamp like 2026-11-28T10:00:00Z");
-                    }
-                }
-                return ((Types.TimestampType) type).shouldAdjustToUTC() ? parsed.withZone() : parsed.inUtc();
-            }
+            case DATE:
+                return date(text.trim());
+            case TIMESTAMP:
+                return timestamp(text.trim(), type);
             case TIME:
                 try {
                     return LocalTime.parse(text.trim());
@@ -101,6 +85,27 @@ final class ValueConversion {
             default:
                 throw new BadValueException("columns of type " + type + " cannot be read from text");
         }
+    }
+
+    static LocalDate date(CharSequence text) throws BadValueException {
+        LocalDate date = DateTimeText.parseDate(text);
+        if (date == null) {
+            throw new BadValueException("'" + text + "' is not a date like 2026-11-28");
+        }
+        return date;
+    }
+
+    /** A timestamp column's value: OffsetDateTime with zone, LocalDateTime (in UTC) without. */
+    static Object timestamp(CharSequence text, Type type) throws BadValueException {
+        DateTimeText.Parsed parsed = DateTimeText.parseTimestamp(text);
+        if (parsed == null) {
+            LocalDate date = DateTimeText.parseDate(text);
+            if (date == null) {
+                throw new BadValueException("'" + abbreviate(text.toString()) + "' is not a timestamp like 2026-11-28T10:00:00Z");
+            }
+            parsed = new DateTimeText.Parsed(date.atStartOfDay(), null);
+        }
+        return ((Types.TimestampType) type).shouldAdjustToUTC() ? parsed.withZone() : parsed.inUtc();
     }
 
     /** The value of a JSON node as {@code type}; JSON null and missing are null. */
@@ -174,17 +179,19 @@ final class ValueConversion {
     }
 
     private static double parseDouble(String text) throws BadValueException {
-        String trimmed = text.trim();
-        if (!looksNumeric(trimmed) && !trimmed.equalsIgnoreCase("nan")
-                && !trimmed.matches("[+-]?(?i)(inf|infinity)")) {
-            throw new BadValueException("'" + abbreviate(text) + "' is not a number");
-        }
         try {
+            if (looksNumeric(text)) {
+                return Double.parseDouble(text);
+            }
+            String trimmed = text.trim();
+            if (looksNumeric(trimmed)) {
+                return Double.parseDouble(trimmed);
+            }
             return switch (trimmed.toLowerCase(Locale.ROOT)) {
                 case "nan" -> Double.NaN;
                 case "inf", "infinity", "+inf", "+infinity" -> Double.POSITIVE_INFINITY;
                 case "-inf", "-infinity" -> Double.NEGATIVE_INFINITY;
-                default -> Double.parseDouble(trimmed);
+                default -> throw new NumberFormatException(text);
             };
         } catch (NumberFormatException e) {
             throw new BadValueException("'" + abbreviate(text) + "' is not a number");
