@@ -1,6 +1,7 @@
 package io.granary.dataset;
 
 import io.granary.common.GranaryException;
+import io.granary.common.IoFailures;
 import io.granary.common.Progress;
 import io.granary.dataset.catalog.CatalogSettings;
 import io.granary.dataset.catalog.Catalogs;
@@ -231,7 +232,7 @@ public final class Datasets implements Closeable {
                     "choose another name, or append to it");
         } catch (RuntimeException e) {
             deleteFiles(create.table(), written.files());
-            throw e;
+            throw IoFailures.whileWriting("the metadata of " + name, create.table().location(), e);
         }
         Table table = load(name);
         long snapshotId = sources.isEmpty() ? -1 : snapshotOfRun(table, SnapshotRef.MAIN_BRANCH, withInputs.runId());
@@ -316,7 +317,7 @@ public final class Datasets implements Closeable {
                     "nothing was written; other writers are busy, run the command again", e);
         } catch (RuntimeException e) {
             deleteFiles(table, written.files());
-            throw e;
+            throw IoFailures.whileWriting("the metadata of " + target.dataset(), table.location(), e);
         }
         table.refresh();
         long snapshotId = snapshotOfRun(table, branch, withInputs.runId());
@@ -330,6 +331,8 @@ public final class Datasets implements Closeable {
         try (Progress progress = totalBytes > (64L << 20) ? Progress.start("writing " + name, "rows", -1)
                 : Progress.silent("writing " + name, "rows")) {
             return Ingest.write(table, schema, sources, options.threads(), progress);
+        } catch (RuntimeException e) {
+            throw IoFailures.whileWriting("the data files of " + name, table.location(), e);
         }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.granary.common.AtomicFiles;
 import io.granary.common.GranaryException;
+import io.granary.common.IoFailures;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -72,6 +73,8 @@ public final class Export {
         } catch (IOException e) {
             throw new GranaryException("cannot export " + ref + " to " + target + ": " + e.getMessage(),
                     "check the target directory exists, is writable and has space", e);
+        } catch (RuntimeException e) {
+            throw IoFailures.whileWriting(target.toString(), absolute.getParent().toString(), e);
         }
         return rows[0];
     }

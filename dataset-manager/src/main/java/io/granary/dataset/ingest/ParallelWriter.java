@@ -19,7 +19,10 @@ import org.apache.iceberg.Table;
 import org.apache.iceberg.data.GenericFileWriterFactory;
 import org.apache.iceberg.data.InternalRecordWrapper;
 import org.apache.iceberg.data.Record;
+import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.io.FanoutDataWriter;
+import org.apache.iceberg.io.FileInfo;
+import org.apache.iceberg.io.SupportsPrefixOperations;
 import org.apache.iceberg.io.OutputFileFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,12 +52,12 @@ final class ParallelWriter implements AutoCloseable {
     private final List<Worker> workers = new ArrayList<>();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final Progress progress;
+    private final String operationId = UUID.randomUUID().toString();
     private boolean finished;
 
     ParallelWriter(Table table, Schema schema, int threads, Progress progress) {
         this.progress = progress;
         this.queue = new ArrayBlockingQueue<>(threads * 2);
-        String operationId = UUID.randomUUID().toString();
         GenericFileWriterFactory factory = new GenericFileWriterFactory.Builder(table)
                 .dataFileFormat(FileFormat.PARQUET)
                 .dataSchema(schema)
@@ -104,7 +107,11 @@ final class ParallelWriter implements AutoCloseable {
         return files;
     }
 
-    /** Stops the writers and deletes every file they wrote. */
+    /**
+     * Stops the writers and deletes every file they wrote. A writer that failed (a full disk, say)
+     * cannot always close or list its files, so they are found by name instead: every file of this
+     * write carries its operation id.
+     */
     void abort(Table table) {
         Throwable stop = new IllegalStateException("aborted");
         failure.compareAndSet(null, stop);
@@ -119,12 +126,17 @@ final class ParallelWriter implements AutoCloseable {
             } catch (IOException | RuntimeException e) {
                 LOG.debug("closing an aborted writer failed", e);
             }
+        }
+        if (table.io() instanceof SupportsPrefixOperations files) {
+            String dataLocation = table.properties().getOrDefault(TableProperties.WRITE_DATA_LOCATION, table.location() + "/data");
             try {
-                for (DataFile file : worker.writer.result().dataFiles()) {
-                    table.io().deleteFile(file.location());
+                for (FileInfo file : files.listPrefix(dataLocation)) {
+                    if (file.location().contains(operationId)) {
+                        files.deleteFile(file.location());
+                    }
                 }
             } catch (RuntimeException e) {
-                LOG.warn("could not delete the files of an aborted write: {}", e.getMessage());
+                LOG.warn("could not delete the files of an aborted write under {}: {}", dataLocation, e.getMessage());
             }
         }
         finished = true;
