@@ -81,19 +81,24 @@ public final class DemoCommand extends Subcommand {
     }
 
     static String userStats(LocalDate day) {
-        return "SELECT user_id, DATE'" + day + "' AS day, count(*) AS impressions, sum(CAST(clicked AS INT)) AS clicks, "
-                + "round(avg(CAST(clicked AS INT)), 4) AS ctr, avg(dwell_ms) AS avg_dwell_ms, "
-                + "TIMESTAMP'" + day.plusDays(1) + " 00:00:00' AS event_ts, current_timestamp() AS created_ts "
-                + "FROM demo.clicks WHERE ts >= TIMESTAMP'" + day + " 00:00:00' AND ts < TIMESTAMP'" + day.plusDays(1) + " 00:00:00' "
-                + "GROUP BY user_id";
+        return dailyStats("user_id", "avg(dwell_ms) AS avg_dwell_ms", day);
     }
 
     static String itemStats(LocalDate day) {
-        return "SELECT item_id, DATE'" + day + "' AS day, count(*) AS impressions, sum(CAST(clicked AS INT)) AS clicks, "
-                + "round(avg(CAST(clicked AS INT)), 4) AS ctr, avg(position) AS avg_position, "
-                + "TIMESTAMP'" + day.plusDays(1) + " 00:00:00' AS event_ts, current_timestamp() AS created_ts "
-                + "FROM demo.clicks WHERE ts >= TIMESTAMP'" + day + " 00:00:00' AND ts < TIMESTAMP'" + day.plusDays(1) + " 00:00:00' "
-                + "GROUP BY item_id";
+        return dailyStats("item_id", "avg(position) AS avg_position", day);
+    }
+
+    /**
+     * One day's click statistics per {@code key}. event_ts is the end of the day (when the values
+     * become known), created_ts the time they were computed: what a feature view needs.
+     */
+    private static String dailyStats(String key, String extraColumn, LocalDate day) {
+        String from = "TIMESTAMP'" + day + " 00:00:00'";
+        String to = "TIMESTAMP'" + day.plusDays(1) + " 00:00:00'";
+        return "SELECT " + key + ", DATE'" + day + "' AS day, count(*) AS impressions, sum(CAST(clicked AS INT)) AS clicks, "
+                + "round(avg(CAST(clicked AS INT)), 4) AS ctr, " + extraColumn + ", "
+                + to + " AS event_ts, current_timestamp() AS created_ts "
+                + "FROM demo.clicks WHERE ts >= " + from + " AND ts < " + to + " GROUP BY " + key;
     }
 
     private static void dropPreviousDemo(Datasets datasets, PrintWriter out) {

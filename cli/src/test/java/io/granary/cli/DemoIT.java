@@ -1,0 +1,43 @@
+package io.granary.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.granary.dataset.DatasetName;
+import io.granary.dataset.DatasetRef;
+import io.granary.dataset.Datasets;
+import io.granary.dataset.LineageNode;
+import io.granary.dataset.catalog.CatalogSettings;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `granary demo` runs end to end, and what it shows is true. Twice: it must be rerunnable. */
+class DemoIT {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theDemoRunsAndItsStatisticsReadTheRightSnapshots() throws Exception {
+        Path data = dir.resolve("data");
+        for (int run = 0; run < 2; run++) {
+            GranaryCli.Run demo = GranaryCli.runRaw("demo", "--clicks-per-day", "2000", "--data-dir=" + data);
+            assertThat(demo.code()).as(demo.toString()).isZero();
+            assertThat(demo.out()).contains("$ granary dataset create demo.clicks").contains("$ granary dataset lineage demo.user_stats")
+                    .contains("Demo finished");
+            assertThat(demo.out()).containsPattern("day1 +2000").containsPattern("latest +4000");
+            if (run == 1) {
+                assertThat(demo.out()).contains("dropping the previous run's demo datasets");
+            }
+        }
+        try (Datasets datasets = Datasets.open(CatalogSettings.localHadoop(data.resolve("warehouse")))) {
+            long day2 = datasets.resolve(DatasetRef.parse("demo.clicks@day2")).snapshot().orElseThrow().snapshotId();
+            LineageNode stats = datasets.lineage(DatasetRef.latest(DatasetName.parse("demo.user_stats")));
+            LineageNode latestCommit = stats.upstream().get(0);
+            assertThat(latestCommit.upstream()).extracting(LineageNode::name)
+                    .as("day 2's statistics read the day-2 snapshot of demo.clicks").containsExactly("demo.clicks@" + day2);
+            assertThat(datasets.describe(DatasetRef.latest(DatasetName.parse("demo.clicks"))).snapshot().orElseThrow().totalRows())
+                    .isEqualTo(4000);
+        }
+    }
+}
