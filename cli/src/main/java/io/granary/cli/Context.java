@@ -2,6 +2,7 @@ package io.granary.cli;
 
 import io.granary.cli.config.GranaryConfig;
 import io.granary.dataset.Datasets;
+import io.granary.dataset.spark.SparkIngest;
 import io.granary.dataset.spark.SparkQueries;
 import io.granary.dataset.spark.SparkSessions;
 import java.io.IOException;
@@ -52,6 +53,10 @@ public final class Context implements AutoCloseable {
 
     public SparkQueries queries() {
         return new SparkQueries(spark(), datasets());
+    }
+
+    public SparkIngest sparkIngest() {
+        return new SparkIngest(spark(), datasets());
     }
 
     @Override

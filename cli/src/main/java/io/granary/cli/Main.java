@@ -46,6 +46,7 @@ public final class Main {
         CommandLine commandLine = new CommandLine(root);
         commandLine.setOut(out);
         commandLine.setErr(err);
+        commandLine.setCaseInsensitiveEnumValuesAllowed(true);
         commandLine.setExecutionExceptionHandler(new ErrorHandler(root));
         return commandLine;
     }

@@ -126,6 +126,18 @@ class DatasetCliTest {
     }
 
     @Test
+    void engineFlagsThatDoNotGoTogetherAreRefused() {
+        ok("dataset", "create", "demo.t", "--from", write(dir, "a.csv", "id", "1").toString());
+        GranaryCli.Run remote = granary.run("dataset", "append", "demo.t", "s3a://bucket/data.csv");
+        assertThat(remote.code()).isEqualTo(Main.USER_ERROR);
+        assertThat(remote.err()).contains("the local engine reads local files, not s3a://bucket/data.csv").contains("--engine spark");
+        assertThat(granary.run("dataset", "append", "demo.t", "x.csv", "--engine", "spark", "--evolve").err())
+                .contains("--evolve works with the local engine only");
+        assertThat(granary.run("dataset", "append", "demo.t", "x.csv", "--format", "csv").err()).contains("--format goes with --engine spark");
+        assertThat(granary.run("dataset", "append", "demo.t", "x.csv", "--engine", "hadoop").code()).isEqualTo(Main.USAGE);
+    }
+
+    @Test
     void usageErrorsExitTwo() {
         assertThat(granary.run("dataset", "frobnicate").code()).isEqualTo(Main.USAGE);
         assertThat(granary.run("dataset", "create").code()).isEqualTo(Main.USAGE);

@@ -342,8 +342,8 @@ public final class Datasets implements Closeable {
         return inputs;
     }
 
-    /** The branch a write goes to: main, or the existing branch the ref names. */
-    private static String branchOf(DatasetRef target, Table table) {
+    /** The branch a write goes to: main, or the existing branch the ref names; fails for tags and ids. */
+    public static String branchOf(DatasetRef target, Table table) {
         if (target.version().isEmpty()) {
             return SnapshotRef.MAIN_BRANCH;
         }
@@ -368,7 +368,7 @@ public final class Datasets implements Closeable {
     }
 
     /** The snapshot a run committed: walk back from the branch head, as others may have committed since. */
-    private static long snapshotOfRun(Table table, String branch, String runId) {
+    public static long snapshotOfRun(Table table, String branch, String runId) {
         Snapshot head = table.snapshot(branch);
         for (Snapshot snapshot = head; snapshot != null;
              snapshot = snapshot.parentId() == null ? null : table.snapshot(snapshot.parentId())) {

@@ -5,7 +5,6 @@ import io.granary.common.GranaryException;
 import io.granary.dataset.DatasetRef;
 import io.granary.dataset.Provenance;
 import io.granary.dataset.WriteResult;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -20,8 +19,8 @@ public final class AppendCommand extends Subcommand {
     @Parameters(index = "0", paramLabel = "NS.NAME[@BRANCH]", description = "The dataset, or one of its branches.")
     String target;
 
-    @Parameters(index = "1..*", paramLabel = "FILE", description = "CSV, JSON Lines or Parquet files.")
-    List<Path> files = List.of();
+    @Parameters(index = "1..*", paramLabel = "FILE", description = "CSV, JSON Lines or Parquet files (with --engine spark also URIs and directories).")
+    List<String> files = List.of();
 
     @Option(names = "--query", paramLabel = "SQL", description = "Append the rows of a Spark SQL query instead of files.")
     String query;
@@ -39,8 +38,10 @@ public final class AppendCommand extends Subcommand {
                 throw new GranaryException("--query appends to the main branch and takes no files", "drop the files or the @version");
             }
             result = context().queries().append(ref.dataset(), query, Provenance.of("dataset append --query " + query, List.of()));
+        } else if (flags.onSpark()) {
+            result = context().sparkIngest().append(ref, files, flags.format(), Provenance.of("dataset append --engine spark", List.of()));
         } else {
-            result = context().datasets().append(ref, files, flags.options(), Provenance.of("dataset append", List.of()));
+            result = context().datasets().append(ref, WriteFlags.localPaths(files), flags.options(), Provenance.of("dataset append", List.of()));
         }
         WriteOutput.print(out(), "appended to", result, Duration.ofNanos(System.nanoTime() - start));
     }

@@ -27,7 +27,7 @@ public final class CreateCommand extends Subcommand {
     String name;
 
     @Option(names = "--from", paramLabel = "FILE", split = ",", description = "Input file(s); repeat or separate with commas.")
-    List<Path> from = List.of();
+    List<String> from = List.of();
 
     @Option(names = "--schema", paramLabel = "FILE.yaml", description = "Declared columns (and partition_by) instead of inference.")
     Path schema;
@@ -54,9 +54,12 @@ public final class CreateCommand extends Subcommand {
             }
             result = context().queries().create(dataset, query, partitionBy,
                     Provenance.of("dataset create --query " + query, List.of()));
+        } else if (flags.onSpark()) {
+            result = context().sparkIngest().create(dataset, from, flags.format(), Optional.ofNullable(schema).map(SchemaFile::parse),
+                    partitionBy, Provenance.of("dataset create --engine spark", List.of()));
         } else {
-            result = context().datasets().create(dataset, from, Optional.ofNullable(schema).map(SchemaFile::parse), partitionBy,
-                    flags.options(), Provenance.of("dataset create", List.of()));
+            result = context().datasets().create(dataset, WriteFlags.localPaths(from), Optional.ofNullable(schema).map(SchemaFile::parse),
+                    partitionBy, flags.options(), Provenance.of("dataset create", List.of()));
         }
         WriteOutput.print(out(), "created", result, Duration.ofNanos(System.nanoTime() - start));
     }

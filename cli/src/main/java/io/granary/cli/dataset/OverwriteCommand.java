@@ -4,7 +4,6 @@ import io.granary.cli.Subcommand;
 import io.granary.dataset.DatasetRef;
 import io.granary.dataset.Provenance;
 import io.granary.dataset.WriteResult;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -22,8 +21,8 @@ public final class OverwriteCommand extends Subcommand {
     @Parameters(index = "0", paramLabel = "NS.NAME[@BRANCH]", description = "The dataset, or one of its branches.")
     String target;
 
-    @Parameters(index = "1..*", arity = "1..*", paramLabel = "FILE", description = "CSV, JSON Lines or Parquet files.")
-    List<Path> files;
+    @Parameters(index = "1..*", arity = "1..*", paramLabel = "FILE", description = "CSV, JSON Lines or Parquet files (with --engine spark also URIs and directories).")
+    List<String> files;
 
     @Option(names = "--partitions", description = "Replace only the partitions the files have rows in.")
     boolean onlyPartitions;
@@ -34,8 +33,12 @@ public final class OverwriteCommand extends Subcommand {
     @Override
     protected void run() {
         long start = System.nanoTime();
-        WriteResult result = context().datasets().overwrite(DatasetRef.parse(target), files, onlyPartitions, flags.options(),
-                Provenance.of(onlyPartitions ? "dataset overwrite --partitions" : "dataset overwrite", List.of()));
+        String command = onlyPartitions ? "dataset overwrite --partitions" : "dataset overwrite";
+        WriteResult result = flags.onSpark()
+                ? context().sparkIngest().overwrite(DatasetRef.parse(target), files, onlyPartitions, flags.format(),
+                        Provenance.of(command + " --engine spark", List.of()))
+                : context().datasets().overwrite(DatasetRef.parse(target), WriteFlags.localPaths(files), onlyPartitions, flags.options(),
+                        Provenance.of(command, List.of()));
         WriteOutput.print(out(), "overwrote", result, Duration.ofNanos(System.nanoTime() - start));
     }
 }

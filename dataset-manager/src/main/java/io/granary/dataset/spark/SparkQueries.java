@@ -97,12 +97,20 @@ public final class SparkQueries {
 
     /** Creates {@code name} from the rows of {@code sql}, atomically, with lineage to what it read. */
     public WriteResult create(DatasetName name, String sql, List<String> partitionBy, Provenance provenance) {
+        requireNew(name);
+        Dataset<Row> frame = query(sql);
+        return create(name, frame, partitionBy, provenance.withInputs(inputsOf(frame)));
+    }
+
+    void requireNew(DatasetName name) {
         if (datasets.exists(name)) {
             throw GranaryException.alreadyExists("dataset " + name + " already exists",
                     "choose another name, or drop it first with `granary dataset drop " + name + "`");
         }
-        Dataset<Row> frame = query(sql);
-        Provenance withInputs = provenance.withInputs(inputsOf(frame));
+    }
+
+    /** Creates {@code name} from a frame's rows in one atomic commit (Iceberg's staged create). */
+    WriteResult create(DatasetName name, Dataset<Row> frame, List<String> partitionBy, Provenance withInputs) {
         DataFrameWriterV2<Row> writer = frame.writeTo(CatalogSettings.NAME + "." + name).using("iceberg");
         datasetsTableProperties().forEach(writer::tableProperty);
         List<Column> partitions = partitionColumns(partitionBy);
@@ -128,7 +136,7 @@ public final class SparkQueries {
         return result(name, withInputs);
     }
 
-    private WriteResult result(DatasetName name, Provenance provenance) {
+    WriteResult result(DatasetName name, Provenance provenance) {
         Table table = datasets.load(name);
         for (Snapshot snapshot = table.currentSnapshot(); snapshot != null;
              snapshot = snapshot.parentId() == null ? null : table.snapshot(snapshot.parentId())) {
@@ -143,7 +151,7 @@ public final class SparkQueries {
         throw new IllegalStateException("the commit of run " + provenance.runId() + " is not in " + name);
     }
 
-    private static void commitWith(Provenance provenance, java.util.concurrent.Callable<Void> write) {
+    static void commitWith(Provenance provenance, java.util.concurrent.Callable<Void> write) {
         try {
             CommitMetadata.withCommitProperties(provenance.toSummary(), write, Exception.class);
         } catch (GranaryException e) {

@@ -115,4 +115,60 @@ class SparkInteropTest {
                 .isInstanceOf(GranaryException.class).hasMessageContaining("cannot run the query");
         assertThat(datasets.exists(DatasetName.parse("lineage.bad"))).isFalse();
     }
+
+    @Test
+    void theSparkEngineMatchesColumnsByNameAndRecordsItsInputs() throws Exception {
+        DatasetName name = DatasetName.parse("engine.clicks");
+        Path first = write(dir, "first.csv", "user_id,item,ts", "1,apple,2026-11-27T10:00:00Z");
+        datasets.create(name, List.of(first), Optional.empty(), List.of(), WriteOptions.defaults(), Provenance.of("test", List.of()));
+        SparkIngest ingest = new SparkIngest(spark, datasets);
+
+        Path reordered = write(dir, "reordered.csv", "ts,user_id", "2026-11-28T10:00:00Z,2", "2026-11-28T11:00:00Z,3");
+        WriteResult csv = ingest.append(DatasetRef.latest(name), List.of(reordered.toString()), Optional.empty(), Provenance.of("dataset append", List.of()));
+        assertThat(csv.rowsWritten()).isEqualTo(2);
+        List<Record> rows = datasets.head(DatasetRef.latest(name), 10);
+        Record three = rows.stream().filter(r -> r.getField("user_id").equals(3L)).findFirst().orElseThrow();
+        assertThat(three.getField("item")).isNull();
+        assertThat(ValueText.text(three.getField("ts"))).isEqualTo("2026-11-28T11:00:00Z");
+        assertThat(datasets.history(name).get(0).provenance().orElseThrow().inputs()).containsExactly(reordered.toUri().toString());
+
+        Path json = write(dir, "more.jsonl", "{\"user_id\": 4, \"item\": \"fig\"}");
+        ingest.append(DatasetRef.latest(name), List.of(json.toString()), Optional.empty(), Provenance.of("dataset append", List.of()));
+        assertThat(datasets.head(DatasetRef.latest(name), 10)).hasSize(4);
+
+        Path extra = write(dir, "extra.jsonl", "{\"user_id\": 5, \"colour\": \"red\"}");
+        assertThatThrownBy(() -> ingest.append(DatasetRef.latest(name), List.of(extra.toString()), Optional.empty(), Provenance.of("t", List.of())))
+                .isInstanceOf(GranaryException.class).hasMessageContaining("column 'colour'").hasMessageContaining("is not in the dataset");
+        Path unknownCsv = write(dir, "unknown.csv", "user_id,colour", "6,blue");
+        assertThatThrownBy(() -> ingest.append(DatasetRef.latest(name), List.of(unknownCsv.toString()), Optional.empty(), Provenance.of("t", List.of())))
+                .isInstanceOf(GranaryException.class).hasMessageContaining("column 'colour'");
+        assertThatThrownBy(() -> ingest.append(DatasetRef.latest(name), List.of(dir.resolve("absent.csv").toString()), Optional.empty(), Provenance.of("t", List.of())))
+                .isInstanceOf(GranaryException.class).hasMessageContaining("not found");
+        assertThat(datasets.history(name)).hasSize(3);
+
+        datasets.branch(name, "trial", java.util.OptionalLong.empty());
+        WriteResult onBranch = ingest.append(DatasetRef.parse("engine.clicks@trial"), List.of(json.toString()), Optional.empty(), Provenance.of("t", List.of()));
+        assertThat(onBranch.branch()).isEqualTo("trial");
+        assertThat(datasets.head(DatasetRef.parse("engine.clicks@trial"), 10)).hasSize(5);
+        assertThat(datasets.head(DatasetRef.latest(name), 10)).hasSize(4);
+
+        ingest.overwrite(DatasetRef.latest(name), List.of(json.toString()), false, Optional.empty(), Provenance.of("t", List.of()));
+        assertThat(datasets.head(DatasetRef.latest(name), 10)).extracting(r -> r.getField("user_id")).containsExactly(4L);
+    }
+
+    @Test
+    void theSparkEngineCreatesFromInferredFilesAndDirectories() throws Exception {
+        Path folder = dir.resolve("parts");
+        write(folder, "a.csv", "id,score", "1,0.5");
+        write(folder, "b.csv", "id,score", "2,1.5");
+        SparkIngest ingest = new SparkIngest(spark, datasets);
+
+        WriteResult created = ingest.create(DatasetName.parse("engine.scores"), List.of(folder.toString()), Optional.of(SparkIngest.Format.CSV),
+                Optional.empty(), List.of(), Provenance.of("dataset create", List.of()));
+
+        assertThat(created.rowsWritten()).isEqualTo(2);
+        assertThat(datasets.load(DatasetName.parse("engine.scores")).schema().findType("score")).isEqualTo(org.apache.iceberg.types.Types.DoubleType.get());
+        assertThatThrownBy(() -> ingest.create(DatasetName.parse("engine.bad"), List.of(folder.toString()), Optional.empty(), Optional.empty(),
+                List.of(), Provenance.of("t", List.of()))).hasMessageContaining("cannot tell the format");
+    }
 }
