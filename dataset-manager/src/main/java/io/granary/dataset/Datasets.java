@@ -518,8 +518,9 @@ public final class Datasets implements Closeable {
 
     /**
      * Expires snapshots older than {@code olderThan}, keeping at least the last {@code retainLast}
-     * of each branch. Tagged snapshots and branch heads are never expired; data files no longer
-     * reachable from any kept snapshot are deleted.
+     * of each branch. Tagged snapshots and branch heads are never expired. Files are deleted by
+     * Iceberg's rule: a data file goes when the snapshot that removed it from the table expires,
+     * so no kept snapshot can lose a file it reads.
      */
     public ExpireResult expire(DatasetName name, Instant olderThan, int retainLast) {
         if (retainLast < 1) {
@@ -531,7 +532,6 @@ public final class Datasets implements Closeable {
             table.expireSnapshots()
                     .expireOlderThan(olderThan.toEpochMilli())
                     .retainLast(retainLast)
-                    .cleanExpiredFiles(true)
                     .commit();
         }
         table.refresh();

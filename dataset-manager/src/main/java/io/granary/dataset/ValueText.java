@@ -39,8 +39,6 @@ public final class ValueText {
             StringBuilder json = new StringBuilder();
             appendJson(json, value);
             return json.toString();
-        } else if (value instanceof Double d) {
-            return d == Math.rint(d) && Math.abs(d) < 1e15 ? String.valueOf(d) : Double.toString(d);
         }
         return value.toString();
     }

@@ -303,9 +303,8 @@ class DatasetsTest {
         assertThatThrownBy(() -> datasets.create(CLICKS, List.of(dir.resolve("nope.csv")), Optional.empty(), List.of(), WriteOptions.defaults(), test("c")))
                 .isInstanceOf(GranaryException.class).hasMessageContaining("input file not found").hasMessageContaining("nope.csv");
         Path empty = dir.resolve("empty.csv");
-        write(dir, "empty.csv");
         try {
-            Files.writeString(empty, "");
+            Files.createFile(empty);
         } catch (Exception e) {
             throw new AssertionError(e);
         }
@@ -420,6 +419,31 @@ class DatasetsTest {
         assertThat(userIds(DatasetRef.parse("demo.clicks@release"))).containsExactly(1L);
         assertThat(userIds(DatasetRef.latest(CLICKS))).containsExactly(1L, 2L, 3L, 4L);
         assertThat(datasets.expire(CLICKS, Instant.now().minusSeconds(3600), 1).expired()).as("nothing that old").isEmpty();
+    }
+
+    @Test
+    void expireDeletesAFileOnceTheSnapshotThatRemovedItExpires() {
+        createClicks("1,10,1,2026-11-27T10:00:00Z");
+        Path data = Path.of(datasets.load(CLICKS).location().replaceFirst("^file:", ""), "data");
+        List<Path> first = parquetFiles(data);
+        datasets.overwrite(DatasetRef.latest(CLICKS), List.of(write(dir, "second.csv", "user_id", "2")), false, WriteOptions.defaults(), test("overwrite"));
+        List<Path> second = parquetFiles(data).stream().filter(p -> !first.contains(p)).toList();
+        datasets.overwrite(DatasetRef.latest(CLICKS), List.of(write(dir, "third.csv", "user_id", "3")), false, WriteOptions.defaults(), test("overwrite"));
+
+        ExpireResult result = datasets.expire(CLICKS, Instant.now().plusSeconds(1), 1);
+
+        assertThat(result.expired()).hasSize(2);
+        assertThat(first).as("removed by the second snapshot, which expired").allSatisfy(p -> assertThat(p).doesNotExist());
+        assertThat(second).as("removed by the current snapshot, which is kept").allSatisfy(p -> assertThat(p).exists());
+        assertThat(userIds(DatasetRef.latest(CLICKS))).containsExactly(3L);
+    }
+
+    private static List<Path> parquetFiles(Path dir) {
+        try (var files = Files.walk(dir)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".parquet")).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test

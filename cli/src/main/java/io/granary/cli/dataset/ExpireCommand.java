@@ -13,8 +13,8 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "expire", mixinStandardHelpOptions = true,
         description = {
-            "Remove snapshots older than a duration, and the files only they used.",
-            "Never removes a tagged snapshot or a branch head; always keeps the last N of each branch.",
+            "Remove snapshots older than a duration. Never removes a tagged snapshot or a branch head;",
+            "always keeps the last N of each branch. A data file is deleted once the snapshot that removed it expires.",
         })
 public final class ExpireCommand extends Subcommand {
 

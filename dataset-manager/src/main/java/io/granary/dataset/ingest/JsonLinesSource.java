@@ -5,7 +5,6 @@ import io.granary.common.GranaryException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -99,8 +98,7 @@ final class JsonLinesSource implements Source {
                 Map<String, Type> seen = new LinkedHashMap<>();
                 forEachLine(new ByteChunker.Chunk(slice.data(), slice.end(), slice.firstLine()), (data, offset, length, number) -> {
                     JsonNode object = parseObject(data, offset, length, file, number);
-                    for (Iterator<Map.Entry<String, JsonNode>> fields = object.fields(); fields.hasNext(); ) {
-                        Map.Entry<String, JsonNode> field = fields.next();
+                    for (Map.Entry<String, JsonNode> field : object.properties()) {
                         Type type = TypeInference.ofJson(field.getValue());
                         seen.merge(field.getKey(), type == null ? NO_EVIDENCE : type, JsonLinesSource::mergeEvidence);
                     }
@@ -172,8 +170,7 @@ final class JsonLinesSource implements Source {
             forEachLine(chunk, (data, offset, length, number) -> {
                 JsonNode object = parseObject(data, offset, length, file, number);
                 Record record = template.copy();
-                for (Iterator<Map.Entry<String, JsonNode>> fields = object.fields(); fields.hasNext(); ) {
-                    Map.Entry<String, JsonNode> field = fields.next();
+                for (Map.Entry<String, JsonNode> field : object.properties()) {
                     Integer position = positions.get(field.getKey());
                     if (position == null) {
                         throw new GranaryException(file + " line " + number + ": key '" + field.getKey()

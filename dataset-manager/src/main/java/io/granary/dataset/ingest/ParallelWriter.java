@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  * Parquet files (one per partition, rolled at the table's target size). Nothing is committed
  * here: {@link #finish} returns the files for one atomic commit, and {@link #abort} deletes them.
  */
-final class ParallelWriter implements AutoCloseable {
+final class ParallelWriter {
 
     private static final Logger LOG = LoggerFactory.getLogger(ParallelWriter.class);
     private static final RowBatch END = new RowBatch() {
@@ -53,7 +53,6 @@ final class ParallelWriter implements AutoCloseable {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final Progress progress;
     private final String operationId = UUID.randomUUID().toString();
-    private boolean finished;
 
     ParallelWriter(Table table, Schema schema, int threads, Progress progress) {
         this.progress = progress;
@@ -98,7 +97,6 @@ final class ParallelWriter implements AutoCloseable {
             submit(END);
         }
         join();
-        finished = true;
         rethrowFailure();
         List<DataFile> files = new ArrayList<>();
         for (Worker worker : workers) {
@@ -139,7 +137,6 @@ final class ParallelWriter implements AutoCloseable {
                 LOG.warn("could not delete the files of an aborted write under {}: {}", dataLocation, e.getMessage());
             }
         }
-        finished = true;
     }
 
     private void join() {
@@ -165,13 +162,6 @@ final class ParallelWriter implements AutoCloseable {
             throw runtime;
         }
         throw new IllegalStateException("a writer thread failed", error);
-    }
-
-    @Override
-    public void close() {
-        if (!finished) {
-            throw new IllegalStateException("finish() or abort() must be called");
-        }
     }
 
     private final class Worker implements Runnable {

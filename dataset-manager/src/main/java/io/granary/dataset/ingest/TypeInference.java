@@ -2,7 +2,6 @@ package io.granary.dataset.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.LocalDate;
-import java.util.Iterator;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 
@@ -112,8 +111,8 @@ final class TypeInference {
             return !text.isEmpty() && Character.isDigit(text.charAt(0)) ? temporalOrString(text) : Types.StringType.get();
         } else if (node.isArray()) {
             Type element = null;
-            for (Iterator<JsonNode> items = node.elements(); items.hasNext(); ) {
-                element = merge(element, ofJson(items.next()));
+            for (JsonNode item : node) {
+                element = merge(element, ofJson(item));
             }
             return Types.ListType.ofOptional(0, element == null ? Types.StringType.get() : element);
         }
