@@ -21,6 +21,7 @@ public final class Progress implements AutoCloseable {
     private final String task;
     private final String unit;
     private final long total;
+    private volatile long totalBytes = -1;
     private final long startNanos = System.nanoTime();
     private final AtomicLong done = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
@@ -55,6 +56,12 @@ public final class Progress implements AutoCloseable {
         return new Progress(task, unit, -1, true);
     }
 
+    /** Measure the bar in bytes against this total (e.g. input file sizes), rows being unknown. */
+    public Progress withTotalBytes(long bytesExpected) {
+        this.totalBytes = bytesExpected;
+        return this;
+    }
+
     public void advance(long units, long byteCount) {
         done.addAndGet(units);
         bytes.addAndGet(byteCount);
@@ -83,8 +90,11 @@ public final class Progress implements AutoCloseable {
         long units = done.get();
         double rate = units / seconds;
         StringBuilder text = new StringBuilder(task).append(": ");
-        if (total > 0) {
-            int percent = (int) Math.min(100, units * 100 / total);
+        long doneBytes = bytes.get();
+        long expectedBytes = totalBytes;
+        double fraction = total > 0 ? (double) units / total : expectedBytes > 0 ? (double) doneBytes / expectedBytes : -1;
+        if (fraction >= 0) {
+            int percent = (int) Math.min(100, fraction * 100);
             int filled = percent / 5;
             text.append('[').append("#".repeat(filled)).append(".".repeat(20 - filled)).append("] ")
                     .append(percent).append("% ");
@@ -94,8 +104,8 @@ public final class Progress implements AutoCloseable {
             text.append(", ").append(Sizes.format(bytes.get()));
         }
         text.append(String.format(Locale.ROOT, ", %,.0f %s/s", rate, unit));
-        if (total > 0 && rate > 0 && units < total) {
-            text.append(", ETA ").append((long) ((total - units) / rate)).append('s');
+        if (fraction > 0 && fraction < 1) {
+            text.append(", ETA ").append((long) (seconds * (1 - fraction) / fraction)).append('s');
         }
         return text.toString();
     }

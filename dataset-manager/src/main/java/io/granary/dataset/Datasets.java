@@ -328,7 +328,9 @@ public final class Datasets implements Closeable {
     private static Ingest.Written write(Table table, Schema schema, List<SourceFile> sources, WriteOptions options,
                                         DatasetName name) {
         long totalBytes = sources.stream().mapToLong(SourceFile::size).sum();
-        try (Progress progress = totalBytes > (64L << 20) ? Progress.start("writing " + name, "rows", -1)
+        boolean sizesKnown = sources.stream().noneMatch(SourceFile::gzip);
+        try (Progress progress = totalBytes > (64L << 20)
+                ? Progress.start("writing " + name, "rows", -1).withTotalBytes(sizesKnown ? totalBytes : -1)
                 : Progress.silent("writing " + name, "rows")) {
             return Ingest.write(table, schema, sources, options.threads(), progress);
         } catch (RuntimeException e) {
