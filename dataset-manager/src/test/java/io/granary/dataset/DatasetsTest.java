@@ -224,7 +224,7 @@ class DatasetsTest {
 
         assertThatThrownBy(() -> datasets.append(DatasetRef.latest(CLICKS), List.of(bad), WriteOptions.defaults(), test("append")))
                 .isInstanceOf(GranaryException.class)
-                .hasMessageContaining("bad.csv line 10002, column 'user_id': 'oops' is not a whole number (the column's type is long)");
+                .hasMessageContaining("bad.csv line 10002, column 'user_id': 'oops' is not a whole number (the dataset's type is long; the file's value reads as string)");
 
         assertThat(datasets.history(CLICKS)).hasSize(1);
         assertThat(TestFiles.count(data, ".parquet")).as("written data files are deleted").isEqualTo(filesBefore);

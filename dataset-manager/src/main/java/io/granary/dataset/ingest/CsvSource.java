@@ -186,7 +186,7 @@ final class CsvSource implements Source {
                     try {
                         record.set(plan.positions()[c], records.value(c, type));
                     } catch (BadValueException e) {
-                        throw Reconcile.badValue(source.file, records.line(), plan.names()[c], type, e);
+                        throw Reconcile.badValue(source.file, records.line(), plan.names()[c], type, e, records.text(c));
                     }
                 }
                 Reconcile.checkRequired(record, plan.required(), plan.target(), source.file, records.line());

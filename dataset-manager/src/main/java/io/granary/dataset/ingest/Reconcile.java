@@ -21,9 +21,15 @@ final class Reconcile {
     }
 
     static GranaryException badValue(SourceFile file, long line, String column, Type type, BadValueException e) {
+        return badValue(file, line, column, type, e, null);
+    }
+
+    /** As above, also saying what type the file's text reads as (CSV has no types of its own). */
+    static GranaryException badValue(SourceFile file, long line, String column, Type type, BadValueException e, String text) {
+        String readsAs = text == null ? "" : "; the file's value reads as " + TypeNames.describe(TypeInference.ofText(text));
         return new GranaryException(
                 file + " line " + line + ", column '" + column + "': " + e.getMessage()
-                        + " (the column's type is " + TypeNames.describe(type) + ")",
+                        + " (the dataset's type is " + TypeNames.describe(type) + readsAs + ")",
                 "fix the value, or give the column another type with --schema when creating the dataset");
     }
 
