@@ -74,10 +74,12 @@ public final class DemoCommand extends Subcommand {
         section(out, "Lineage: where the rows of demo.user_stats came from");
         step(context, "dataset", "lineage", "demo.user_stats", data);
 
-        out.printf("%nDemo finished in %.0f s. The datasets are in %s; try:%n", (System.nanoTime() - start) / 1e9, context.config().catalog().warehouse());
-        out.println("  ./granary dataset list " + data);
-        out.println("  ./granary dataset head demo.user_stats -n 5 " + data);
-        out.println("  ./granary sql \"SELECT * FROM demo.clicks.snapshots\" " + data);
+        String dataFlag = dataDir.equals(Path.of("granary-data").toAbsolutePath()) ? "" : " --data-dir " + shown(dataDir.toString());
+        out.printf("%nDemo finished in %.0f s. The datasets are in %s; try:%n", (System.nanoTime() - start) / 1e9,
+                shown(context.config().catalog().warehouse()));
+        out.println("  ./granary dataset list" + dataFlag);
+        out.println("  ./granary dataset head demo.user_stats -n 5" + dataFlag);
+        out.println("  ./granary sql \"SELECT * FROM demo.clicks.snapshots\"" + dataFlag);
     }
 
     static String userStats(LocalDate day) {
@@ -112,6 +114,12 @@ public final class DemoCommand extends Subcommand {
         }
     }
 
+    /** A path as the user would type it: relative to the working directory when inside it. */
+    private static String shown(String path) {
+        String here = Path.of("").toAbsolutePath() + "/";
+        return path.startsWith(here) ? path.substring(here.length()) : path;
+    }
+
     private static void section(PrintWriter out, String title) {
         out.println();
         out.println("== " + title);
@@ -123,7 +131,7 @@ public final class DemoCommand extends Subcommand {
         List<String> shown = new ArrayList<>();
         for (String arg : args) {
             if (!arg.startsWith("--data-dir=")) {
-                shown.add(arg.contains(" ") ? "\"" + arg + "\"" : arg);
+                shown.add(arg.contains(" ") ? "\"" + arg + "\"" : shown(arg));
             }
         }
         out.println();
