@@ -1,0 +1,287 @@
+package io.granary.feature.online;
+
+import io.granary.common.GranaryException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.stream.Stream;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.LRUCache;
+import org.rocksdb.Options;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+/**
+ * The online store in RocksDB: one column family per feature view ({@code view:NAME}), key the
+ * entity key bytes, value an encoded {@link OnlineRow}. One process writes (materialization opens
+ * it as the primary); servers open it as secondaries, which take no lock and follow the primary's
+ * writes when they {@link #catchUp}, so materialization runs while they serve.
+ */
+public final class RocksDbOnlineStore implements OnlineStore {
+
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    private static final String STATE_FAMILY = "granary:state";
+    private static final String VIEW_PREFIX = "view:";
+
+    private final Path path;
+    private final boolean writer;
+    private final Path secondaryPath;
+    private final LRUCache cache;
+    private final DBOptions dbOptions;
+    private final ColumnFamilyOptions familyOptions;
+    private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    private final Map<String, ColumnFamilyHandle> families = new HashMap<>();
+    private RocksDB db;
+
+    private RocksDbOnlineStore(Path path, boolean writer) {
+        this.path = path;
+        this.writer = writer;
+        this.secondaryPath = writer ? null : path.resolveSibling(path.getFileName() + "-readers").resolve(UUID.randomUUID().toString());
+        this.cache = new LRUCache(256L << 20);
+        this.dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
+                .setMaxOpenFiles(writer ? 512 : -1).setKeepLogFileNum(3);
+        this.familyOptions = new ColumnFamilyOptions()
+                .setCompressionType(CompressionType.LZ4_COMPRESSION)
+                .setTableFormatConfig(new BlockBasedTableConfig()
+                        .setBlockCache(cache)
+                        .setFilterPolicy(new BloomFilter(10, false))
+                        .setBlockSize(8 * 1024)
+                        .setCacheIndexAndFilterBlocks(true));
+    }
+
+    /** Opens (creating if needed) the store for writing; fails if another process writes to it. */
+    public static RocksDbOnlineStore openWriter(Path path) {
+        RocksDbOnlineStore store = new RocksDbOnlineStore(path, true);
+        store.open();
+        return store;
+    }
+
+    /** Opens the store for reading alongside a writer in another process; an absent store reads empty until it appears. */
+    public static RocksDbOnlineStore openReader(Path path) {
+        RocksDbOnlineStore store = new RocksDbOnlineStore(path, false);
+        store.open();
+        return store;
+    }
+
+    private void open() {
+        try {
+            Files.createDirectories(path.getParent());
+            List<String> existing = existingFamilies();
+            if (!writer && existing.isEmpty()) {
+                return; // nothing materialized yet
+            }
+            List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+            descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions));
+            Set<String> names = new HashSet<>(existing);
+            if (writer) {
+                names.add(STATE_FAMILY);
+            }
+            for (String name : names) {
+                if (!name.equals("default")) {
+                    descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), familyOptions));
+                }
+            }
+            List<ColumnFamilyHandle> handles = new ArrayList<>();
+            if (writer) {
+                db = RocksDB.open(dbOptions, path.toString(), descriptors, handles);
+            } else {
+                Files.createDirectories(secondaryPath);
+                db = RocksDB.openAsSecondary(dbOptions, path.toString(), secondaryPath.toString(), descriptors, handles);
+            }
+            for (int i = 0; i < descriptors.size(); i++) {
+                families.put(new String(descriptors.get(i).getName(), StandardCharsets.UTF_8), handles.get(i));
+            }
+        } catch (RocksDBException e) {
+            if (writer && String.valueOf(e.getMessage()).contains("lock")) {
+                throw new GranaryException(GranaryException.Kind.CONFLICT, "the online store " + path + " is being written by another process",
+                        "wait for the other materialization to finish (servers do not block writers)", e);
+            }
+            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot open the online store " + path + ": " + e.getMessage(),
+                    "check online_store.path and its permissions", e);
+        } catch (java.io.IOException e) {
+            throw new GranaryException("cannot create " + path + ": " + e.getMessage(), "check online_store.path", e);
+        }
+    }
+
+    private List<String> existingFamilies() throws RocksDBException {
+        if (!Files.exists(path.resolve("CURRENT"))) {
+            return List.of();
+        }
+        try (Options options = new Options()) {
+            List<String> names = new ArrayList<>();
+            for (byte[] name : RocksDB.listColumnFamilies(options, path.toString())) {
+                names.add(new String(name, StandardCharsets.UTF_8));
+            }
+            return names;
+        }
+    }
+
+    /**
+     * For a reader: takes in what the writer has written since, and reopens if the writer added
+     * views (column families are fixed when a secondary opens). Safe while reads are running.
+     */
+    public void catchUp() {
+        if (writer) {
+            return;
+        }
+        try {
+            Set<String> known = new HashSet<>(families.keySet());
+            Set<String> existing = new HashSet<>(existingFamilies());
+            existing.add("default");
+            if (db == null || !known.containsAll(existing)) {
+                reopen();
+            } else {
+                db.tryCatchUpWithPrimary();
+            }
+        } catch (RocksDBException e) {
+            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot follow the online store " + path + ": " + e.getMessage(),
+                    "check the store's directory", e);
+        }
+    }
+
+    private void reopen() {
+        lock.writeLock().lock();
+        try {
+            closeHandles();
+            open();
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private ColumnFamilyHandle family(String view, boolean create) throws RocksDBException {
+        String name = VIEW_PREFIX + view;
+        ColumnFamilyHandle handle = families.get(name);
+        if (handle == null && create) {
+            handle = db.createColumnFamily(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), familyOptions));
+            families.put(name, handle);
+        }
+        return handle;
+    }
+
+    @Override
+    public List<Optional<OnlineRow>> read(String view, List<byte[]> keys) {
+        lock.readLock().lock();
+        try {
+            List<Optional<OnlineRow>> rows = new ArrayList<>(keys.size());
+            ColumnFamilyHandle handle = db == null ? null : family(view, false);
+            if (handle == null) {
+                keys.forEach(k -> rows.add(Optional.empty()));
+                return rows;
+            }
+            List<ColumnFamilyHandle> handles = new ArrayList<>(keys.size());
+            keys.forEach(k -> handles.add(handle));
+            for (byte[] value : db.multiGetAsList(handles, keys)) {
+                rows.add(value == null ? Optional.empty() : Optional.of(OnlineRow.decode(value)));
+            }
+            return rows;
+        } catch (RocksDBException e) {
+            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot read the online store: " + e.getMessage(), "", e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public int writeNewer(String view, List<byte[]> keys, List<OnlineRow> rows, Optional<StateRecord> state) {
+        if (!writer) {
+            throw new IllegalStateException("a reader cannot write");
+        }
+        try (WriteBatch batch = new WriteBatch(); WriteOptions options = new WriteOptions()) {
+            ColumnFamilyHandle handle = family(view, true);
+            List<ColumnFamilyHandle> handles = new ArrayList<>(keys.size());
+            keys.forEach(k -> handles.add(handle));
+            List<byte[]> stored = keys.isEmpty() ? List.of() : db.multiGetAsList(handles, keys);
+            int newer = 0;
+            for (int i = 0; i < keys.size(); i++) {
+                byte[] current = stored.get(i);
+                if (current == null || rows.get(i).isNewerThan(OnlineRow.decode(current))) {
+                    batch.put(handle, keys.get(i), rows.get(i).encode());
+                    newer++;
+                }
+            }
+            if (state.isPresent()) {
+                batch.put(families.get(STATE_FAMILY), state.get().name().getBytes(StandardCharsets.UTF_8), state.get().value());
+            }
+            db.write(options, batch);
+            return newer;
+        } catch (RocksDBException e) {
+            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot write the online store " + path + ": " + e.getMessage(),
+                    "check free space at " + path, e);
+        }
+    }
+
+    @Override
+    public Optional<byte[]> state(String name) {
+        lock.readLock().lock();
+        try {
+            ColumnFamilyHandle handle = families.get(STATE_FAMILY);
+            if (db == null || handle == null) {
+                return Optional.empty();
+            }
+            return Optional.ofNullable(db.get(handle, name.getBytes(StandardCharsets.UTF_8)));
+        } catch (RocksDBException e) {
+            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot read the online store: " + e.getMessage(), "", e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    private void closeHandles() {
+        families.values().forEach(ColumnFamilyHandle::close);
+        families.clear();
+        if (db != null) {
+            db.close();
+            db = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        lock.writeLock().lock();
+        try {
+            closeHandles();
+            familyOptions.close();
+            dbOptions.close();
+            cache.close();
+            if (secondaryPath != null) {
+                deleteQuietly(secondaryPath);
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException ignored) {
+            // a reader's scratch directory; harmless if left
+        }
+    }
+}
