@@ -152,8 +152,15 @@ public final class RocksDbOnlineStore implements OnlineStore {
             existing.add("default");
             if (db == null || !known.containsAll(existing)) {
                 reopen();
-            } else {
-                db.tryCatchUpWithPrimary();
+                return;
+            }
+            lock.readLock().lock();
+            try {
+                if (db != null) {
+                    db.tryCatchUpWithPrimary();
+                }
+            } finally {
+                lock.readLock().unlock();
             }
         } catch (RocksDBException e) {
             throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot follow the online store " + path + ": " + e.getMessage(),

@@ -1,0 +1,142 @@
+package io.granary.feature.serving;
+
+import io.granary.common.GranaryException;
+import io.granary.feature.online.RocksDbOnlineStore;
+import io.granary.feature.registry.Registry;
+import io.granary.feature.registry.RegistryState;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The online feature server: Feast's gRPC ServingService and its HTTP JSON twin, answered from the
+ * online store, which it follows as a reader while materialization writes. It reloads the registry
+ * when its generation changes, swapping the new one in without dropping a request. No Spark, no
+ * catalog: it starts in a fraction of a second.
+ */
+public final class FeatureServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FeatureServer.class);
+
+    private final Registry registry;
+    private final AtomicReference<RegistryState> state = new AtomicReference<>();
+    private final RocksDbOnlineStore store;
+    private final ServingMetrics metrics = new ServingMetrics();
+    private final ScheduledExecutorService background;
+    private final Server grpc;
+    private final HttpApi http;
+    private volatile boolean storeHealthy = true;
+
+    public FeatureServer(Registry registry, Path onlineStore, ServerSettings settings, String version) {
+        this.registry = registry;
+        this.state.set(registry.load());
+        this.store = RocksDbOnlineStore.openReader(onlineStore);
+        OnlineFeatures features = new OnlineFeatures(state::get, store, Clock.systemUTC(), metrics);
+        Optional<BearerTokens> tokens = settings.token().map(BearerTokens::new);
+        GrpcServingService service = new GrpcServingService(features, metrics, version);
+        try {
+            NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.grpcPort()))
+                    .addService(tokens.isPresent() ? ServerInterceptors.intercept(service, tokens.get()) : service.bindService());
+            this.grpc = builder.build().start();
+        } catch (IOException e) {
+            store.close();
+            throw portInUse("gRPC", settings.host(), settings.grpcPort(), e);
+        }
+        try {
+            this.http = new HttpApi(settings.host(), settings.httpPort(), features, metrics, tokens, () -> storeHealthy);
+        } catch (IOException e) {
+            grpc.shutdownNow();
+            store.close();
+            throw portInUse("HTTP", settings.host(), settings.httpPort(), e);
+        }
+        this.background = Executors.newScheduledThreadPool(1, runnable -> {
+            Thread thread = new Thread(runnable, "granary-feature-server-follow");
+            thread.setDaemon(true);
+            return thread;
+        });
+        background.scheduleWithFixedDelay(this::followStore, settings.storeCatchUp().toMillis(), settings.storeCatchUp().toMillis(),
+                TimeUnit.MILLISECONDS);
+        background.scheduleWithFixedDelay(this::followRegistry, settings.registryPoll().toMillis(), settings.registryPoll().toMillis(),
+                TimeUnit.MILLISECONDS);
+    }
+
+    private static GranaryException portInUse(String what, String host, int port, IOException e) {
+        boolean inUse = e instanceof BindException || (e.getCause() instanceof BindException);
+        return new GranaryException(GranaryException.Kind.UNAVAILABLE,
+                "cannot listen for " + what + " on " + host + ":" + port + (inUse ? ": the port is in use" : ": " + e.getMessage()),
+                "choose another port (--port / --http-port), or stop what listens there", e);
+    }
+
+    private void followStore() {
+        try {
+            store.catchUp();
+            storeHealthy = true;
+        } catch (RuntimeException e) {
+            storeHealthy = false;
+            LOG.warn("cannot follow the online store: {}", e.getMessage());
+        }
+    }
+
+    private void followRegistry() {
+        try {
+            long generation = registry.generation();
+            if (generation != state.get().generation()) {
+                RegistryState loaded = registry.load();
+                state.set(loaded);
+                LOG.info("registry reloaded: generation {} ({} feature views)", loaded.generation(), loaded.featureViews().size());
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("cannot reload the registry, still serving generation {}: {}", state.get().generation(), e.getMessage());
+        }
+    }
+
+    public int grpcPort() {
+        return grpc.getPort();
+    }
+
+    public int httpPort() {
+        return http.port();
+    }
+
+    public RegistryState registry() {
+        return state.get();
+    }
+
+    /** Blocks until the server is shut down (by close(), or the JVM stopping). */
+    public void awaitTermination() throws InterruptedException {
+        grpc.awaitTermination();
+    }
+
+    @Override
+    public void close() {
+        background.shutdownNow();
+        try {
+            background.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        http.close();
+        grpc.shutdown();
+        try {
+            if (!grpc.awaitTermination(5, TimeUnit.SECONDS)) {
+                grpc.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            grpc.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+        store.close();
+    }
+}
