@@ -24,6 +24,16 @@ public final class ConfigCommand extends Subcommand {
         out.println("  master: " + config.spark().master());
         out.println("  conf: " + (config.spark().conf().isEmpty() ? "{}" : ""));
         config.spark().conf().forEach((k, v) -> out.println("    " + k + ": " + v));
+        out.println("registry:");
+        out.println("  path: " + config.featureStore().registry());
+        out.println("online_store:");
+        out.println("  path: " + config.featureStore().onlineStore());
+        var server = config.featureStore().server();
+        out.println("feature_server:");
+        out.println("  host: " + server.host());
+        out.println("  port: " + server.grpcPort());
+        out.println("  http_port: " + server.httpPort());
+        out.println("  token: " + (server.token().isPresent() ? "(set)" : "(none)"));
     }
 
     private static void printMap(PrintWriter out, String name, java.util.Map<String, String> values) {

@@ -5,6 +5,7 @@ import io.granary.dataset.Datasets;
 import io.granary.dataset.spark.SparkIngest;
 import io.granary.dataset.spark.SparkQueries;
 import io.granary.dataset.spark.SparkSessions;
+import io.granary.feature.registry.Registry;
 import java.io.IOException;
 import java.io.PrintWriter;
 import org.apache.spark.sql.SparkSession;
@@ -44,6 +45,10 @@ public final class Context implements AutoCloseable {
             datasets = Datasets.open(config.catalog());
         }
         return datasets;
+    }
+
+    public Registry registry() {
+        return new Registry(config.featureStore().registry());
     }
 
     public synchronized SparkSession spark() {

@@ -2,6 +2,7 @@ package io.granary.cli;
 
 import io.granary.cli.config.GranaryConfig;
 import io.granary.cli.dataset.DatasetCommand;
+import io.granary.cli.feature.FeatureCommand;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -17,6 +18,8 @@ import picocli.CommandLine.ScopeType;
         description = "Versioned datasets, features and training data for ML teams.",
         subcommands = {
             DatasetCommand.class,
+            FeatureCommand.class,
+            ServeCommand.class,
             SqlCommand.class,
             DoctorCommand.class,
             DemoCommand.class,

@@ -4,6 +4,7 @@ import io.granary.common.GranaryException;
 import io.granary.common.yaml.YamlNode;
 import io.granary.dataset.catalog.CatalogSettings;
 import io.granary.dataset.spark.SparkSettings;
+import io.granary.feature.serving.ServerSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,12 +26,36 @@ import java.util.Optional;
  * spark:
  *   master: local[*]                  # or yarn, k8s://..., spark://...
  *   conf: {}                          # any spark.* setting
+ * registry:
+ *   path: ./granary-data/registry     # the feature registry
+ * online_store:
+ *   path: ./granary-data/online       # RocksDB
+ * feature_server:
+ *   host: 127.0.0.1
+ *   port: 6566                        # Feast gRPC
+ *   http_port: 6567
+ *   token: ...                        # bearer token; GRANARY_FEATURE_TOKEN overrides it
  * </pre>
  */
-public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings spark, Optional<Path> source) {
+public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings spark, FeatureStoreConfig featureStore,
+                            Optional<Path> source) {
+
+    /** Where the feature registry and the online store live, and how the feature server listens. */
+    public record FeatureStoreConfig(Path registry, Path onlineStore, ServerSettings server) {
+        static FeatureStoreConfig defaults(Path dataDir) {
+            return new FeatureStoreConfig(dataDir.resolve("registry"), dataDir.resolve("online"), withEnvironmentToken(ServerSettings.defaults()));
+        }
+    }
+
+    /** The environment's GRANARY_FEATURE_TOKEN, when set, wins over the config file's token. */
+    static ServerSettings withEnvironmentToken(ServerSettings settings) {
+        String token = System.getenv("GRANARY_FEATURE_TOKEN");
+        return token == null || token.isBlank() ? settings : settings.withToken(Optional.of(token));
+    }
 
     public static final String FILE_NAME = "granary.yaml";
-    private static final List<String> TOP_KEYS = List.of("data_dir", "catalog", "spark");
+    private static final List<String> TOP_KEYS = List.of("data_dir", "catalog", "spark", "registry", "online_store", "feature_server");
+    private static final List<String> SERVER_KEYS = List.of("host", "port", "http_port", "token");
     private static final List<String> CATALOG_KEYS = List.of("type", "warehouse", "uri", "properties", "hadoop");
     private static final List<String> SPARK_KEYS = List.of("master", "conf");
 
@@ -38,7 +63,7 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
     public static GranaryConfig defaults(Path dataDir) {
         Path absolute = dataDir.toAbsolutePath().normalize();
         return new GranaryConfig(absolute, CatalogSettings.localHadoop(absolute.resolve("warehouse")),
-                SparkSettings.local(), Optional.empty());
+                SparkSettings.local(), FeatureStoreConfig.defaults(absolute), Optional.empty());
     }
 
     /**
@@ -101,7 +126,33 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
             }
             spark = new SparkSettings(YamlNode.optional(entries, "master").map(YamlNode::asString).orElse("local[*]"), conf);
         }
-        return new GranaryConfig(dataDir, catalog, spark, Optional.of(file.toAbsolutePath()));
+        Path registryPath = YamlNode.optional(top, "registry")
+                .map(n -> n.asMapWithKeys(List.of("path")).get("path"))
+                .filter(n -> n != null && !n.isNull()).map(n -> resolve(base, n.asString())).orElse(dataDir.resolve("registry"));
+        Path onlinePath = YamlNode.optional(top, "online_store")
+                .map(n -> n.asMapWithKeys(List.of("path")).get("path"))
+                .filter(n -> n != null && !n.isNull()).map(n -> resolve(base, n.asString())).orElse(dataDir.resolve("online"));
+        ServerSettings server = ServerSettings.defaults();
+        Optional<YamlNode> serverNode = YamlNode.optional(top, "feature_server");
+        if (serverNode.isPresent()) {
+            Map<String, YamlNode> entries = serverNode.get().asMapWithKeys(SERVER_KEYS);
+            server = new ServerSettings(
+                    YamlNode.optional(entries, "host").map(YamlNode::asString).orElse(server.host()),
+                    YamlNode.optional(entries, "port").map(n -> port(n)).orElse(server.grpcPort()),
+                    YamlNode.optional(entries, "http_port").map(n -> port(n)).orElse(server.httpPort()),
+                    YamlNode.optional(entries, "token").map(YamlNode::asString),
+                    server.storeCatchUp(), server.registryPoll());
+        }
+        return new GranaryConfig(dataDir, catalog, spark,
+                new FeatureStoreConfig(registryPath, onlinePath, withEnvironmentToken(server)), Optional.of(file.toAbsolutePath()));
+    }
+
+    private static int port(YamlNode node) {
+        int port = node.asInt();
+        if (port < 0 || port > 65535) {
+            throw node.error("port " + port + " is out of range", "use 0..65535 (0 picks a free port)");
+        }
+        return port;
     }
 
     private static Path resolve(Path base, String path) {

@@ -1,0 +1,52 @@
+package io.granary.cli;
+
+import io.granary.feature.serving.FeatureServer;
+import io.granary.feature.serving.ServerSettings;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** `granary serve ...`: long-running servers. */
+@Command(name = "serve", mixinStandardHelpOptions = true, description = "Run a server until stopped (Ctrl-C).",
+        subcommands = ServeCommand.Features.class)
+public final class ServeCommand {
+
+    @Command(name = "features", mixinStandardHelpOptions = true,
+            description = {
+                "Serve online features: Feast's gRPC ServingService and HTTP JSON (POST /get-online-features, GET /health, GET /metrics).",
+                "Follows the online store while materialization writes, and reloads the registry when it changes.",
+            })
+    public static final class Features extends Subcommand {
+
+        @Option(names = "--host", paramLabel = "HOST", description = "Address to bind (default: feature_server.host, 127.0.0.1).")
+        String host;
+
+        @Option(names = "--port", paramLabel = "PORT", description = "gRPC port (default: feature_server.port, 6566; 0 picks one).")
+        Integer port;
+
+        @Option(names = "--http-port", paramLabel = "PORT", description = "HTTP port (default: feature_server.http_port, 6567; 0 picks one).")
+        Integer httpPort;
+
+        @Override
+        protected void run() throws InterruptedException {
+            long start = System.nanoTime();
+            var config = context().config().featureStore();
+            ServerSettings settings = config.server();
+            settings = settings.withPorts(host != null ? host : settings.host(), port != null ? port : settings.grpcPort(),
+                    httpPort != null ? httpPort : settings.httpPort());
+            FeatureServer server = new FeatureServer(context().registry(), config.onlineStore(), settings, "granary " + Versions.granary());
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                server.close();
+                stopped.countDown();
+            }, "granary-serve-shutdown"));
+            out().printf("serving features: gRPC %s:%d (feast.serving.ServingService), HTTP http://%s:%d/get-online-features; "
+                            + "registry generation %d, %d feature views; %s; started in %d ms%n",
+                    settings.host(), server.grpcPort(), settings.host(), server.httpPort(), server.registry().generation(),
+                    server.registry().featureViews().size(), settings.token().isPresent() ? "bearer token required" : "no token",
+                    (System.nanoTime() - start) / 1_000_000);
+            out().flush();
+            stopped.await();
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package io.granary.cli.feature;
+
+import picocli.CommandLine.Command;
+
+/** `granary feature ...`: the feature registry, materialization and online lookups. */
+@Command(
+        name = "feature",
+        mixinStandardHelpOptions = true,
+        description = "Feature definitions (Feast's entities, feature views and services), materialization into the online store, lookups.",
+        subcommands = {
+            ApplyCommand.class,
+            DiffCommand.class,
+            ListCommand.class,
+            ShowCommand.class,
+            MaterializeCommand.class,
+            MaterializeIncrementalCommand.class,
+            GetCommand.class,
+        })
+public final class FeatureCommand {}
