@@ -46,8 +46,10 @@ public final class GetCommand extends Subcommand {
         RegistryState registry = context().registry().load();
         GetOnlineFeaturesRequest.Builder request = GetOnlineFeaturesRequest.newBuilder().setFullFeatureNames(fullNames);
         if (what.service != null) {
+            registry.resolveService(what.service);
             request.setFeatureService(what.service);
         } else {
+            registry.resolve(what.features);
             request.setFeatures(FeatureList.newBuilder().addAllVal(what.features));
         }
         for (String entity : entities) {
@@ -58,7 +60,7 @@ public final class GetCommand extends Subcommand {
             String joinKey = entity.substring(0, equals);
             Entity definition = registry.entities().values().stream().map(v -> v.value()).filter(e -> e.joinKey().equals(joinKey))
                     .findFirst().orElseThrow(() -> GranaryException.notFound("no entity has join key '" + joinKey + "'",
-                            "join keys: " + registry.entities().values().stream().map(v -> v.value().joinKey()).sorted().toList()));
+                            "join keys: " + String.join(", ", registry.entities().values().stream().map(v -> v.value().joinKey()).sorted().toList())));
             RepeatedValue.Builder column = RepeatedValue.newBuilder();
             for (String text : entity.substring(equals + 1).split(",")) {
                 column.addVal(value(text.trim(), definition));

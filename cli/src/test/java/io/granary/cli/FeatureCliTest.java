@@ -1,0 +1,85 @@
+package io.granary.cli;
+
+import static io.granary.dataset.testing.TestFiles.write;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `granary feature ...` through the command line. */
+class FeatureCliTest {
+
+    @TempDir
+    Path dir;
+
+    GranaryCli granary;
+    Path features;
+
+    @BeforeEach
+    void setUp() {
+        granary = new GranaryCli(dir.resolve("data"));
+        Instant recent = Instant.now().minusSeconds(3600);
+        Path stats = write(dir, "stats.csv", "user_id,event_ts,created_ts,clicks,dwell",
+                "1," + recent + "," + recent + ",7,1.5", "2," + recent + "," + recent + ",3,");
+        assertThat(granary.run("dataset", "create", "demo.user_stats", "--from", stats.toString()).code()).isZero();
+        features = write(dir, "features.yaml",
+                "entities:",
+                "  - {name: user, join_key: user_id, value_type: INT64}",
+                "feature_views:",
+                "  - name: user_stats",
+                "    entities: [user]",
+                "    ttl: 1d",
+                "    source: {dataset: demo.user_stats, timestamp_field: event_ts, created_timestamp_field: created_ts}",
+                "    features:",
+                "      - {name: clicks, dtype: INT64}",
+                "      - {name: dwell, dtype: DOUBLE}",
+                "feature_services:",
+                "  - {name: model_v1, features: [user_stats]}");
+    }
+
+    private GranaryCli.Run ok(String... args) {
+        GranaryCli.Run run = granary.run(args);
+        assertThat(run.code()).as(run.toString()).isZero();
+        return run;
+    }
+
+    @Test
+    void applyMaterializeAndGet() {
+        assertThat(ok("feature", "diff", features.toString()).out()).contains("+ feature view user_stats (new, v1)").contains("3 changes");
+        assertThat(ok("feature", "apply", features.toString()).out()).contains("applied 3 changes: registry generation 1");
+        assertThat(ok("feature", "apply", features.toString()).out()).contains("nothing to change");
+        assertThat(ok("feature", "list").out()).contains("user_stats").contains("2 features of demo.user_stats, ttl 1d, online");
+        assertThat(ok("feature", "show", "user_stats").out()).contains("feature view user_stats v1 (of 1)").containsPattern("clicks +INT64");
+
+        assertThat(ok("feature", "materialize-incremental").out()).containsPattern("user_stats +first \\(full\\) +1 +2 +2 +2");
+        GranaryCli.Run get = ok("feature", "get", "--features", "user_stats:clicks,user_stats:dwell", "--entity", "user_id=1,2,3");
+        assertThat(get.out()).containsPattern("1 +7 +1.5").containsPattern("2 +3 +NULL_VALUE").containsPattern("3 +NOT_FOUND +NOT_FOUND");
+        assertThat(ok("feature", "get", "--service", "model_v1", "--entity", "user_id=1", "--full-names").out())
+                .contains("user_stats__clicks").contains("user_stats__dwell");
+        assertThat(ok("feature", "materialize-incremental").out()).containsPattern("user_stats +incremental +0 +0");
+    }
+
+    @Test
+    void featureErrorsAreUserErrors() {
+        GranaryCli.Run unknown = granary.run("feature", "get", "--features", "user_stats:clicks", "--entity", "user_id=1");
+        assertThat(unknown.code()).isEqualTo(Main.USER_ERROR);
+        assertThat(unknown.err()).contains("unknown feature view 'user_stats'").contains("granary feature apply");
+
+        Path broken = write(dir, "broken.yaml", "entities:", "  - {name: user, join_key: user_id, value_type: INT64}",
+                "feature_views:", "  - name: v", "    entities: [usr]", "    source: {dataset: demo.user_stats, timestamp_field: event_ts}",
+                "    features: [{name: clicks, dtype: INT64}]");
+        GranaryCli.Run refused = granary.run("feature", "apply", broken.toString());
+        assertThat(refused.code()).isEqualTo(Main.USER_ERROR);
+        assertThat(refused.err()).contains("names unknown entity 'usr'").contains(broken + ":4");
+
+        ok("feature", "apply", features.toString());
+        assertThat(granary.run("feature", "materialize", "--start", "yesterday", "--end", "now").err()).contains("invalid time 'yesterday'");
+        assertThat(granary.run("feature", "get", "--features", "user_stats:clicks", "--entity", "user_id=one").err())
+                .contains("'one' is not a value of user_id (INT64)");
+        assertThat(granary.run("feature", "show", "nothing").err()).contains("nothing named 'nothing'");
+        assertThat(granary.run("feature", "get", "--entity", "user_id=1").code()).as("--features or --service").isEqualTo(Main.USAGE);
+    }
+}
