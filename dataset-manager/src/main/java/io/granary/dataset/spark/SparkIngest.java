@@ -73,7 +73,7 @@ public final class SparkIngest {
         Format chosen = formatOf(paths, format);
         Dataset<Row> frame = declared.isPresent() ? shaped(paths, chosen, declared.get().schema()) : inferred(paths, chosen);
         List<String> partitions = partitionBy.isEmpty() ? declared.map(SchemaFile::partitionBy).orElse(List.of()) : partitionBy;
-        return queries.create(name, frame, partitions, provenance.withInputs(uris(paths)));
+        return queries.createFrom(name, frame, partitions, provenance.withInputs(uris(paths)));
     }
 
     public WriteResult append(DatasetRef target, List<String> paths, Optional<Format> format, Provenance provenance) {

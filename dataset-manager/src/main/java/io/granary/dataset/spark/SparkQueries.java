@@ -99,18 +99,22 @@ public final class SparkQueries {
     public WriteResult create(DatasetName name, String sql, List<String> partitionBy, Provenance provenance) {
         requireNew(name);
         Dataset<Row> frame = query(sql);
-        return create(name, frame, partitionBy, provenance.withInputs(inputsOf(frame)));
+        return createFrom(name, frame, partitionBy, provenance.withInputs(inputsOf(frame)));
     }
 
-    void requireNew(DatasetName name) {
+    public void requireNew(DatasetName name) {
         if (datasets.exists(name)) {
             throw GranaryException.alreadyExists("dataset " + name + " already exists",
                     "choose another name, or drop it first with `granary dataset drop " + name + "`");
         }
     }
 
-    /** Creates {@code name} from a frame's rows in one atomic commit (Iceberg's staged create). */
-    WriteResult create(DatasetName name, Dataset<Row> frame, List<String> partitionBy, Provenance withInputs) {
+    /**
+     * Creates {@code name} from a frame's rows in one atomic commit (Iceberg's staged create); the
+     * provenance should already name the frame's inputs (see {@link #inputsOf}).
+     */
+    public WriteResult createFrom(DatasetName name, Dataset<Row> frame, List<String> partitionBy, Provenance withInputs) {
+        requireNew(name);
         DataFrameWriterV2<Row> writer = frame.writeTo(CatalogSettings.NAME + "." + name).using("iceberg");
         datasetsTableProperties().forEach(writer::tableProperty);
         List<Column> partitions = partitionColumns(partitionBy);

@@ -1,0 +1,165 @@
+package io.granary.feature.offline;
+
+import static io.granary.dataset.testing.TestFiles.write;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.granary.common.GranaryException;
+import io.granary.dataset.DatasetName;
+import io.granary.dataset.DatasetRef;
+import io.granary.dataset.Datasets;
+import io.granary.dataset.LineageNode;
+import io.granary.dataset.Provenance;
+import io.granary.dataset.WriteOptions;
+import io.granary.dataset.WriteResult;
+import io.granary.dataset.testing.SharedSpark;
+import io.granary.feature.registry.DefinitionChecker;
+import io.granary.feature.registry.Definitions;
+import io.granary.feature.registry.FeatureRef;
+import io.granary.feature.registry.Registry;
+import io.granary.feature.registry.RegistryState;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Hand-computed point-in-time answers, on the edges where feature stores leak or lose rows. */
+class PointInTimeJoinTest {
+
+    @TempDir
+    Path dir;
+
+    SparkSession spark;
+    Datasets datasets;
+    String ns;
+    RegistryState registry;
+    WriteResult userStatsFirst;
+
+    @BeforeEach
+    void setUp() {
+        spark = SharedSpark.session();
+        datasets = Datasets.open(SharedSpark.catalog());
+        ns = "pit_" + UUID.randomUUID().toString().substring(0, 8);
+        userStatsFirst = create("user_stats", "user_stats.csv", "user_id,event_ts,created_ts,clicks",
+                "1,2026-11-28T10:00:00Z,2026-11-28T10:05:00Z,1",
+                "1,2026-11-28T11:00:00Z,2026-11-28T11:05:00Z,2",
+                "1,2026-11-28T11:00:00Z,2026-11-28T11:30:00Z,3",
+                "1,2026-11-28T13:00:00Z,2026-11-28T13:05:00Z,4",
+                "2,2026-11-28T09:00:00Z,2026-11-28T09:05:00Z,20");
+        create("item_stats", "item_stats.csv", "item_id,event_ts,ctr",
+                "a,2026-11-28T08:00:00Z,0.1",
+                "a,2026-11-28T12:00:00Z,0.2");
+        create("entities", "entities.csv", "row,user_id,item_id,ts",
+                "1,1,a,2026-11-28T11:00:00Z",
+                "2,1,a,2026-11-28T12:00:00Z",
+                "3,1,a,2026-11-28T12:00:00.000001Z",
+                "4,1,b,2026-11-28T10:30:00Z",
+                "5,2,a,2026-11-28T09:30:00Z",
+                "6,3,a,2026-11-28T12:00:00Z",
+                "7,1,a,2026-11-28T09:00:00Z");
+        Path file = write(dir, "features.yaml",
+                "entities:",
+                "  - {name: user, join_key: user_id, value_type: INT64}",
+                "  - {name: item, join_key: item_id, value_type: STRING}",
+                "feature_views:",
+                "  - name: user_stats",
+                "    entities: [user]",
+                "    ttl: 1h",
+                "    source: {dataset: " + ns + ".user_stats, timestamp_field: event_ts, created_timestamp_field: created_ts}",
+                "    features: [{name: clicks, dtype: INT64}]",
+                "  - name: item_stats",
+                "    entities: [item]",
+                "    ttl: 0",
+                "    source: {dataset: " + ns + ".item_stats, timestamp_field: event_ts}",
+                "    features: [{name: ctr, dtype: DOUBLE}]");
+        Definitions definitions = Definitions.parse(file);
+        Registry store = new Registry(dir.resolve("registry"));
+        DefinitionChecker.check(definitions, store.load(), datasets);
+        registry = store.apply(definitions);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        datasets.close();
+    }
+
+    private WriteResult create(String name, String file, String... lines) {
+        return datasets.create(DatasetName.parse(ns + "." + name), List.of(write(dir, file, lines)), Optional.empty(), List.of(),
+                WriteOptions.defaults(), Provenance.of("test", List.of()));
+    }
+
+    /** row number -> "clicks|ctr" */
+    private Map<Long, String> joined() {
+        List<Row> rows = new PointInTimeJoin(spark, registry)
+                .join(spark.table("granary." + ns + ".entities"), "ts",
+                        List.of(new FeatureRef("user_stats", "clicks"), new FeatureRef("item_stats", "ctr")), false)
+                .collectAsList();
+        Map<Long, String> answers = new HashMap<>();
+        for (Row row : rows) {
+            answers.put(row.getLong(row.fieldIndex("row")), row.get(row.fieldIndex("clicks")) + "|" + row.get(row.fieldIndex("ctr")));
+        }
+        return answers;
+    }
+
+    @Test
+    void eachEntityRowGetsTheLatestRowAtOrBeforeItWithinTtl() {
+        Map<Long, String> answers = joined();
+
+        assertThat(answers).containsEntry(1L, "3|0.1")      // exactly equal event time counts; the tie goes to the later created row
+                .containsEntry(2L, "3|0.2")                 // exactly ttl old: still in range
+                .containsEntry(3L, "null|0.2")              // 1 µs past the ttl: out of range
+                .containsEntry(4L, "1|null")                // an item with no rows gives null
+                .containsEntry(5L, "20|0.1")
+                .containsEntry(6L, "null|0.2")              // a user with no rows gives null
+                .containsEntry(7L, "null|0.1")              // never a row from the future
+                .hasSize(7);
+    }
+
+    @Test
+    void aLateArrivingRowIsUsedWhereItsEventTimeFits() {
+        datasets.append(DatasetRef.parse(ns + ".user_stats"), List.of(write(dir, "late.csv", "user_id,event_ts,created_ts,clicks",
+                "2,2026-11-28T09:15:00Z,2026-11-29T00:00:00Z,25")), WriteOptions.defaults(), Provenance.of("test", List.of()));
+
+        Map<Long, String> answers = joined();
+
+        assertThat(answers).containsEntry(5L, "25|0.1").containsEntry(1L, "3|0.1");
+    }
+
+    @Test
+    void historyWritesADatasetWithLineageToWhatItRead() {
+        DatasetName out = DatasetName.parse(ns + ".training");
+        WriteResult result = new PointInTimeJoin(spark, registry).history(datasets, DatasetRef.parse(ns + ".entities"), Optional.empty(),
+                registry.resolve(List.of("user_stats:clicks", "item_stats:ctr")), true, out, Provenance.of("feature history", List.of()));
+
+        assertThat(result.rowsWritten()).isEqualTo(7);
+        assertThat(datasets.load(out).schema().findField("user_stats__clicks")).isNotNull();
+        LineageNode commit = datasets.lineage(DatasetRef.latest(out)).upstream().get(0);
+        assertThat(commit.upstream()).extracting(LineageNode::name).contains(
+                ns + ".user_stats@" + userStatsFirst.snapshotId(),
+                ns + ".entities@" + datasets.resolve(DatasetRef.parse(ns + ".entities")).snapshot().orElseThrow().snapshotId());
+
+        assertThatThrownBy(() -> new PointInTimeJoin(spark, registry).history(datasets, DatasetRef.parse(ns + ".entities"), Optional.empty(),
+                registry.resolve(List.of("user_stats:clicks")), false, out, Provenance.of("feature history", List.of())))
+                .isInstanceOf(GranaryException.class).hasMessageContaining("already exists");
+    }
+
+    @Test
+    void entityRowsMissingWhatTheViewsNeedAreRefused() {
+        assertThatThrownBy(() -> new PointInTimeJoin(spark, registry).join(spark.table("granary." + ns + ".item_stats"), "event_ts",
+                List.of(new FeatureRef("user_stats", "clicks")), false).collectAsList())
+                .isInstanceOf(GranaryException.class).hasMessageContaining("no column 'user_id', which feature view user_stats is keyed by");
+        assertThatThrownBy(() -> new PointInTimeJoin(spark, registry).join(spark.table("granary." + ns + ".entities"), "row",
+                List.of(new FeatureRef("user_stats", "clicks")), false))
+                .hasMessageContaining("'row' is bigint, not a timestamp");
+        assertThatThrownBy(() -> PointInTimeJoin.timestampColumn(spark.table("granary." + ns + ".user_stats").schema(), Optional.empty()))
+                .hasMessageContaining("timestamps: event_ts, created_ts");
+    }
+}
