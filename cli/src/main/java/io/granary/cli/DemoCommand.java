@@ -4,7 +4,24 @@ import io.granary.cli.demo.DemoData;
 import io.granary.common.GranaryException;
 import io.granary.dataset.DatasetName;
 import io.granary.dataset.Datasets;
+import feast.proto.serving.ServingAPIProto.GetOnlineFeaturesRequest;
+import feast.proto.serving.ServingAPIProto.GetOnlineFeaturesResponse;
+import feast.proto.serving.ServingServiceGrpc;
+import feast.proto.types.ValueProto.RepeatedValue;
+import feast.proto.types.ValueProto.Value;
+import io.granary.feature.serving.FeatureServer;
+import io.granary.feature.serving.ServerSettings;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.InputStream;
 import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.util.concurrent.TimeUnit;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -17,7 +34,8 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {
             "Run the whole flow on generated CTR data: create datasets from CSV, Parquet and JSON Lines,",
-            "derive daily statistics with Spark SQL, append a second day, tag, time-travel, show history and lineage.",
+            "derive daily statistics with Spark SQL, append a second day, tag, time-travel, show history and lineage;",
+            "register features, build point-in-time training data, materialize, and serve them over gRPC and HTTP.",
             "Each step prints the command that does it, so you can run them yourself afterwards.",
         })
 public final class DemoCommand extends Subcommand {
@@ -74,12 +92,71 @@ public final class DemoCommand extends Subcommand {
         section(out, "Lineage: where the rows of demo.user_stats came from");
         step(context, "dataset", "lineage", "demo.user_stats", data);
 
+        section(out, "Features: entities, feature views and a feature service (Feast's concepts) over these datasets");
+        Path features = inputs.resolve("features.yaml");
+        try (InputStream definitions = DemoCommand.class.getResourceAsStream("demo/features.yaml")) {
+            Files.copy(definitions, features, StandardCopyOption.REPLACE_EXISTING);
+        }
+        step(context, "feature", "apply", features.toString(), data);
+        step(context, "feature", "list", data);
+
+        section(out, "Training data, point-in-time correct: each click gets the statistics known at its time, never later ones");
+        step(context, "feature", "history", "--entities", "demo.clicks", "--service", "ctr_model_v1", "--out", "demo.training", data);
+        step(context, "sql", "SELECT to_date(ts) AS day, count(*) AS clicks, count(clicks) AS with_user_stats, "
+                + "count(ctr) AS with_item_stats, count(country) AS with_profile FROM demo.training GROUP BY to_date(ts) ORDER BY day", data);
+        out.println("(day 1's statistics are known only at the end of day 1, so day-1 clicks get none: nothing leaks from the future)");
+
+        section(out, "Online: materialize the latest values into RocksDB, then look them up as a model server would");
+        step(context, "feature", "materialize-incremental", data);
+        step(context, "feature", "get", "--service", "ctr_model_v1", "--entity", "user_id=1001,1002,99999", "--entity", "item_id=50001,50002,50003", data);
+        serveAndQuery(context, out);
+
         String dataFlag = dataDir.equals(Path.of("granary-data").toAbsolutePath()) ? "" : " --data-dir " + shown(dataDir.toString());
         out.printf("%nDemo finished in %.0f s. The datasets are in %s; try:%n", (System.nanoTime() - start) / 1e9,
                 shown(context.config().catalog().warehouse()));
         out.println("  ./granary dataset list" + dataFlag);
         out.println("  ./granary dataset head demo.user_stats -n 5" + dataFlag);
         out.println("  ./granary sql \"SELECT * FROM demo.clicks.snapshots\"" + dataFlag);
+        out.println("  ./granary serve features" + dataFlag + "     (then call 127.0.0.1:6566 with any Feast client)");
+    }
+
+    /** Starts the feature server on free ports, calls it over gRPC and HTTP like a model server, stops it. */
+    private static void serveAndQuery(Context context, PrintWriter out) throws Exception {
+        var store = context.config().featureStore();
+        out.println();
+        out.println("$ granary serve features --port 0 --http-port 0      (the demo runs it in the background)");
+        ServerSettings settings = store.server().withPorts("127.0.0.1", 0, 0).withToken(java.util.Optional.empty());
+        long start = System.nanoTime();
+        try (FeatureServer server = new FeatureServer(context.registry(), store.onlineStore(), settings, "granary " + Versions.granary())) {
+            out.printf("serving on gRPC 127.0.0.1:%d and HTTP 127.0.0.1:%d (started in %d ms)%n", server.grpcPort(), server.httpPort(),
+                    (System.nanoTime() - start) / 1_000_000);
+            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
+            try {
+                GetOnlineFeaturesResponse response = ServingServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .getOnlineFeatures(GetOnlineFeaturesRequest.newBuilder()
+                                .setFeatureService("ctr_model_v1")
+                                .putEntities("user_id", RepeatedValue.newBuilder().addVal(Value.newBuilder().setInt64Val(1001)).build())
+                                .putEntities("item_id", RepeatedValue.newBuilder().addVal(Value.newBuilder().setInt64Val(50001)).build())
+                                .build());
+                out.println();
+                out.println("gRPC feast.serving.ServingService/GetOnlineFeatures {feature_service: ctr_model_v1, user_id: [1001], item_id: [50001]}:");
+                for (int i = 0; i < response.getResultsCount(); i++) {
+                    var vector = response.getResults(i);
+                    out.printf("  %-14s %-22s %s%n", response.getMetadata().getFeatureNames().getVal(i),
+                            io.granary.cli.output.Formats.featureValue(vector.getValues(0)), vector.getStatuses(0));
+                }
+            } finally {
+                channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+            String body = "{\"features\": [\"user_daily:clicks\", \"user_profile:country\"], \"entities\": {\"user_id\": [1001, 1002]}}";
+            HttpResponse<String> http = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + server.httpPort() + "/get-online-features"))
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+            out.println();
+            out.println("$ curl -X POST http://127.0.0.1:" + server.httpPort() + "/get-online-features -d '" + body + "'");
+            out.println(http.body());
+        }
+        out.flush();
     }
 
     static String userStats(LocalDate day) {

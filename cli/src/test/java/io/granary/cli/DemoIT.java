@@ -7,6 +7,7 @@ import io.granary.dataset.DatasetRef;
 import io.granary.dataset.Datasets;
 import io.granary.dataset.LineageNode;
 import io.granary.dataset.catalog.CatalogSettings;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,10 +27,19 @@ class DemoIT {
             assertThat(demo.out()).contains("$ granary dataset create demo.clicks").contains("$ granary dataset lineage demo.user_stats")
                     .contains("Demo finished");
             assertThat(demo.out()).containsPattern("day1 +2000").containsPattern("latest +4000");
+            assertThat(demo.out()).contains("$ granary feature apply").contains("wrote demo.training")
+                    .contains("gRPC feast.serving.ServingService/GetOnlineFeatures")
+                    .containsPattern("clicks +\\d+ +PRESENT")
+                    .contains("\"statuses\":[\"PRESENT\",\"PRESENT\"]");
+            // day-1 clicks get no daily statistics: they are known only at the end of day 1
+            assertThat(demo.out()).containsPattern("\\d{4}-\\d{2}-\\d{2} +2000 +0 +0 +2000");
             if (run == 1) {
                 assertThat(demo.out()).contains("dropping the previous run's demo datasets");
             }
         }
+        assertThat(Files.readString(data.resolve("demo-input/features.yaml")))
+                .as("examples/features.yaml is the file the demo applies")
+                .isEqualTo(Files.readString(Path.of("../examples/features.yaml")));
         try (Datasets datasets = Datasets.open(CatalogSettings.localHadoop(data.resolve("warehouse")))) {
             long day2 = datasets.resolve(DatasetRef.parse("demo.clicks@day2")).snapshot().orElseThrow().snapshotId();
             LineageNode stats = datasets.lineage(DatasetRef.latest(DatasetName.parse("demo.user_stats")));

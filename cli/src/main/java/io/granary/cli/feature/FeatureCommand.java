@@ -15,5 +15,6 @@ import picocli.CommandLine.Command;
             MaterializeCommand.class,
             MaterializeIncrementalCommand.class,
             GetCommand.class,
+            HistoryCommand.class,
         })
 public final class FeatureCommand {}

@@ -7,6 +7,7 @@ import feast.proto.serving.ServingAPIProto.GetOnlineFeaturesResponse;
 import feast.proto.types.ValueProto.RepeatedValue;
 import feast.proto.types.ValueProto.Value;
 import io.granary.cli.Subcommand;
+import io.granary.cli.output.Formats;
 import io.granary.cli.output.TextTable;
 import io.granary.common.GranaryException;
 import io.granary.feature.online.RocksDbOnlineStore;
@@ -14,7 +15,6 @@ import io.granary.feature.registry.Entity;
 import io.granary.feature.registry.RegistryState;
 import io.granary.feature.serving.OnlineFeatures;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.List;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -97,29 +97,11 @@ public final class GetCommand extends Subcommand {
             for (int c = 0; c < names.size(); c++) {
                 GetOnlineFeaturesResponse.FeatureVector vector = response.getResults(c);
                 FieldStatus status = vector.getStatuses(r);
-                cells[c] = status == FieldStatus.PRESENT ? text(vector.getValues(r)) : status.name();
+                cells[c] = status == FieldStatus.PRESENT ? Formats.featureValue(vector.getValues(r)) : status.name();
             }
             table.add(cells);
         }
         table.print(out());
     }
 
-    static String text(Value value) {
-        return switch (value.getValCase()) {
-            case INT64_VAL -> String.valueOf(value.getInt64Val());
-            case INT32_VAL -> String.valueOf(value.getInt32Val());
-            case DOUBLE_VAL -> String.valueOf(value.getDoubleVal());
-            case FLOAT_VAL -> String.valueOf(value.getFloatVal());
-            case BOOL_VAL -> String.valueOf(value.getBoolVal());
-            case STRING_VAL -> value.getStringVal();
-            case UNIX_TIMESTAMP_VAL -> Instant.ofEpochSecond(value.getUnixTimestampVal()).toString();
-            case INT64_LIST_VAL -> value.getInt64ListVal().getValList().toString();
-            case DOUBLE_LIST_VAL -> value.getDoubleListVal().getValList().toString();
-            case STRING_LIST_VAL -> value.getStringListVal().getValList().toString();
-            case FLOAT_LIST_VAL -> value.getFloatListVal().getValList().toString();
-            case INT32_LIST_VAL -> value.getInt32ListVal().getValList().toString();
-            case BOOL_LIST_VAL -> value.getBoolListVal().getValList().toString();
-            default -> "null";
-        };
-    }
 }

@@ -1,5 +1,6 @@
 package io.granary.cli.output;
 
+import feast.proto.types.ValueProto.Value;
 import io.granary.common.Sizes;
 import io.granary.dataset.LineageNode;
 import java.io.PrintWriter;
@@ -36,6 +37,26 @@ public final class Formats {
     public static String rate(long units, Duration duration) {
         double seconds = Math.max(duration.toNanos() / 1e9, 1e-9);
         return String.format(Locale.ROOT, "%,.0f", units / seconds);
+    }
+
+    /** A Feast value as a table cell. */
+    public static String featureValue(Value value) {
+        return switch (value.getValCase()) {
+            case INT64_VAL -> String.valueOf(value.getInt64Val());
+            case INT32_VAL -> String.valueOf(value.getInt32Val());
+            case DOUBLE_VAL -> String.valueOf(value.getDoubleVal());
+            case FLOAT_VAL -> String.valueOf(value.getFloatVal());
+            case BOOL_VAL -> String.valueOf(value.getBoolVal());
+            case STRING_VAL -> value.getStringVal();
+            case UNIX_TIMESTAMP_VAL -> Instant.ofEpochSecond(value.getUnixTimestampVal()).toString();
+            case INT64_LIST_VAL -> value.getInt64ListVal().getValList().toString();
+            case DOUBLE_LIST_VAL -> value.getDoubleListVal().getValList().toString();
+            case STRING_LIST_VAL -> value.getStringListVal().getValList().toString();
+            case FLOAT_LIST_VAL -> value.getFloatListVal().getValList().toString();
+            case INT32_LIST_VAL -> value.getInt32ListVal().getValList().toString();
+            case BOOL_LIST_VAL -> value.getBoolListVal().getValList().toString();
+            default -> "null";
+        };
     }
 
     /** Prints a lineage graph as an indented tree. */

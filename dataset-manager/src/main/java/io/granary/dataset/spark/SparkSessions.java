@@ -34,6 +34,7 @@ public final class SparkSessions {
         catalog.hadoop().forEach((key, value) -> config.put("spark.hadoop." + key, value));
         config.put("spark.sql.defaultCatalog", CatalogSettings.NAME);
         config.put("spark.sql.session.timeZone", "UTC");
+        config.put("spark.sql.debug.maxToStringFields", "1000");
         if (spark.isLocal()) {
             // Bind to loopback: otherwise Spark advertises this machine's external address.
             config.put("spark.driver.host", "127.0.0.1");

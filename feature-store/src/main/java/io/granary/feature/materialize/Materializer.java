@@ -143,7 +143,7 @@ public final class Materializer {
             return new MaterializeResult(view.name(), "incremental", 0, 0, 0, 0, checkpoint.snapshotId(), Duration.ofNanos(System.nanoTime() - began));
         }
         if (table.snapshot(checkpoint.snapshotId()) == null || !SnapshotUtil.isAncestorOf(table, current.snapshotId(), checkpoint.snapshotId())) {
-            LOG.warn("snapshot {} of {} (where {} was materialized up to) is gone or no longer an ancestor: reading the whole dataset",
+            LOG.info("snapshot {} of {} (where {} was materialized up to) is gone or no longer an ancestor: reading the whole dataset",
                     checkpoint.snapshotId(), view.source().dataset(), view.name());
             Instant start = view.ttlSeconds() > 0 ? end.minus(view.ttl()) : Instant.EPOCH;
             return full(view, start, end, "full (history rewritten)");
