@@ -18,7 +18,7 @@ import java.util.zip.CRC32C;
 public final class Layouts {
 
     private final OnlineStore store;
-    private final Map<String, Map<String, Integer>> cache = new ConcurrentHashMap<>();
+    private final Map<String, Map<Integer, Map<String, Integer>>> cache = new ConcurrentHashMap<>();
 
     public Layouts(OnlineStore store) {
         this.store = store;
@@ -41,8 +41,8 @@ public final class Layouts {
 
     /** Feature name to value position for a row of {@code view} written with layout {@code id}. */
     public Map<String, Integer> positions(String view, int id) {
-        return cache.computeIfAbsent(key(view, id), key -> {
-            Optional<byte[]> names = store.state(key);
+        return cache.computeIfAbsent(view, v -> new ConcurrentHashMap<>()).computeIfAbsent(id, layout -> {
+            Optional<byte[]> names = store.state(key(view, layout));
             Map<String, Integer> positions = new HashMap<>();
             names.ifPresent(bytes -> {
                 List<String> list = Arrays.asList(new String(bytes, StandardCharsets.UTF_8).split("\n", -1));

@@ -54,6 +54,8 @@ public final class RocksDbOnlineStore implements OnlineStore {
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private final Map<String, ColumnFamilyHandle> families = new HashMap<>();
     private RocksDB db;
+    private long familiesCheckedAt;
+    private long primaryFingerprint;
 
     private RocksDbOnlineStore(Path path, boolean writer) {
         this.path = path;
@@ -147,17 +149,28 @@ public final class RocksDbOnlineStore implements OnlineStore {
             return;
         }
         try {
-            Set<String> known = new HashSet<>(families.keySet());
-            Set<String> existing = new HashSet<>(existingFamilies());
-            existing.add("default");
-            if (db == null || !known.containsAll(existing)) {
-                reopen();
+            // Listing column families reads the MANIFEST: do it once a second, not on every catch-up.
+            long now = System.nanoTime();
+            if (db == null || now - familiesCheckedAt > 1_000_000_000L) {
+                familiesCheckedAt = now;
+                Set<String> known = new HashSet<>(families.keySet());
+                Set<String> existing = new HashSet<>(existingFamilies());
+                existing.add("default");
+                if (db == null || !known.containsAll(existing)) {
+                    reopen();
+                    return;
+                }
+            }
+            // Catching up rereads the primary's files: skip it while they are unchanged (most of the time).
+            long fingerprint = primaryFingerprint();
+            if (fingerprint == primaryFingerprint) {
                 return;
             }
             lock.readLock().lock();
             try {
                 if (db != null) {
                     db.tryCatchUpWithPrimary();
+                    primaryFingerprint = fingerprint;
                 }
             } finally {
                 lock.readLock().unlock();
@@ -168,11 +181,31 @@ public final class RocksDbOnlineStore implements OnlineStore {
         }
     }
 
+    /** Sizes and times of the files a primary's writes change: its write-ahead logs, MANIFEST and CURRENT. */
+    private long primaryFingerprint() {
+        long fingerprint = 17;
+        try (Stream<Path> files = Files.list(path)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                String name = file.getFileName().toString();
+                if (name.endsWith(".log") || name.startsWith("MANIFEST-") || name.equals("CURRENT")) {
+                    var attributes = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+                    fingerprint = 31 * fingerprint + name.hashCode();
+                    fingerprint = 31 * fingerprint + attributes.size();
+                    fingerprint = 31 * fingerprint + attributes.lastModifiedTime().toMillis();
+                }
+            }
+        } catch (java.io.IOException e) {
+            return System.nanoTime(); // cannot tell: catch up
+        }
+        return fingerprint;
+    }
+
     private void reopen() {
         lock.writeLock().lock();
         try {
             closeHandles();
             open();
+            primaryFingerprint = primaryFingerprint();
         } finally {
             lock.writeLock().unlock();
         }

@@ -59,85 +59,147 @@ public final class OnlineFeatures {
         this.lookups = lookups;
     }
 
-    public GetOnlineFeaturesResponse get(GetOnlineFeaturesRequest request) {
-        RegistryState state = registry.get();
-        List<FeatureRef> refs = switch (request.getKindCase()) {
-            case FEATURE_SERVICE -> state.resolveService(request.getFeatureService());
-            case FEATURES -> state.resolve(request.getFeatures().getValList());
+    /** How to answer requests of one shape (same features or service, same naming), worked out once per registry generation. */
+    private record Plan(long generation, List<String> joinKeys, Map<String, Entity> entityOfKey, List<ViewPlan> views,
+                        List<String> featureNames) {}
+
+    private record ViewPlan(FeatureView view, List<String> joinKeys, List<String> features) {}
+
+    private record PlanKey(GetOnlineFeaturesRequest.KindCase kind, String service, List<String> features, boolean fullNames) {}
+
+    private final Map<PlanKey, Plan> plans = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Plan plan(GetOnlineFeaturesRequest request, RegistryState state) {
+        PlanKey key = new PlanKey(request.getKindCase(), request.getFeatureService(), request.getFeatures().getValList(),
+                request.getFullFeatureNames());
+        Plan plan = plans.get(key);
+        if (plan != null && plan.generation() == state.generation()) {
+            return plan;
+        }
+        if (plans.size() > 10_000) {
+            plans.clear(); // many distinct feature lists: keep the cache bounded
+        }
+        plan = newPlan(key, state);
+        plans.put(key, plan);
+        return plan;
+    }
+
+    private static Plan newPlan(PlanKey key, RegistryState state) {
+        List<FeatureRef> refs = switch (key.kind()) {
+            case FEATURE_SERVICE -> state.resolveService(key.service());
+            case FEATURES -> state.resolve(key.features());
             default -> throw new GranaryException("the request names no features", "set features (VIEW:FEATURE, ...) or feature_service");
         };
-        boolean fullNames = request.getFullFeatureNames();
-        Map<String, RepeatedValue> entities = request.getEntitiesMap();
-        int rows = rowCount(entities);
-
         Map<String, List<FeatureRef>> byView = new LinkedHashMap<>();
         refs.forEach(ref -> byView.computeIfAbsent(ref.view(), v -> new ArrayList<>()).add(ref));
         LinkedHashSet<String> joinKeys = new LinkedHashSet<>();
         Map<String, Entity> entityOfKey = new HashMap<>();
-        for (String viewName : byView.keySet()) {
-            FeatureView view = state.featureView(viewName);
+        List<ViewPlan> views = new ArrayList<>();
+        Set<String> outputNames = new HashSet<>();
+        List<String> featureNames = new ArrayList<>();
+        for (Map.Entry<String, List<FeatureRef>> group : byView.entrySet()) {
+            FeatureView view = state.featureView(group.getKey());
             for (String entityName : view.entities()) {
                 Entity entity = state.entity(entityName);
                 joinKeys.add(entity.joinKey());
                 entityOfKey.put(entity.joinKey(), entity);
-                if (!entities.containsKey(entity.joinKey())) {
-                    throw new GranaryException("missing entity column '" + entity.joinKey() + "', needed by feature view " + viewName,
-                            "send entities: {\"" + entity.joinKey() + "\": [...]}");
+            }
+            List<String> features = new ArrayList<>();
+            for (FeatureRef ref : group.getValue()) {
+                String name = ref.outputName(key.fullNames());
+                if (!outputNames.add(name)) {
+                    throw new GranaryException("two requested features are both named '" + name + "'",
+                            "set full_feature_names to tell them apart as VIEW__FEATURE");
+                }
+                featureNames.add(name);
+                features.add(ref.feature());
+            }
+            views.add(new ViewPlan(view, state.joinKeys(view), features));
+        }
+        for (String joinKey : joinKeys) {
+            if (outputNames.contains(joinKey)) {
+                throw new GranaryException("a feature is named like the entity key '" + joinKey + "'", "set full_feature_names");
+            }
+        }
+        return new Plan(state.generation(), List.copyOf(joinKeys), Map.copyOf(entityOfKey), List.copyOf(views), List.copyOf(featureNames));
+    }
+
+    public GetOnlineFeaturesResponse get(GetOnlineFeaturesRequest request) {
+        Plan plan = plan(request, registry.get());
+        Map<String, RepeatedValue> entities = request.getEntitiesMap();
+        int rows = rowCount(entities);
+        for (ViewPlan view : plan.views()) {
+            for (String joinKey : view.joinKeys()) {
+                if (!entities.containsKey(joinKey)) {
+                    throw new GranaryException("missing entity column '" + joinKey + "', needed by feature view " + view.view().name(),
+                            "send entities: {\"" + joinKey + "\": [...]}");
                 }
             }
         }
         for (String given : entities.keySet()) {
-            if (!joinKeys.contains(given)) {
+            if (!plan.entityOfKey().containsKey(given)) {
                 throw GranaryException.notFound("unknown entity key '" + given + "' for these features",
-                        "the requested features are keyed by: " + String.join(", ", joinKeys));
+                        "the requested features are keyed by: " + String.join(", ", plan.joinKeys()));
             }
         }
 
         Map<String, Object[]> keyValues = new HashMap<>();
-        for (String joinKey : joinKeys) {
+        for (String joinKey : plan.joinKeys()) {
             List<Value> column = entities.get(joinKey).getValList();
             Object[] normal = new Object[rows];
             for (int r = 0; r < rows; r++) {
-                normal[r] = EntityKeys.fromRequest(joinKey, column.get(r), entityOfKey.get(joinKey).valueType());
+                normal[r] = EntityKeys.fromRequest(joinKey, column.get(r), plan.entityOfKey().get(joinKey).valueType());
             }
             keyValues.put(joinKey, normal);
         }
 
         GetOnlineFeaturesResponse.Builder response = GetOnlineFeaturesResponse.newBuilder().setStatus(true);
-        FeatureList.Builder names = FeatureList.newBuilder();
-        for (String joinKey : joinKeys) {
-            names.addVal(joinKey);
+        FeatureList.Builder names = FeatureList.newBuilder().addAllVal(plan.joinKeys()).addAllVal(plan.featureNames());
+        for (String joinKey : plan.joinKeys()) {
             GetOnlineFeaturesResponse.FeatureVector.Builder vector = response.addResultsBuilder();
             vector.addAllValues(entities.get(joinKey).getValList());
             for (int r = 0; r < rows; r++) {
                 vector.addStatuses(FieldStatus.PRESENT).addEventTimestamps(NO_TIME);
             }
         }
-        Set<String> outputNames = new HashSet<>(joinKeys);
         long nowMicros = clock.millis() * 1000;
-        for (Map.Entry<String, List<FeatureRef>> group : byView.entrySet()) {
-            FeatureView view = state.featureView(group.getKey());
+        for (ViewPlan plannedView : plan.views()) {
+            FeatureView view = plannedView.view();
             List<byte[]> keys = new ArrayList<>(rows);
-            List<String> viewKeys = state.joinKeys(view);
             for (int r = 0; r < rows; r++) {
-                List<Object> values = new ArrayList<>(viewKeys.size());
-                for (String joinKey : viewKeys) {
+                if (plannedView.joinKeys().size() == 1) {
+                    keys.add(EntityKeys.encode(List.of(keyValues.get(plannedView.joinKeys().get(0))[r])));
+                    continue;
+                }
+                List<Object> values = new ArrayList<>(plannedView.joinKeys().size());
+                for (String joinKey : plannedView.joinKeys()) {
                     values.add(keyValues.get(joinKey)[r]);
                 }
                 keys.add(EntityKeys.encode(values));
             }
             List<Optional<OnlineRow>> found = store.read(view.name(), keys);
             lookups.looked(view.name(), rows);
-            for (FeatureRef ref : group.getValue()) {
-                String name = ref.outputName(fullNames);
-                if (!outputNames.add(name)) {
-                    throw new GranaryException("two requested features are both named '" + name + "'",
-                            "set full_feature_names to tell them apart as VIEW__FEATURE");
+            // per row, once: its feature positions (by its layout), event timestamp and freshness
+            List<Map<String, Integer>> positions = new ArrayList<>(rows);
+            List<Timestamp> eventTimes = new ArrayList<>(rows);
+            boolean[] stale = new boolean[rows];
+            for (int r = 0; r < rows; r++) {
+                Optional<OnlineRow> stored = found.get(r);
+                if (stored.isEmpty()) {
+                    positions.add(Map.of());
+                    eventTimes.add(NO_TIME);
+                    continue;
                 }
-                names.addVal(name);
+                OnlineRow row = stored.get();
+                positions.add(layouts.positions(view.name(), row.layout()));
+                eventTimes.add(Timestamp.newBuilder().setSeconds(Math.floorDiv(row.eventTimeMicros(), 1_000_000))
+                        .setNanos((int) Math.floorMod(row.eventTimeMicros(), 1_000_000) * 1000).build());
+                stale[r] = view.ttlSeconds() > 0 && nowMicros - row.eventTimeMicros() > view.ttlSeconds() * 1_000_000;
+            }
+            for (String feature : plannedView.features()) {
                 GetOnlineFeaturesResponse.FeatureVector.Builder vector = response.addResultsBuilder();
-                for (Optional<OnlineRow> stored : found) {
-                    addCell(vector, view, ref.feature(), stored, nowMicros);
+                for (int r = 0; r < rows; r++) {
+                    addCell(vector, found.get(r), positions.get(r).get(feature), eventTimes.get(r), stale[r]);
                 }
             }
         }
@@ -145,29 +207,21 @@ public final class OnlineFeatures {
         return response.build();
     }
 
-    private void addCell(GetOnlineFeaturesResponse.FeatureVector.Builder vector, FeatureView view, String feature,
-                         Optional<OnlineRow> stored, long nowMicros) {
+    private static void addCell(GetOnlineFeaturesResponse.FeatureVector.Builder vector, Optional<OnlineRow> stored, Integer position,
+                                Timestamp eventTime, boolean stale) {
         if (stored.isEmpty()) {
             vector.addValues(NULL).addStatuses(FieldStatus.NOT_FOUND).addEventTimestamps(NO_TIME);
-            return;
-        }
-        OnlineRow row = stored.get();
-        Timestamp eventTime = Timestamp.newBuilder().setSeconds(Math.floorDiv(row.eventTimeMicros(), 1_000_000))
-                .setNanos((int) Math.floorMod(row.eventTimeMicros(), 1_000_000) * 1000).build();
-        Integer position = layouts.positions(view.name(), row.layout()).get(feature);
-        if (position == null || position >= row.values().size()) {
+        } else if (position == null || position >= stored.get().values().size()) {
             // materialized before this feature was added to the view
             vector.addValues(NULL).addStatuses(FieldStatus.NOT_FOUND).addEventTimestamps(eventTime);
-            return;
-        }
-        if (view.ttlSeconds() > 0 && nowMicros - row.eventTimeMicros() > view.ttlSeconds() * 1_000_000) {
+        } else if (stale) {
             vector.addValues(NULL).addStatuses(FieldStatus.OUTSIDE_MAX_AGE).addEventTimestamps(eventTime);
-            return;
+        } else {
+            Value value = stored.get().values().get(position);
+            vector.addValues(value)
+                    .addStatuses(value.getValCase() == Value.ValCase.VAL_NOT_SET ? FieldStatus.NULL_VALUE : FieldStatus.PRESENT)
+                    .addEventTimestamps(eventTime);
         }
-        Value value = row.values().get(position);
-        vector.addValues(value)
-                .addStatuses(value.getValCase() == Value.ValCase.VAL_NOT_SET ? FieldStatus.NULL_VALUE : FieldStatus.PRESENT)
-                .addEventTimestamps(eventTime);
     }
 
     private static int rowCount(Map<String, RepeatedValue> entities) {
