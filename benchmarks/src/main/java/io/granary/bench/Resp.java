@@ -55,7 +55,7 @@ final class Resp implements AutoCloseable {
             case '$' -> {
                 int length = Integer.parseInt(line);
                 if (length >= 0) {
-                    in.readNBytes(length + 2);
+                    in.readNBytes(length + 2); // a client hands each value over as bytes: so does this one
                 }
                 return 1;
             }

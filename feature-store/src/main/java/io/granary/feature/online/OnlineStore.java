@@ -1,6 +1,8 @@
 package io.granary.feature.online;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -11,6 +13,13 @@ public interface OnlineStore extends AutoCloseable {
 
     /** The rows of {@code view} for these keys, in order; empty where the store has none. */
     List<Optional<OnlineRow>> read(String view, List<byte[]> keys);
+
+    /** The rows of several views in one round trip: for each view, its keys' rows in order. */
+    default Map<String, List<Optional<OnlineRow>>> read(Map<String, List<byte[]>> keysByView) {
+        Map<String, List<Optional<OnlineRow>>> rows = new LinkedHashMap<>();
+        keysByView.forEach((view, keys) -> rows.put(view, read(view, keys)));
+        return rows;
+    }
 
     /**
      * Stores the rows that are newer than what the store holds for their key (event time, then

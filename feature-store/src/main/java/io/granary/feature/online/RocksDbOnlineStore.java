@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -57,11 +58,14 @@ public final class RocksDbOnlineStore implements OnlineStore {
     private long familiesCheckedAt;
     private long primaryFingerprint;
 
-    private RocksDbOnlineStore(Path path, boolean writer) {
+    /** The block cache of a store opened without saying: 512 MiB, native memory outside the heap. */
+    public static final long DEFAULT_CACHE_BYTES = 512L << 20;
+
+    private RocksDbOnlineStore(Path path, boolean writer, long cacheBytes) {
         this.path = path;
         this.writer = writer;
         this.secondaryPath = writer ? null : path.resolveSibling(path.getFileName() + "-readers").resolve(UUID.randomUUID().toString());
-        this.cache = new LRUCache(256L << 20);
+        this.cache = new LRUCache(cacheBytes);
         this.dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
                 .setMaxOpenFiles(writer ? 512 : -1).setKeepLogFileNum(3);
         this.familyOptions = new ColumnFamilyOptions()
@@ -75,14 +79,19 @@ public final class RocksDbOnlineStore implements OnlineStore {
 
     /** Opens (creating if needed) the store for writing; fails if another process writes to it. */
     public static RocksDbOnlineStore openWriter(Path path) {
-        RocksDbOnlineStore store = new RocksDbOnlineStore(path, true);
+        RocksDbOnlineStore store = new RocksDbOnlineStore(path, true, 64L << 20);
         store.open();
         return store;
     }
 
     /** Opens the store for reading alongside a writer in another process; an absent store reads empty until it appears. */
     public static RocksDbOnlineStore openReader(Path path) {
-        RocksDbOnlineStore store = new RocksDbOnlineStore(path, false);
+        return openReader(path, DEFAULT_CACHE_BYTES);
+    }
+
+    /** A reader with a block cache of {@code cacheBytes} (servers: enough to hold the hot entities). */
+    public static RocksDbOnlineStore openReader(Path path, long cacheBytes) {
+        RocksDbOnlineStore store = new RocksDbOnlineStore(path, false, cacheBytes);
         store.open();
         return store;
     }
@@ -235,6 +244,41 @@ public final class RocksDbOnlineStore implements OnlineStore {
             keys.forEach(k -> handles.add(handle));
             for (byte[] value : db.multiGetAsList(handles, keys)) {
                 rows.add(value == null ? Optional.empty() : Optional.of(OnlineRow.decode(value)));
+            }
+            return rows;
+        } catch (RocksDBException e) {
+            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot read the online store: " + e.getMessage(), "", e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public Map<String, List<Optional<OnlineRow>>> read(Map<String, List<byte[]>> keysByView) {
+        lock.readLock().lock();
+        try {
+            List<ColumnFamilyHandle> handles = new ArrayList<>();
+            List<byte[]> keys = new ArrayList<>();
+            for (Map.Entry<String, List<byte[]>> view : keysByView.entrySet()) {
+                ColumnFamilyHandle handle = db == null ? null : family(view.getKey(), false);
+                if (handle != null) {
+                    for (byte[] key : view.getValue()) {
+                        handles.add(handle);
+                        keys.add(key);
+                    }
+                }
+            }
+            List<byte[]> values = keys.isEmpty() ? List.of() : db.multiGetAsList(handles, keys);
+            Map<String, List<Optional<OnlineRow>>> rows = new LinkedHashMap<>();
+            int next = 0;
+            for (Map.Entry<String, List<byte[]>> view : keysByView.entrySet()) {
+                boolean present = db != null && family(view.getKey(), false) != null;
+                List<Optional<OnlineRow>> viewRows = new ArrayList<>(view.getValue().size());
+                for (int i = 0; i < view.getValue().size(); i++) {
+                    byte[] value = present ? values.get(next++) : null;
+                    viewRows.add(value == null ? Optional.empty() : Optional.of(OnlineRow.decode(value)));
+                }
+                rows.put(view.getKey(), viewRows);
             }
             return rows;
         } catch (RocksDBException e) {

@@ -42,7 +42,7 @@ public final class FeatureServer implements AutoCloseable {
     public FeatureServer(Registry registry, Path onlineStore, ServerSettings settings, String version) {
         this.registry = registry;
         this.state.set(registry.load());
-        this.store = RocksDbOnlineStore.openReader(onlineStore);
+        this.store = RocksDbOnlineStore.openReader(onlineStore, settings.cacheBytes());
         OnlineFeatures features = new OnlineFeatures(state::get, store, Clock.systemUTC(), metrics);
         Optional<BearerTokens> tokens = settings.token().map(BearerTokens::new);
         GrpcServingService service = new GrpcServingService(features, metrics, version);

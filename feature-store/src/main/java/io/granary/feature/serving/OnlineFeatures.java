@@ -163,8 +163,8 @@ public final class OnlineFeatures {
             }
         }
         long nowMicros = clock.millis() * 1000;
+        Map<String, List<byte[]>> keysByView = new LinkedHashMap<>();
         for (ViewPlan plannedView : plan.views()) {
-            FeatureView view = plannedView.view();
             List<byte[]> keys = new ArrayList<>(rows);
             for (int r = 0; r < rows; r++) {
                 if (plannedView.joinKeys().size() == 1) {
@@ -177,7 +177,12 @@ public final class OnlineFeatures {
                 }
                 keys.add(EntityKeys.encode(values));
             }
-            List<Optional<OnlineRow>> found = store.read(view.name(), keys);
+            keysByView.put(plannedView.view().name(), keys);
+        }
+        Map<String, List<Optional<OnlineRow>>> foundByView = store.read(keysByView);
+        for (ViewPlan plannedView : plan.views()) {
+            FeatureView view = plannedView.view();
+            List<Optional<OnlineRow>> found = foundByView.get(view.name());
             lookups.looked(view.name(), rows);
             // per row, once: its feature positions (by its layout), event timestamp and freshness
             List<Map<String, Integer>> positions = new ArrayList<>(rows);
