@@ -13,23 +13,18 @@ import io.granary.feature.registry.Entity;
 import io.granary.feature.registry.FeatureRef;
 import io.granary.feature.registry.FeatureView;
 import io.granary.feature.registry.RegistryState;
-import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NoSuchElementException;
-import java.util.Objects;
 import java.util.Optional;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -45,11 +40,12 @@ import org.apache.spark.sql.types.TimestampType;
  * than the view's ttl; equal event times are decided by the created timestamp; nothing in range
  * gives null. Never the future, so training sees what serving would have seen.
  *
- * <p>Runs on Spark as a range-partitioned merge, one pass per view: entity rows and feature rows
- * are put in one frame, partitioned by join key and sorted by (key, event time, feature rows
- * first, created time), and a single pass over each partition carries the last feature row
- * forward to the entity rows after it. That is O(n log n) however long each key's history, where
- * an inequality join followed by row_number grows with the history per key.
+ * <p>Runs on Spark as a sort-based merge, one pass per set of views keyed alike: entity rows and
+ * feature rows are put in one frame, partitioned by join key and sorted by (event time, feature
+ * rows first, created time), and a running last-value over each key carries every view's latest
+ * row forward to the entity rows after it. That is O(n log n) however long each key's history,
+ * where an inequality join followed by row_number grows with the history per key. It runs in
+ * Spark's generated code on its internal rows, never converting rows to Java objects.
  */
 public final class PointInTimeJoin {
 
@@ -58,6 +54,7 @@ public final class PointInTimeJoin {
     private static final String TIME = PREFIX + "ts";
     private static final String KIND = PREFIX + "kind";
     private static final String CREATED = PREFIX + "created";
+    private static final String VIEW = PREFIX + "view";
     private static final int FEATURE_ROW = 0;
     private static final int ENTITY_ROW = 1;
 
@@ -80,12 +77,20 @@ public final class PointInTimeJoin {
         }
         Map<String, List<FeatureRef>> byView = new LinkedHashMap<>();
         refs.forEach(ref -> byView.computeIfAbsent(ref.view(), v -> new ArrayList<>()).add(ref));
-        Dataset<Row> current = entities.withColumn(ROW_TIME, functions.unix_micros(functions.col(quote(timestampColumn)).cast("timestamp")));
+        // Views keyed alike share one partition-and-sort pass.
+        Map<List<String>, List<ViewRefs>> byKeys = new LinkedHashMap<>();
         for (Map.Entry<String, List<FeatureRef>> group : byView.entrySet()) {
-            current = joinView(current, registry.featureView(group.getKey()), group.getValue(), fullNames);
+            FeatureView view = registry.featureView(group.getKey());
+            byKeys.computeIfAbsent(registry.joinKeys(view), k -> new ArrayList<>()).add(new ViewRefs(view, group.getValue()));
+        }
+        Dataset<Row> current = entities.withColumn(ROW_TIME, functions.unix_micros(functions.col(quote(timestampColumn)).cast("timestamp")));
+        for (List<ViewRefs> views : byKeys.values()) {
+            current = joinViews(current, views, fullNames);
         }
         return current.drop(ROW_TIME);
     }
+
+    private record ViewRefs(FeatureView view, List<FeatureRef> refs) {}
 
     /** The event-time column of a dataset: --timestamp-field if given, else event_timestamp, else its only timestamp. */
     public static String timestampColumn(StructType schema, Optional<String> given) {
@@ -104,151 +109,109 @@ public final class PointInTimeJoin {
                 "name it with --timestamp-field");
     }
 
-    private Dataset<Row> joinView(Dataset<Row> entities, FeatureView view, List<FeatureRef> refs, boolean fullNames) {
+    private Dataset<Row> joinViews(Dataset<Row> entities, List<ViewRefs> views, boolean fullNames) {
+        FeatureView first = views.get(0).view();
         List<String> joinKeys = new ArrayList<>();
         List<DataType> keyTypes = new ArrayList<>();
-        for (String entityName : view.entities()) {
+        for (String entityName : first.entities()) {
             Entity entity = registry.entity(entityName);
             if (field(entities.schema(), entity.joinKey()).isEmpty()) {
-                throw new GranaryException("the entity rows have no column '" + entity.joinKey() + "', which feature view " + view.name() + " is keyed by",
+                throw new GranaryException("the entity rows have no column '" + entity.joinKey() + "', which feature view " + first.name() + " is keyed by",
                         "add the " + entityName + " entity's join key to the entity rows");
             }
             joinKeys.add(entity.joinKey());
             keyTypes.add(sparkType(entity));
         }
-        List<String> outputNames = refs.stream().map(ref -> ref.outputName(fullNames)).toList();
-        for (String name : outputNames) {
-            if (field(entities.schema(), name).isPresent()) {
-                throw new GranaryException("the entity rows already have a column '" + name + "'",
-                        "use --full-names to name feature columns VIEW__FEATURE");
-            }
-        }
-
-        Dataset<Row> source = spark.table(CatalogSettings.NAME + "." + view.source().dataset());
-        List<Column> featureSide = new ArrayList<>();
         List<Column> entitySide = new ArrayList<>();
         for (String column : entities.columns()) {
             entitySide.add(functions.col(quote(column)));
         }
         for (int i = 0; i < joinKeys.size(); i++) {
-            featureSide.add(functions.col(quote(joinKeys.get(i))).cast(keyTypes.get(i)).as(PREFIX + "k" + i));
             entitySide.add(functions.col(quote(joinKeys.get(i))).cast(keyTypes.get(i)).as(PREFIX + "k" + i));
         }
-        featureSide.add(functions.unix_micros(functions.col(quote(view.source().timestampField())).cast("timestamp")).as(TIME));
         entitySide.add(functions.col(ROW_TIME).as(TIME));
-        featureSide.add(functions.lit(FEATURE_ROW).as(KIND));
         entitySide.add(functions.lit(ENTITY_ROW).as(KIND));
-        featureSide.add(view.source().createdTimestamp()
-                .map(c -> functions.unix_micros(functions.col(quote(c)).cast("timestamp")))
-                .orElse(functions.lit(0L)).as(CREATED));
         entitySide.add(functions.lit(0L).as(CREATED));
-        for (int i = 0; i < refs.size(); i++) {
-            featureSide.add(functions.col(quote(refs.get(i).feature())).as(PREFIX + "f" + i));
-        }
-        Column usable = functions.col(quote(view.source().timestampField())).isNotNull();
-        for (String key : joinKeys) {
-            usable = usable.and(functions.col(quote(key)).isNotNull());
-        }
-        Dataset<Row> features = source.where(usable).select(featureSide.toArray(Column[]::new));
-        Dataset<Row> merged = entities.select(entitySide.toArray(Column[]::new)).unionByName(features, true);
+        entitySide.add(functions.lit(-1).as(VIEW));
+        Dataset<Row> merged = entities.select(entitySide.toArray(Column[]::new));
 
+        List<String> outputNames = new ArrayList<>();
+        for (int v = 0; v < views.size(); v++) {
+            FeatureView view = views.get(v).view();
+            List<FeatureRef> refs = views.get(v).refs();
+            for (FeatureRef ref : refs) {
+                String name = ref.outputName(fullNames);
+                if (field(entities.schema(), name).isPresent() || outputNames.contains(name)) {
+                    throw new GranaryException("the entity rows already have a column '" + name + "'",
+                            "use --full-names to name feature columns VIEW__FEATURE");
+                }
+                outputNames.add(name);
+            }
+            List<Column> featureSide = new ArrayList<>();
+            for (int i = 0; i < joinKeys.size(); i++) {
+                featureSide.add(functions.col(quote(joinKeys.get(i))).cast(keyTypes.get(i)).as(PREFIX + "k" + i));
+            }
+            featureSide.add(functions.unix_micros(functions.col(quote(view.source().timestampField())).cast("timestamp")).as(TIME));
+            featureSide.add(functions.lit(FEATURE_ROW).as(KIND));
+            featureSide.add(view.source().createdTimestamp()
+                    .map(c -> functions.unix_micros(functions.col(quote(c)).cast("timestamp")))
+                    .orElse(functions.lit(0L)).as(CREATED));
+            featureSide.add(functions.lit(v).as(VIEW));
+            for (int i = 0; i < refs.size(); i++) {
+                featureSide.add(functions.col(quote(refs.get(i).feature())).as(PREFIX + "v" + v + "_f" + i));
+            }
+            Column usable = functions.col(quote(view.source().timestampField())).isNotNull();
+            for (String key : joinKeys) {
+                usable = usable.and(functions.col(quote(key)).isNotNull());
+            }
+            Dataset<Row> source = spark.table(CatalogSettings.NAME + "." + view.source().dataset());
+            merged = merged.unionByName(source.where(usable).select(featureSide.toArray(Column[]::new)), true);
+        }
+
+        // One window per key, in (time, feature rows first, created time) order: for each view,
+        // last(its row, ignoring other rows) is the latest row of that view at or before each row.
         List<Column> keyColumns = new ArrayList<>();
         for (int i = 0; i < joinKeys.size(); i++) {
             keyColumns.add(functions.col(PREFIX + "k" + i));
         }
-        List<Column> order = new ArrayList<>(keyColumns);
-        order.add(functions.col(TIME));
-        order.add(functions.col(KIND));
-        order.add(functions.col(CREATED));
-        Dataset<Row> sorted = merged.repartition(keyColumns.toArray(Column[]::new)).sortWithinPartitions(order.toArray(Column[]::new));
-
-        StructType mergedSchema = sorted.schema();
-        StructType entitySchema = entities.schema();
-        int[] entityPositions = new int[entitySchema.size()];
-        for (int i = 0; i < entityPositions.length; i++) {
-            entityPositions[i] = mergedSchema.fieldIndex(entitySchema.fields()[i].name());
+        WindowSpec upToHere = Window.partitionBy(keyColumns.toArray(Column[]::new))
+                .orderBy(functions.col(TIME), functions.col(KIND), functions.col(CREATED))
+                .rowsBetween(Window.unboundedPreceding(), Window.currentRow());
+        List<Column> selected = new ArrayList<>();
+        for (String column : entities.columns()) {
+            selected.add(functions.col(quote(column)));
         }
-        int[] keyPositions = new int[joinKeys.size()];
-        for (int i = 0; i < keyPositions.length; i++) {
-            keyPositions[i] = mergedSchema.fieldIndex(PREFIX + "k" + i);
+        for (int v = 0; v < views.size(); v++) {
+            List<FeatureRef> refs = views.get(v).refs();
+            List<Column> fields = new ArrayList<>();
+            fields.add(functions.col(TIME).as("t"));
+            for (int i = 0; i < refs.size(); i++) {
+                fields.add(functions.col(PREFIX + "v" + v + "_f" + i).as("f" + i));
+            }
+            Column row = functions.when(functions.col(VIEW).equalTo(v), functions.struct(fields.toArray(Column[]::new)));
+            selected.add(functions.last(row, true).over(upToHere).as(PREFIX + "last" + v));
         }
-        int[] featurePositions = new int[refs.size()];
-        StructType output = entitySchema;
-        for (int i = 0; i < refs.size(); i++) {
-            featurePositions[i] = mergedSchema.fieldIndex(PREFIX + "f" + i);
-            output = output.add(outputNames.get(i), mergedSchema.fields()[featurePositions[i]].dataType(), true);
+        selected.add(functions.col(KIND));
+        selected.add(functions.col(TIME));
+        Dataset<Row> carried = merged.select(selected.toArray(Column[]::new)).where(functions.col(KIND).equalTo(ENTITY_ROW));
+
+        List<Column> output = new ArrayList<>();
+        for (String column : entities.columns()) {
+            output.add(functions.col(quote(column)));
         }
-        Merge merge = new Merge(keyPositions, mergedSchema.fieldIndex(TIME), mergedSchema.fieldIndex(KIND), entityPositions,
-                featurePositions, view.ttlSeconds() * 1_000_000L);
-        return sorted.mapPartitions(merge, Encoders.row(output));
-    }
-
-    /** The pass over one sorted partition: each entity row takes the last feature row of its key before it, within ttl. */
-    private record Merge(int[] keys, int time, int kind, int[] entityColumns, int[] featureColumns, long ttlMicros)
-            implements MapPartitionsFunction<Row, Row>, Serializable {
-
-        @Override
-        public Iterator<Row> call(Iterator<Row> rows) {
-            return new Iterator<>() {
-                private Object[] lastKey;
-                private long lastTime;
-                private Object[] lastFeatures;
-                private Row next = advance();
-
-                private Row advance() {
-                    while (rows.hasNext()) {
-                        Row row = rows.next();
-                        Object[] key = new Object[keys.length];
-                        for (int i = 0; i < keys.length; i++) {
-                            key[i] = row.get(keys[i]);
-                        }
-                        if (row.getInt(kind) == FEATURE_ROW) {
-                            lastKey = key;
-                            lastTime = row.getLong(time);
-                            lastFeatures = new Object[featureColumns.length];
-                            for (int i = 0; i < featureColumns.length; i++) {
-                                lastFeatures[i] = row.get(featureColumns[i]);
-                            }
-                            continue;
-                        }
-                        Object[] values = new Object[entityColumns.length + featureColumns.length];
-                        for (int i = 0; i < entityColumns.length; i++) {
-                            values[i] = row.get(entityColumns[i]);
-                        }
-                        boolean timed = !row.isNullAt(time);
-                        if (timed && lastFeatures != null && sameKey(key) && (ttlMicros == 0 || row.getLong(time) - lastTime <= ttlMicros)) {
-                            System.arraycopy(lastFeatures, 0, values, entityColumns.length, featureColumns.length);
-                        }
-                        return RowFactory.create(values);
-                    }
-                    return null;
-                }
-
-                private boolean sameKey(Object[] key) {
-                    for (int i = 0; i < key.length; i++) {
-                        if (key[i] == null || !Objects.equals(key[i], lastKey[i])) {
-                            return false;
-                        }
-                    }
-                    return true;
-                }
-
-                @Override
-                public boolean hasNext() {
-                    return next != null;
-                }
-
-                @Override
-                public Row next() {
-                    if (next == null) {
-                        throw new NoSuchElementException();
-                    }
-                    Row current = next;
-                    next = advance();
-                    return current;
-                }
-            };
+        int named = 0;
+        for (int v = 0; v < views.size(); v++) {
+            long ttl = views.get(v).view().ttlSeconds() * 1_000_000L;
+            Column last = functions.col(PREFIX + "last" + v);
+            Column inRange = functions.col(TIME).isNotNull().and(last.isNotNull());
+            if (ttl > 0) {
+                inRange = inRange.and(functions.col(TIME).minus(last.getField("t")).leq(ttl));
+            }
+            for (int i = 0; i < views.get(v).refs().size(); i++) {
+                output.add(functions.when(inRange, last.getField("f" + i)).as(outputNames.get(named++)));
+            }
         }
+        return carried.select(output.toArray(Column[]::new));
     }
 
     /**

@@ -79,7 +79,12 @@ class PointInTimeJoinTest {
                 "    entities: [item]",
                 "    ttl: 0",
                 "    source: {dataset: " + ns + ".item_stats, timestamp_field: event_ts}",
-                "    features: [{name: ctr, dtype: DOUBLE}]");
+                "    features: [{name: ctr, dtype: DOUBLE}]",
+                "  - name: user_forever",
+                "    entities: [user]",
+                "    ttl: 0",
+                "    source: {dataset: " + ns + ".user_stats, timestamp_field: event_ts, created_timestamp_field: created_ts}",
+                "    features: [{name: clicks, dtype: INT64}]");
         Definitions definitions = Definitions.parse(file);
         Registry store = new Registry(dir.resolve("registry"));
         DefinitionChecker.check(definitions, store.load(), datasets);
@@ -131,6 +136,24 @@ class PointInTimeJoinTest {
         Map<Long, String> answers = joined();
 
         assertThat(answers).containsEntry(5L, "25|0.1").containsEntry(1L, "3|0.1");
+    }
+
+    @Test
+    void viewsKeyedAlikeShareAPassAndKeepTheirOwnTtl() {
+        List<Row> rows = new PointInTimeJoin(spark, registry)
+                .join(spark.table("granary." + ns + ".entities"), "ts",
+                        List.of(new FeatureRef("user_stats", "clicks"), new FeatureRef("user_forever", "clicks"), new FeatureRef("item_stats", "ctr")),
+                        true)
+                .collectAsList();
+        Map<Long, String> answers = new HashMap<>();
+        for (Row row : rows) {
+            answers.put(row.getLong(row.fieldIndex("row")), row.get(row.fieldIndex("user_stats__clicks")) + "|"
+                    + row.get(row.fieldIndex("user_forever__clicks")) + "|" + row.get(row.fieldIndex("item_stats__ctr")));
+        }
+        assertThat(answers).containsEntry(3L, "null|3|0.2")   // 1 µs past user_stats' 1h ttl; user_forever has none
+                .containsEntry(1L, "3|3|0.1")
+                .containsEntry(7L, "null|null|0.1")
+                .hasSize(7);
     }
 
     @Test
