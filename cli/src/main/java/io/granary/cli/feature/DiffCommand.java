@@ -1,12 +1,7 @@
 package io.granary.cli.feature;
 
 import io.granary.cli.Subcommand;
-import io.granary.feature.registry.Change;
-import io.granary.feature.registry.DefinitionChecker;
-import io.granary.feature.registry.Definitions;
-import io.granary.feature.registry.Registry;
 import java.nio.file.Path;
-import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -18,12 +13,9 @@ public final class DiffCommand extends Subcommand {
 
     @Override
     protected void run() {
-        Definitions definitions = Definitions.parse(file);
-        Registry registry = context().registry();
-        DefinitionChecker.check(definitions, registry.load(), context().datasets());
-        List<Change> changes = registry.plan(definitions);
-        changes.forEach(change -> out().println(change));
-        long changed = changes.stream().filter(c -> c.action() != Change.Action.UNCHANGED).count();
+        Plans plans = Plans.of(file, context().registry(), context().datasets());
+        plans.changes().forEach(change -> out().println(change));
+        long changed = plans.changed();
         out().println(changed == 0 ? "no changes" : changed + " change" + (changed == 1 ? "" : "s") + " (run `granary feature apply " + file + "`)");
     }
 }

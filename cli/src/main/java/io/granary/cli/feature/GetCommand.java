@@ -24,16 +24,8 @@ import picocli.CommandLine.Option;
         description = "Look up online features for some entities, as a model server would, and print them as a table.")
 public final class GetCommand extends Subcommand {
 
-    static final class What {
-        @Option(names = "--features", split = ",", paramLabel = "VIEW:FEATURE", required = true)
-        List<String> features;
-
-        @Option(names = "--service", paramLabel = "NAME", required = true, description = "A feature service instead of --features.")
-        String service;
-    }
-
     @ArgGroup(exclusive = true, multiplicity = "1")
-    What what;
+    FeatureSelection what;
 
     @Option(names = "--entity", required = true, paramLabel = "KEY=V1,V2", description = "Entity key values, e.g. user_id=1001,1002; repeat for more keys.")
     List<String> entities;
@@ -45,11 +37,10 @@ public final class GetCommand extends Subcommand {
     protected void run() {
         RegistryState registry = context().registry().load();
         GetOnlineFeaturesRequest.Builder request = GetOnlineFeaturesRequest.newBuilder().setFullFeatureNames(fullNames);
+        what.resolve(registry);
         if (what.service != null) {
-            registry.resolveService(what.service);
             request.setFeatureService(what.service);
         } else {
-            registry.resolve(what.features);
             request.setFeatures(FeatureList.newBuilder().addAllVal(what.features));
         }
         for (String entity : entities) {

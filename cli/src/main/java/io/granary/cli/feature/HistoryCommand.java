@@ -27,16 +27,8 @@ public final class HistoryCommand extends Subcommand {
     @Option(names = "--entities", required = true, paramLabel = "REF", description = "The entity rows, e.g. demo.clicks or demo.clicks@day1.")
     String entities;
 
-    static final class What {
-        @Option(names = "--features", split = ",", paramLabel = "VIEW:FEATURE", required = true)
-        List<String> features;
-
-        @Option(names = "--service", paramLabel = "NAME", required = true, description = "A feature service instead of --features.")
-        String service;
-    }
-
     @ArgGroup(exclusive = true, multiplicity = "1")
-    What what;
+    FeatureSelection what;
 
     @Option(names = "--out", required = true, paramLabel = "NS.NAME", description = "The new dataset to write.")
     String out;
@@ -52,12 +44,12 @@ public final class HistoryCommand extends Subcommand {
     protected void run() {
         long start = System.nanoTime();
         RegistryState registry = context().registry().load();
-        List<FeatureRef> refs = what.service != null ? registry.resolveService(what.service) : registry.resolve(what.features);
+        List<FeatureRef> refs = what.resolve(registry);
         DatasetRef entityRef = DatasetRef.parse(entities);
         DatasetName target = DatasetName.parse(out);
         WriteResult result = new PointInTimeJoin(context().spark(), registry).history(context().datasets(), entityRef,
                 Optional.ofNullable(timestampField), refs, fullNames, target,
-                Provenance.of("feature history " + (what.service != null ? "--service " + what.service : "--features " + String.join(",", what.features)), List.of()));
+                Provenance.of("feature history " + what.describe(), List.of()));
         Duration took = Duration.ofNanos(System.nanoTime() - start);
         out().printf("wrote %s: snapshot %d, %s entity rows with %d feature%s, %s (%s rows/s)%n", target, result.snapshotId(),
                 Formats.count(result.rowsWritten()), refs.size(), refs.size() == 1 ? "" : "s", Formats.seconds(took),
