@@ -15,4 +15,5 @@ public record DatasetInfo(
         Optional<SnapshotInfo> snapshot,
         Map<String, Long> tags,
         Map<String, Long> branches,
-        Map<String, String> properties) {}
+        Map<String, String> properties,
+        int snapshotCount) {}

@@ -448,7 +448,8 @@ public final class Datasets implements Closeable {
                 String.valueOf(((org.apache.iceberg.HasTableOperations) table).operations().current().formatVersion())));
         return new DatasetInfo(ref, table.location(), formatVersion, resolved.schema(), table.spec(),
                 resolved.snapshot().map(s -> SnapshotInfo.of(s, refsBySnapshot.getOrDefault(s.snapshotId(), List.of()))),
-                tags, branches, new TreeMap<>(table.properties()));
+                tags, branches, new TreeMap<>(table.properties()),
+                (int) java.util.stream.StreamSupport.stream(table.snapshots().spliterator(), false).count());
     }
 
     /** Every snapshot the dataset still has, newest first. */
@@ -609,9 +610,8 @@ public final class Datasets implements Closeable {
         }
         try {
             DatasetRef ref = DatasetRef.parse(input);
-            Table table = load(ref.dataset());
             ResolvedRef resolved = resolve(ref);
-            return datasetNode(table, ref.dataset(), resolved.snapshot().orElse(null), visiting, depth + 1);
+            return datasetNode(resolved.table(), ref.dataset(), resolved.snapshot().orElse(null), visiting, depth + 1);
         } catch (GranaryException e) {
             return new LineageNode(LineageNode.Kind.MISSING, input, e.getMessage(), List.of());
         }

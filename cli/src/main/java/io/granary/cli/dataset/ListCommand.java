@@ -3,14 +3,13 @@ package io.granary.cli.dataset;
 import io.granary.cli.Subcommand;
 import io.granary.cli.output.Formats;
 import io.granary.cli.output.TextTable;
+import io.granary.dataset.DatasetInfo;
 import io.granary.dataset.DatasetName;
 import io.granary.dataset.DatasetRef;
 import io.granary.dataset.Datasets;
 import io.granary.dataset.SnapshotInfo;
 import java.util.List;
 import java.util.Optional;
-import org.apache.iceberg.Snapshot;
-import org.apache.iceberg.Table;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
@@ -31,17 +30,12 @@ public final class ListCommand extends Subcommand {
         }
         TextTable table = new TextTable("dataset", "rows", "size", "snapshots", "last commit").alignRight(1, 2, 3);
         for (DatasetName name : names) {
-            Table loaded = datasets.load(name);
-            Snapshot current = loaded.currentSnapshot();
-            long snapshots = 0;
-            for (Snapshot ignored : loaded.snapshots()) {
-                snapshots++;
-            }
-            if (current == null) {
+            DatasetInfo dataset = datasets.describe(DatasetRef.latest(name));
+            if (dataset.snapshot().isEmpty()) {
                 table.add(name, 0, Formats.bytes(0), 0, "-");
             } else {
-                SnapshotInfo info = datasets.describe(DatasetRef.latest(name)).snapshot().orElseThrow();
-                table.add(name, Formats.count(info.totalRows()), Formats.bytes(info.totalBytes()), snapshots,
+                SnapshotInfo info = dataset.snapshot().get();
+                table.add(name, Formats.count(info.totalRows()), Formats.bytes(info.totalBytes()), dataset.snapshotCount(),
                         Formats.time(info.committedAt()));
             }
         }

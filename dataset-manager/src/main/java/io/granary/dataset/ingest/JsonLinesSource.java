@@ -136,7 +136,7 @@ final class JsonLinesSource implements Source {
         try (ByteChunker chunker = new ByteChunker(file.openBytes(), false, file.toString())) {
             ByteChunker.Chunk chunk;
             while ((chunk = chunker.next()) != null) {
-                any |= !isBlank(chunk.data(), 0, chunk.length()) && hasContent(chunk);
+                any |= hasContent(chunk);
                 sink.accept(new Batch(file, target, positions, required, chunk));
             }
         }
