@@ -3,6 +3,7 @@ package io.granary.cli;
 import io.granary.cli.config.GranaryConfig;
 import io.granary.cli.dataset.DatasetCommand;
 import io.granary.cli.feature.FeatureCommand;
+import io.granary.cli.pack.PackCommand;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -19,6 +20,7 @@ import picocli.CommandLine.ScopeType;
         subcommands = {
             DatasetCommand.class,
             FeatureCommand.class,
+            PackCommand.class,
             ServeCommand.class,
             SqlCommand.class,
             DoctorCommand.class,

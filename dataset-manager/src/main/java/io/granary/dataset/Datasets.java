@@ -240,6 +240,40 @@ public final class Datasets implements Closeable {
                 written.bytes(), List.of(), withInputs.runId());
     }
 
+    /**
+     * Creates an empty dataset with this schema (Iceberg v2, Parquet with zstd, as every dataset)
+     * plus {@code properties}, for writers that produce their own data files (the packer's index).
+     */
+    public Table createEmpty(DatasetName name, Schema schema, Map<String, String> properties) {
+        ensureNamespace(name.namespace());
+        Map<String, String> all = new java.util.HashMap<>(TABLE_PROPERTIES);
+        all.putAll(properties);
+        try {
+            return catalog.buildTable(name.identifier(), schema).withProperties(all).create();
+        } catch (AlreadyExistsException e) {
+            throw GranaryException.alreadyExists("dataset " + name + " already exists", "choose another name");
+        }
+    }
+
+    /**
+     * Adds data files written elsewhere (with this table's field ids) to the main branch in one
+     * commit, stamped with the provenance and {@code summary}; returns the new snapshot's id.
+     */
+    public long appendDataFiles(DatasetName name, List<DataFile> files, Provenance provenance, Map<String, String> summary) {
+        Table table = load(name);
+        AppendFiles append = table.newAppend();
+        files.forEach(append::appendFile);
+        stamp(append, provenance);
+        summary.forEach(append::set);
+        try {
+            append.commit();
+        } catch (RuntimeException e) {
+            throw IoFailures.whileWriting("the metadata of " + name, table.location(), e);
+        }
+        table.refresh();
+        return snapshotOfRun(table, SnapshotRef.MAIN_BRANCH, provenance.runId());
+    }
+
     /** Adds the rows of {@code files} in one commit, to the main branch or the branch the ref names. */
     public WriteResult append(DatasetRef target, List<Path> files, WriteOptions options, Provenance provenance) {
         return write(target, files, options, provenance, transaction -> {

@@ -8,10 +8,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.UpdateSchema;
+import org.apache.iceberg.data.Record;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.TypeUtil;
 import org.apache.iceberg.types.Types;
@@ -63,6 +65,15 @@ public final class Ingest {
             return source.schema();
         } catch (IOException e) {
             throw unreadable(source.file(), e);
+        }
+    }
+
+    /** Every row of {@code file} as records of {@code schema} (its values converted; a bad one fails with file, line and column). */
+    public static void readRecords(SourceFile file, Schema schema, Consumer<Record> sink) {
+        try {
+            Source.open(file).read(schema, batch -> batch.toRecords().forEach(sink));
+        } catch (IOException e) {
+            throw unreadable(file, e);
         }
     }
 

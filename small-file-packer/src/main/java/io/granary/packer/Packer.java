@@ -1,0 +1,419 @@
+package io.granary.packer;
+
+import io.granary.common.GranaryException;
+import io.granary.common.Progress;
+import io.granary.dataset.DatasetName;
+import io.granary.dataset.Datasets;
+import io.granary.dataset.Provenance;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.iceberg.Schema;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Packs a source tree into WebDataset shards with an index and a manifest. Two walks of the tree:
+ * the first checks every name and counts (so a bad file fails before anything is written, and the
+ * progress display has a total), the second streams samples into shard plans that writer threads
+ * turn into shards. Finished shards are recorded as they complete, so a rerun after a kill
+ * resumes; the manifest (and the dataset snapshot, with --dataset) comes last.
+ */
+public final class Packer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Packer.class);
+
+    private final Datasets datasets;
+    private final boolean showProgress;
+
+    /** {@code datasets} may be null when no --dataset is given. */
+    public Packer(Datasets datasets, boolean showProgress) {
+        this.datasets = datasets;
+        this.showProgress = showProgress;
+    }
+
+    /** What a pack did. */
+    public record Result(Manifest manifest, int shardsWritten, int shardsKept, long samples, long files, long bytes,
+                         long alreadyPacked, List<String> duplicates, List<String> unreadable, int hiddenFiles,
+                         Duration elapsed, long snapshotId) {}
+
+    private record Totals(long samples, long files, long bytes, long alreadyPacked) {}
+
+    public Result pack(PackOptions options) throws IOException {
+        long started = System.nanoTime();
+        Path out = options.out();
+        Files.createDirectories(out);
+        try (PackLock lock = PackLock.acquire(out)) {
+            Manifest existing = Manifest.existsIn(out) ? Manifest.read(out) : null;
+            checkTarget(options, existing);
+            String prefix = existing != null ? existing.prefix() : options.prefix();
+            Metadata metadata = options.metadata().map(Metadata::load).orElseGet(Metadata::none);
+            Schema schema = indexSchema(options, existing, metadata);
+            ShardSet packedSet = existing == null ? null : ShardSet.open(out);
+            try {
+                PackedSamples packed = packedSet == null ? PackedSamples.none() : new PackedSamples(packedSet.index());
+                int firstShard = existing == null ? 0 : existing.shards().size();
+                Staging staging = Staging.open(out, options, firstShard);
+                ContentHashes seen = options.dedup() ? new ContentHashes() : null;
+                if (seen != null) {
+                    claimPacked(packedSet, seen);
+                    claimStaged(staging, seen);
+                }
+                List<String> unreadable = Collections.synchronizedList(new ArrayList<>());
+                SourceWalker.Rules rules = new SourceWalker.Rules(options.followSymlinks(), options.skipUnreadable(), Optional.of(out));
+                List<SourceSample> shuffled = options.shuffle() ? new ArrayList<>() : null;
+                SourceWalker counting = new SourceWalker(options.source(), rules, unreadable::add);
+                Totals totals = count(counting, packed, shuffled);
+                if (totals.samples() == 0 && existing == null) {
+                    throw new GranaryException("no files to pack in " + options.source()
+                            + (counting.hiddenFiles() > 0 ? " (only " + counting.hiddenFiles() + " hidden files)" : ""),
+                            "give the directory that holds the media files");
+                }
+                Iterator<SourceSample> samples;
+                if (shuffled != null) {
+                    Collections.shuffle(shuffled, new Random(options.seed()));
+                    samples = shuffled.iterator();
+                } else {
+                    unreadable.clear();
+                    samples = new Unpacked(new SourceWalker(options.source(), rules, unreadable::add), packed);
+                }
+                ShardPlanner planner = new ShardPlanner(samples, options.shardBytes(), options.samplesPerShard(), staging.run().firstShard());
+                List<Staging.ShardRecord> records;
+                int[] kept = new int[1];
+                try (Progress progress = showProgress ? Progress.start("packing", "files", totals.files()) : Progress.silent("packing", "files")) {
+                    records = writeShards(planner, options, prefix, schema, metadata, staging, seen, progress, kept);
+                }
+                long snapshotId = -1;
+                Manifest manifest = existing;
+                if (!records.isEmpty() || existing == null) {
+                    manifest = manifest(options, existing, prefix, schema, records);
+                    if (options.dataset().isPresent()) {
+                        snapshotId = new ShardDatasets(datasets).register(options.dataset().get(), out, schema, manifest,
+                                records.stream().map(Staging.ShardRecord::shard).toList(), staging.run().runId(), options.source());
+                    }
+                    manifest.write(out);
+                }
+                staging.clear();
+                List<String> duplicates = records.stream().flatMap(r -> r.duplicates().stream()).toList();
+                List<String> skipped = new ArrayList<>(unreadable);
+                records.forEach(r -> skipped.addAll(r.unreadable()));
+                long samplesWritten = records.stream().mapToLong(r -> r.shard().samples()).sum();
+                long filesWritten = records.stream().mapToLong(r -> r.shard().members()).sum();
+                long bytesWritten = records.stream().mapToLong(r -> r.shard().bytes()).sum();
+                return new Result(manifest, records.size() - kept[0], kept[0], samplesWritten, filesWritten, bytesWritten,
+                        totals.alreadyPacked(), duplicates, skipped, counting.hiddenFiles(),
+                        Duration.ofNanos(System.nanoTime() - started), snapshotId);
+            } finally {
+                if (packedSet != null) {
+                    packedSet.close();
+                }
+            }
+        }
+    }
+
+    /** The output directory must be empty of other shard sets, and bound to the same dataset as before. */
+    private void checkTarget(PackOptions options, Manifest existing) {
+        String wanted = options.dataset().map(DatasetName::toString).orElse(null);
+        if (existing != null) {
+            if (existing.dataset() != null && !existing.dataset().equals(wanted)) {
+                throw new GranaryException(options.out() + " holds the shards of dataset " + existing.dataset(),
+                        "add to it with --dataset " + existing.dataset() + ", or pack into another directory");
+            }
+            if (existing.dataset() == null && wanted != null) {
+                throw new GranaryException(options.out() + " holds shards that are not registered as a dataset",
+                        "pack into a new directory to create dataset " + wanted);
+            }
+            if (!options.prefix().equals(PackOptions.DEFAULT_PREFIX) && !options.prefix().equals(existing.prefix())) {
+                throw new GranaryException(options.out() + " holds shards named " + existing.prefix() + "-NNNNNN.tar, not " + options.prefix(),
+                        "leave out --prefix to add shards with the existing prefix");
+            }
+        } else if (wanted != null) {
+            if (datasets == null) {
+                throw new IllegalStateException("--dataset needs the catalog");
+            }
+            if (datasets.exists(options.dataset().get())) {
+                String location = datasets.load(options.dataset().get()).properties().get(ShardDatasets.LOCATION);
+                boolean resuming = options.out().toString().equals(location) && Files.isDirectory(options.out().resolve(Staging.DIRECTORY));
+                if (resuming) {
+                    return;
+                }
+                throw new GranaryException("dataset " + wanted + " already exists"
+                        + (location != null ? " with its shards in " + location : " and is not a shard set"),
+                        location != null ? "add to it with --out " + location : "choose another dataset name");
+            }
+        }
+        if (existing == null && !Files.isDirectory(options.out().resolve(Staging.DIRECTORY)) && hasShards(options.out())) {
+            throw new GranaryException(options.out() + " already holds .tar files but no " + Manifest.FILE_NAME,
+                    "pack into an empty directory");
+        }
+    }
+
+    private static boolean hasShards(Path out) {
+        try (var files = Files.list(out)) {
+            return files.anyMatch(f -> f.getFileName().toString().endsWith(".tar"));
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private Schema indexSchema(PackOptions options, Manifest existing, Metadata metadata) {
+        if (options.dataset().isPresent() && existing != null) {
+            return new ShardDatasets(datasets).evolve(options.dataset().get(), metadata.columns());
+        }
+        Schema current = existing == null ? IndexFiles.BASE : existing.schema();
+        return IndexFiles.withMetadata(current, metadata.columns());
+    }
+
+    /** The first walk: checks every name, counts what is new, and collects the samples when shuffling. */
+    private static Totals count(SourceWalker walker, PackedSamples packed, List<SourceSample> collect) {
+        long samples = 0;
+        long files = 0;
+        long bytes = 0;
+        long alreadyPacked = 0;
+        while (walker.hasNext()) {
+            SourceSample sample = walker.next();
+            if (packed.isPacked(sample)) {
+                alreadyPacked++;
+                continue;
+            }
+            samples++;
+            files += sample.members().size();
+            bytes += sample.bytes();
+            if (collect != null) {
+                collect.add(sample);
+            }
+        }
+        return new Totals(samples, files, bytes, alreadyPacked);
+    }
+
+    private List<Staging.ShardRecord> writeShards(ShardPlanner planner, PackOptions options, String prefix, Schema schema,
+                                                  Metadata metadata, Staging staging, ContentHashes seen, Progress progress,
+                                                  int[] kept) throws IOException {
+        Path out = options.out();
+        AtomicInteger threadNumber = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(options.threads(), runnable -> {
+            Thread thread = new Thread(runnable, "granary-pack-" + threadNumber.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        ThreadLocal<ShardWriter> writers = ThreadLocal.withInitial(() ->
+                new ShardWriter(out, prefix, options.followSymlinks(), options.skipUnreadable(), seen, progress));
+        Semaphore inFlight = new Semaphore(options.threads() + 1);
+        List<Future<Staging.ShardRecord>> pending = new ArrayList<>();
+        List<Staging.ShardRecord> records = new ArrayList<>();
+        Set<Integer> planned = new TreeSet<>();
+        try {
+            while (planner.hasNext()) {
+                ShardPlan plan = planner.next();
+                planned.add(plan.number());
+                Optional<Staging.ShardRecord> done = staging.finished(out, plan.number(), plan.fingerprint());
+                if (done.isPresent()) {
+                    records.add(done.get());
+                    kept[0]++;
+                    progress.advance(plan.files(), plan.bytes());
+                    continue;
+                }
+                if (seen != null && staging.resumed() && staging.hasRecord(plan.number())) {
+                    throw new GranaryException("the source tree changed since the interrupted pack into " + out
+                            + " (shard " + plan.number() + " would differ), and --dedup decided with the old one",
+                            "delete " + out.resolve(Staging.DIRECTORY) + " and its unlisted shards, then pack again");
+                }
+                acquire(inFlight, pending);
+                pending.add(pool.submit(() -> {
+                    try {
+                        return writeShard(writers.get(), plan, out, schema, metadata, staging);
+                    } finally {
+                        inFlight.release();
+                    }
+                }));
+            }
+            for (Future<Staging.ShardRecord> future : pending) {
+                records.add(await(future));
+            }
+        } catch (RuntimeException | IOException e) {
+            pending.forEach(future -> future.cancel(true));
+            pool.shutdownNow();
+            throw e;
+        } finally {
+            pool.shutdown();
+        }
+        removeStale(staging, planned, out);
+        records.sort(Comparator.comparingInt(Staging.ShardRecord::number));
+        return records;
+    }
+
+    private static Staging.ShardRecord writeShard(ShardWriter writer, ShardPlan plan, Path out, Schema schema,
+                                                  Metadata metadata, Staging staging) throws IOException {
+        ShardWriter.Written written = writer.write(plan);
+        IndexFiles.write(out.resolve(written.shard().index()), schema, written.rows(), metadata.byKey());
+        Staging.ShardRecord record = new Staging.ShardRecord(plan.number(), plan.fingerprint(), written.shard(),
+                written.duplicates(), written.unreadable());
+        staging.record(record);
+        return record;
+    }
+
+    /** Waits for a free slot, failing fast if a shard already failed. */
+    private static void acquire(Semaphore inFlight, List<Future<Staging.ShardRecord>> pending) throws IOException {
+        while (true) {
+            for (Future<Staging.ShardRecord> future : pending) {
+                if (future.isDone()) {
+                    await(future);
+                }
+            }
+            try {
+                if (inFlight.tryAcquire(100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                    return;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new GranaryException("packing was interrupted", "rerun the same command to resume");
+            }
+        }
+    }
+
+    private static Staging.ShardRecord await(Future<Staging.ShardRecord> future) throws IOException {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new GranaryException("packing was interrupted", "rerun the same command to resume");
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (cause instanceof IOException io) {
+                throw io;
+            }
+            throw new IllegalStateException(cause);
+        }
+    }
+
+    /** Shards an earlier attempt wrote beyond what this plan has (the tree shrank meanwhile) are deleted. */
+    private static void removeStale(Staging staging, Set<Integer> planned, Path out) throws IOException {
+        for (Staging.ShardRecord record : staging.records()) {
+            if (!planned.contains(record.number())) {
+                Files.deleteIfExists(out.resolve(record.shard().name()));
+                Files.deleteIfExists(out.resolve(record.shard().index()));
+            }
+        }
+    }
+
+    private static Manifest manifest(PackOptions options, Manifest existing, String prefix, Schema schema,
+                                     List<Staging.ShardRecord> records) {
+        List<Manifest.Shard> shards = new ArrayList<>(existing == null ? List.of() : existing.shards());
+        records.forEach(record -> shards.add(record.shard()));
+        long samples = shards.stream().mapToLong(Manifest.Shard::samples).sum();
+        long members = shards.stream().mapToLong(Manifest.Shard::members).sum();
+        long bytes = shards.stream().mapToLong(Manifest.Shard::bytes).sum();
+        Manifest.Settings settings = new Manifest.Settings(options.shardBytes(), options.samplesPerShard(), options.shuffle(),
+                options.seed(), options.dedup(), options.followSymlinks(),
+                options.metadata().map(p -> p.toAbsolutePath().toString()).orElse(null));
+        return new Manifest(Manifest.FORMAT, Manifest.FORMAT_VERSION, prefix, options.source().toString(),
+                options.dataset().map(DatasetName::toString).orElse(null), settings, Manifest.schemaJson(schema), shards,
+                samples, members, bytes, Instant.now().toString());
+    }
+
+    /** With --dedup: the content of every sample already packed, hashing members packed without it. */
+    private static void claimPacked(ShardSet set, ContentHashes seen) {
+        if (set == null) {
+            return;
+        }
+        PackIndex index = set.index();
+        int rehashed = 0;
+        for (String key : index.keys()) {
+            List<IndexRow> rows = index.sample(key);
+            List<String> extensions = rows.stream().map(IndexRow::extension).toList();
+            List<String> hashes = rows.stream().map(IndexRow::sha256).toList();
+            if (hashes.contains(null)) {
+                hashes = set.read(rows).members().stream().map(m -> sha256(m.data())).toList();
+                rehashed++;
+            }
+            seen.claim(ContentHashes.sampleHash(extensions, hashes), key);
+        }
+        if (rehashed > 0) {
+            LOG.info("hashed {} samples packed before without --dedup, to compare with the new ones", rehashed);
+        }
+    }
+
+    /** With --dedup on resume: the samples of shards finished by the interrupted run count as seen. */
+    private static void claimStaged(Staging staging, ContentHashes seen) throws IOException {
+        if (!staging.resumed()) {
+            return;
+        }
+        for (Staging.ShardRecord record : staging.records()) {
+            Path part = staging.outDir().resolve(record.shard().index());
+            if (!Files.isRegularFile(part)) {
+                continue;
+            }
+            List<IndexRow> rows = new ArrayList<>();
+            IndexFiles.read(part, rows::add);
+            for (int start = 0; start < rows.size(); ) {
+                int end = start;
+                while (end < rows.size() && rows.get(end).key().equals(rows.get(start).key())) {
+                    end++;
+                }
+                List<IndexRow> sample = rows.subList(start, end);
+                seen.claim(ContentHashes.sampleHash(sample.stream().map(IndexRow::extension).toList(),
+                        sample.stream().map(IndexRow::sha256).toList()), sample.get(0).key());
+                start = end;
+            }
+        }
+    }
+
+    private static String sha256(byte[] data) {
+        return HexFormat.of().formatHex(ShardPlan.sha256().digest(data));
+    }
+
+    /** The walk without the samples packed before. */
+    private static final class Unpacked implements Iterator<SourceSample> {
+        private final Iterator<SourceSample> samples;
+        private final PackedSamples packed;
+        private SourceSample next;
+
+        Unpacked(Iterator<SourceSample> samples, PackedSamples packed) {
+            this.samples = samples;
+            this.packed = packed;
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (next == null && samples.hasNext()) {
+                SourceSample sample = samples.next();
+                if (!packed.isPacked(sample)) {
+                    next = sample;
+                }
+            }
+            return next != null;
+        }
+
+        @Override
+        public SourceSample next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            SourceSample sample = next;
+            next = null;
+            return sample;
+        }
+    }
+}
