@@ -26,7 +26,12 @@ final class PackLock implements AutoCloseable {
     static PackLock acquire(Path out) throws IOException {
         Path file = out.resolve(FILE_NAME);
         FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-        FileLock lock = channel.tryLock();
+        FileLock lock;
+        try {
+            lock = channel.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException heldByThisProcess) {
+            lock = null;
+        }
         if (lock == null) {
             channel.close();
             throw new GranaryException(GranaryException.Kind.CONFLICT, "another `granary pack` is writing to " + out,

@@ -56,7 +56,8 @@ public final class Packer {
                          long alreadyPacked, List<String> duplicates, List<String> unreadable, int hiddenFiles,
                          Duration elapsed, long snapshotId) {}
 
-    private record Totals(long samples, long files, long bytes, long alreadyPacked) {}
+    private record Totals(long samples, long files, long bytes, long alreadyPacked, List<String> duplicates,
+                          Set<String> duplicateKeys) {}
 
     public Result pack(PackOptions options) throws IOException {
         long started = System.nanoTime();
@@ -71,36 +72,35 @@ public final class Packer {
             ShardSet packedSet = existing == null ? null : ShardSet.open(out);
             try {
                 PackedSamples packed = packedSet == null ? PackedSamples.none() : new PackedSamples(packedSet.index());
-                int firstShard = existing == null ? 0 : existing.shards().size();
-                Staging staging = Staging.open(out, options, firstShard);
                 ContentHashes seen = options.dedup() ? new ContentHashes() : null;
                 if (seen != null) {
                     claimPacked(packedSet, seen);
-                    claimStaged(staging, seen);
                 }
                 List<String> unreadable = Collections.synchronizedList(new ArrayList<>());
                 SourceWalker.Rules rules = new SourceWalker.Rules(options.followSymlinks(), options.skipUnreadable(), Optional.of(out));
                 List<SourceSample> shuffled = options.shuffle() ? new ArrayList<>() : null;
                 SourceWalker counting = new SourceWalker(options.source(), rules, unreadable::add);
-                Totals totals = count(counting, packed, shuffled);
+                Totals totals = count(counting, packed, shuffled, seen, options, unreadable);
                 if (totals.samples() == 0 && existing == null) {
                     throw new GranaryException("no files to pack in " + options.source()
                             + (counting.hiddenFiles() > 0 ? " (only " + counting.hiddenFiles() + " hidden files)" : ""),
                             "give the directory that holds the media files");
                 }
+                int firstShard = existing == null ? 0 : existing.shards().size();
+                Staging staging = Staging.open(out, options, firstShard);
                 Iterator<SourceSample> samples;
                 if (shuffled != null) {
                     Collections.shuffle(shuffled, new Random(options.seed()));
                     samples = shuffled.iterator();
                 } else {
-                    unreadable.clear();
-                    samples = new Unpacked(new SourceWalker(options.source(), rules, unreadable::add), packed);
+                    SourceWalker again = new SourceWalker(options.source(), rules, skippedTwice -> { });
+                    samples = new Unpacked(again, packed, totals.duplicateKeys());
                 }
                 ShardPlanner planner = new ShardPlanner(samples, options.shardBytes(), options.samplesPerShard(), staging.run().firstShard());
                 List<Staging.ShardRecord> records;
                 int[] kept = new int[1];
                 try (Progress progress = showProgress ? Progress.start("packing", "files", totals.files()) : Progress.silent("packing", "files")) {
-                    records = writeShards(planner, options, prefix, schema, metadata, staging, seen, progress, kept);
+                    records = writeShards(planner, options, prefix, schema, metadata, staging, progress, kept);
                 }
                 long snapshotId = -1;
                 Manifest manifest = existing;
@@ -113,14 +113,13 @@ public final class Packer {
                     manifest.write(out);
                 }
                 staging.clear();
-                List<String> duplicates = records.stream().flatMap(r -> r.duplicates().stream()).toList();
                 List<String> skipped = new ArrayList<>(unreadable);
                 records.forEach(r -> skipped.addAll(r.unreadable()));
                 long samplesWritten = records.stream().mapToLong(r -> r.shard().samples()).sum();
                 long filesWritten = records.stream().mapToLong(r -> r.shard().members()).sum();
                 long bytesWritten = records.stream().mapToLong(r -> r.shard().bytes()).sum();
                 return new Result(manifest, records.size() - kept[0], kept[0], samplesWritten, filesWritten, bytesWritten,
-                        totals.alreadyPacked(), duplicates, skipped, counting.hiddenFiles(),
+                        totals.alreadyPacked(), totals.duplicates(), skipped, counting.hiddenFiles(),
                         Duration.ofNanos(System.nanoTime() - started), snapshotId);
             } finally {
                 if (packedSet != null) {
@@ -183,17 +182,36 @@ public final class Packer {
         return IndexFiles.withMetadata(current, metadata.columns());
     }
 
-    /** The first walk: checks every name, counts what is new, and collects the samples when shuffling. */
-    private static Totals count(SourceWalker walker, PackedSamples packed, List<SourceSample> collect) {
+    /**
+     * The first walk: checks every name, counts what is new, collects the samples when shuffling,
+     * and with --dedup hashes every new sample, so the first of identical samples in walk order is
+     * the one packed, the same way on every rerun.
+     */
+    private static Totals count(SourceWalker walker, PackedSamples packed, List<SourceSample> collect, ContentHashes seen,
+                                PackOptions options, List<String> unreadable) {
         long samples = 0;
         long files = 0;
         long bytes = 0;
         long alreadyPacked = 0;
+        List<String> duplicates = new ArrayList<>();
+        Set<String> duplicateKeys = new java.util.HashSet<>();
         while (walker.hasNext()) {
             SourceSample sample = walker.next();
             if (packed.isPacked(sample)) {
                 alreadyPacked++;
                 continue;
+            }
+            if (seen != null) {
+                String hash = SampleHashing.hash(sample, options.followSymlinks(), options.skipUnreadable(), unreadable);
+                if (hash == null) {
+                    continue;
+                }
+                String earlier = seen.claim(hash, sample.key());
+                if (earlier != null) {
+                    duplicates.add(sample.key() + " = " + earlier);
+                    duplicateKeys.add(sample.key());
+                    continue;
+                }
             }
             samples++;
             files += sample.members().size();
@@ -202,11 +220,11 @@ public final class Packer {
                 collect.add(sample);
             }
         }
-        return new Totals(samples, files, bytes, alreadyPacked);
+        return new Totals(samples, files, bytes, alreadyPacked, duplicates, duplicateKeys);
     }
 
     private List<Staging.ShardRecord> writeShards(ShardPlanner planner, PackOptions options, String prefix, Schema schema,
-                                                  Metadata metadata, Staging staging, ContentHashes seen, Progress progress,
+                                                  Metadata metadata, Staging staging, Progress progress,
                                                   int[] kept) throws IOException {
         Path out = options.out();
         AtomicInteger threadNumber = new AtomicInteger();
@@ -216,7 +234,7 @@ public final class Packer {
             return thread;
         });
         ThreadLocal<ShardWriter> writers = ThreadLocal.withInitial(() ->
-                new ShardWriter(out, prefix, options.followSymlinks(), options.skipUnreadable(), seen, progress));
+                new ShardWriter(out, prefix, options.followSymlinks(), options.skipUnreadable(), options.dedup(), progress));
         Semaphore inFlight = new Semaphore(options.threads() + 1);
         List<Future<Staging.ShardRecord>> pending = new ArrayList<>();
         List<Staging.ShardRecord> records = new ArrayList<>();
@@ -231,11 +249,6 @@ public final class Packer {
                     kept[0]++;
                     progress.advance(plan.files(), plan.bytes());
                     continue;
-                }
-                if (seen != null && staging.resumed() && staging.hasRecord(plan.number())) {
-                    throw new GranaryException("the source tree changed since the interrupted pack into " + out
-                            + " (shard " + plan.number() + " would differ), and --dedup decided with the old one",
-                            "delete " + out.resolve(Staging.DIRECTORY) + " and its unlisted shards, then pack again");
                 }
                 acquire(inFlight, pending);
                 pending.add(pool.submit(() -> {
@@ -265,8 +278,7 @@ public final class Packer {
                                                   Metadata metadata, Staging staging) throws IOException {
         ShardWriter.Written written = writer.write(plan);
         IndexFiles.write(out.resolve(written.shard().index()), schema, written.rows(), metadata.byKey());
-        Staging.ShardRecord record = new Staging.ShardRecord(plan.number(), plan.fingerprint(), written.shard(),
-                written.duplicates(), written.unreadable());
+        Staging.ShardRecord record = new Staging.ShardRecord(plan.number(), plan.fingerprint(), written.shard(), written.unreadable());
         staging.record(record);
         return record;
     }
@@ -355,51 +367,28 @@ public final class Packer {
         }
     }
 
-    /** With --dedup on resume: the samples of shards finished by the interrupted run count as seen. */
-    private static void claimStaged(Staging staging, ContentHashes seen) throws IOException {
-        if (!staging.resumed()) {
-            return;
-        }
-        for (Staging.ShardRecord record : staging.records()) {
-            Path part = staging.outDir().resolve(record.shard().index());
-            if (!Files.isRegularFile(part)) {
-                continue;
-            }
-            List<IndexRow> rows = new ArrayList<>();
-            IndexFiles.read(part, rows::add);
-            for (int start = 0; start < rows.size(); ) {
-                int end = start;
-                while (end < rows.size() && rows.get(end).key().equals(rows.get(start).key())) {
-                    end++;
-                }
-                List<IndexRow> sample = rows.subList(start, end);
-                seen.claim(ContentHashes.sampleHash(sample.stream().map(IndexRow::extension).toList(),
-                        sample.stream().map(IndexRow::sha256).toList()), sample.get(0).key());
-                start = end;
-            }
-        }
-    }
-
     private static String sha256(byte[] data) {
         return HexFormat.of().formatHex(ShardPlan.sha256().digest(data));
     }
 
-    /** The walk without the samples packed before. */
+    /** The second walk, without the samples packed before and the duplicates the first walk found. */
     private static final class Unpacked implements Iterator<SourceSample> {
         private final Iterator<SourceSample> samples;
         private final PackedSamples packed;
+        private final Set<String> duplicateKeys;
         private SourceSample next;
 
-        Unpacked(Iterator<SourceSample> samples, PackedSamples packed) {
+        Unpacked(Iterator<SourceSample> samples, PackedSamples packed, Set<String> duplicateKeys) {
             this.samples = samples;
             this.packed = packed;
+            this.duplicateKeys = duplicateKeys;
         }
 
         @Override
         public boolean hasNext() {
             while (next == null && samples.hasNext()) {
                 SourceSample sample = samples.next();
-                if (!packed.isPacked(sample)) {
+                if (!duplicateKeys.contains(sample.key()) && !packed.isPacked(sample)) {
                     next = sample;
                 }
             }

@@ -35,7 +35,7 @@ final class ShardWriter {
     private final String prefix;
     private final boolean followSymlinks;
     private final boolean skipUnreadable;
-    private final ContentHashes seen;
+    private final boolean memberHashes;
     private final Progress progress;
     private final byte[] buffer = new byte[BUFFER_BYTES];
     private final CRC32C crc = new CRC32C();
@@ -46,13 +46,13 @@ final class ShardWriter {
     private int buffered;
     private long position;
 
-    /** {@code seen} is null unless duplicates are to be left out. */
-    ShardWriter(Path out, String prefix, boolean followSymlinks, boolean skipUnreadable, ContentHashes seen, Progress progress) {
+    /** With {@code memberHashes} (--dedup) every member's SHA-256 goes into the index too. */
+    ShardWriter(Path out, String prefix, boolean followSymlinks, boolean skipUnreadable, boolean memberHashes, Progress progress) {
         this.out = out;
         this.prefix = prefix;
         this.followSymlinks = followSymlinks;
         this.skipUnreadable = skipUnreadable;
-        this.seen = seen;
+        this.memberHashes = memberHashes;
         this.progress = progress;
     }
 
@@ -60,15 +60,14 @@ final class ShardWriter {
         return String.format("%s-%06d.tar", prefix, number);
     }
 
-    /** What writing a shard produced: its manifest entry, its index rows, and the samples left out. */
-    record Written(Manifest.Shard shard, List<IndexRow> rows, List<String> duplicates, List<String> unreadable) {}
+    /** What writing a shard produced: its manifest entry, its index rows, and the samples left out as unreadable. */
+    record Written(Manifest.Shard shard, List<IndexRow> rows, List<String> unreadable) {}
 
     Written write(ShardPlan plan) throws IOException {
         String name = shardName(prefix, plan.number());
         Path target = out.resolve(name);
         Path partial = out.resolve(name + ".partial");
         List<IndexRow> rows = new ArrayList<>();
-        List<String> duplicates = new ArrayList<>();
         List<String> unreadable = new ArrayList<>();
         int samples = 0;
         shardDigest = ShardPlan.sha256();
@@ -83,12 +82,8 @@ final class ShardWriter {
                     continue;
                 }
                 try {
-                    String duplicateOf = writeSample(sample, inputs, name, rows);
-                    if (duplicateOf != null) {
-                        duplicates.add(sample.key() + " = " + duplicateOf);
-                    } else {
-                        samples++;
-                    }
+                    writeSample(sample, inputs, name, rows);
+                    samples++;
                 } finally {
                     for (FileChannel input : inputs) {
                         input.close();
@@ -108,7 +103,7 @@ final class ShardWriter {
         Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         String sha256 = HexFormat.of().formatHex(shardDigest.digest());
         Manifest.Shard shard = new Manifest.Shard(name, position, samples, rows.size(), sha256, IndexFiles.partName(plan.number()));
-        return new Written(shard, rows, duplicates, unreadable);
+        return new Written(shard, rows, unreadable);
     }
 
     /** Opens every member of a sample, so that an unreadable one leaves the sample out before any byte is written. */
@@ -137,8 +132,8 @@ final class ShardWriter {
         return inputs;
     }
 
-    /** Writes a sample; returns the key of an earlier identical sample instead when deduplicating. */
-    private String writeSample(SourceSample sample, FileChannel[] inputs, String shardName, List<IndexRow> rows) throws IOException {
+    /** Writes a sample: through the buffer in one piece when it fits, streamed through it otherwise. */
+    private void writeSample(SourceSample sample, FileChannel[] inputs, String shardName, List<IndexRow> rows) throws IOException {
         List<SourceMember> members = sample.members();
         long[] sizes = new long[inputs.length];
         byte[][] headers = new byte[inputs.length][];
@@ -148,102 +143,56 @@ final class ShardWriter {
             headers[i] = TarHeaders.regularFile(members.get(i).name(), sizes[i], members.get(i).mtimeMillis() / 1000);
             total += headers[i].length + sizes[i] + TarHeaders.padding(sizes[i]);
         }
-        if (total > buffer.length) {
-            return writeLargeSample(sample, inputs, sizes, headers, shardName, rows);
-        }
-        if (buffered + total > buffer.length) {
+        if (total > buffer.length - buffered) {
             flush();
         }
-        int sampleStart = buffered;
-        long samplePosition = position;
-        int firstRow = rows.size();
-        List<String> hashes = seen == null ? null : new ArrayList<>(inputs.length);
         for (int i = 0; i < inputs.length; i++) {
+            SourceMember member = members.get(i);
             long headerOffset = position;
             append(headers[i], 0, headers[i].length);
-            int dataStart = buffered;
-            readFully(inputs[i], members.get(i), (int) sizes[i]);
             crc.reset();
-            crc.update(buffer, dataStart, (int) sizes[i]);
-            String sha = null;
-            if (hashes != null) {
-                memberDigest.reset();
-                memberDigest.update(buffer, dataStart, (int) sizes[i]);
-                sha = HexFormat.of().formatHex(memberDigest.digest());
-                hashes.add(sha);
+            memberDigest.reset();
+            if (total <= buffer.length) {
+                int dataStart = buffered;
+                readFully(inputs[i], member, (int) sizes[i]);
+                crc.update(buffer, dataStart, (int) sizes[i]);
+                if (memberHashes) {
+                    memberDigest.update(buffer, dataStart, (int) sizes[i]);
+                }
+            } else {
+                stream(inputs[i], member, sizes[i]);
             }
             int padding = TarHeaders.padding(sizes[i]);
+            if (buffered + padding > buffer.length) {
+                flush();
+            }
             Arrays.fill(buffer, buffered, buffered + padding, (byte) 0);
             buffered += padding;
             position += padding;
-            SourceMember member = members.get(i);
+            String sha = memberHashes ? HexFormat.of().formatHex(memberDigest.digest()) : null;
             rows.add(new IndexRow(sample.key(), member.extension(), member.name(), shardName, headerOffset,
                     headerOffset + headers[i].length, sizes[i], crc.getValue(), member.mtimeMillis(), sha));
         }
-        if (hashes != null) {
-            String earlier = seen.claim(ContentHashes.sampleHash(extensions(sample), hashes), sample.key());
-            if (earlier != null) {
-                buffered = sampleStart;
-                position = samplePosition;
-                rows.subList(firstRow, rows.size()).clear();
-                return earlier;
-            }
-        }
-        return null;
     }
 
-    /** A sample larger than the buffer: hashed in a first pass when deduplicating, then streamed through. */
-    private String writeLargeSample(SourceSample sample, FileChannel[] inputs, long[] sizes, byte[][] headers,
-                                    String shardName, List<IndexRow> rows) throws IOException {
-        List<SourceMember> members = sample.members();
-        List<String> hashes = new ArrayList<>();
-        if (seen != null) {
-            for (int i = 0; i < inputs.length; i++) {
-                memberDigest.reset();
-                stream(inputs[i], members.get(i), sizes[i], false);
-                hashes.add(HexFormat.of().formatHex(memberDigest.digest()));
-                inputs[i].position(0);
-            }
-            String earlier = seen.claim(ContentHashes.sampleHash(extensions(sample), hashes), sample.key());
-            if (earlier != null) {
-                return earlier;
-            }
-        }
-        for (int i = 0; i < inputs.length; i++) {
-            long headerOffset = position;
-            append(headers[i], 0, headers[i].length);
-            crc.reset();
-            stream(inputs[i], members.get(i), sizes[i], true);
-            int padding = TarHeaders.padding(sizes[i]);
-            append(new byte[padding], 0, padding);
-            SourceMember member = members.get(i);
-            rows.add(new IndexRow(sample.key(), member.extension(), member.name(), shardName, headerOffset,
-                    headerOffset + headers[i].length, sizes[i], crc.getValue(), member.mtimeMillis(),
-                    seen == null ? null : hashes.get(i)));
-        }
-        return null;
-    }
-
-    /** Reads a member through the buffer: into the shard (with its CRC) when {@code write}, else only into the digest. */
-    private void stream(FileChannel input, SourceMember member, long size, boolean write) throws IOException {
+    /** Streams a member larger than the buffer into the shard, chunk by chunk. */
+    private void stream(FileChannel input, SourceMember member, long size) throws IOException {
         long left = size;
         while (left > 0) {
-            if (write && buffered == buffer.length) {
+            if (buffered == buffer.length) {
                 flush();
             }
-            int at = write ? buffered : 0;
-            int chunk = (int) Math.min(left, buffer.length - at);
-            int read = input.read(ByteBuffer.wrap(buffer, at, chunk));
+            int chunk = (int) Math.min(left, buffer.length - buffered);
+            int read = input.read(ByteBuffer.wrap(buffer, buffered, chunk));
             if (read < 0) {
                 throw changed(member);
             }
-            if (write) {
-                crc.update(buffer, at, read);
-                buffered += read;
-                position += read;
-            } else {
-                memberDigest.update(buffer, 0, read);
+            crc.update(buffer, buffered, read);
+            if (memberHashes) {
+                memberDigest.update(buffer, buffered, read);
             }
+            buffered += read;
+            position += read;
             left -= read;
         }
     }
@@ -275,10 +224,6 @@ final class ShardWriter {
             channel.write(pending);
         }
         buffered = 0;
-    }
-
-    private static List<String> extensions(SourceSample sample) {
-        return sample.members().stream().map(SourceMember::extension).toList();
     }
 
     private static GranaryException changed(SourceMember member) {

@@ -162,6 +162,9 @@ final class SourceWalker implements Iterator<SourceSample> {
         } catch (AccessDeniedException e) {
             unreadable(path, "permission denied");
             return null;
+        } catch (java.nio.file.NoSuchFileException e) {
+            unreadable(path, "it is a link to a missing file, or it disappeared");
+            return null;
         } catch (IOException e) {
             unreadable(path, e.getMessage());
             return null;

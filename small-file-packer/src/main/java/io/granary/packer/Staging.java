@@ -25,10 +25,9 @@ final class Staging {
     /** The run this staging area belongs to. */
     record Run(String identity, String runId, int firstShard) {}
 
-    /** A finished shard, with the plan fingerprint it was written from and the samples it left out. */
-    record ShardRecord(int number, String fingerprint, Manifest.Shard shard, List<String> duplicates, List<String> unreadable) {
+    /** A finished shard, with the plan fingerprint it was written from and the samples it left out as unreadable. */
+    record ShardRecord(int number, String fingerprint, Manifest.Shard shard, List<String> unreadable) {
         ShardRecord {
-            duplicates = List.copyOf(duplicates);
             unreadable = List.copyOf(unreadable);
         }
     }
@@ -51,6 +50,11 @@ final class Staging {
         Path runFile = directory.resolve(RUN);
         if (Files.isRegularFile(runFile)) {
             Run run = Manifest.JSON.readValue(runFile.toFile(), Run.class);
+            Staging previous = new Staging(out, directory, run, true);
+            if (!run.identity().equals(options.identity()) && previous.records().isEmpty()) {
+                previous.clear();
+                return open(out, options, firstShard);
+            }
             if (!run.identity().equals(options.identity())) {
                 throw new GranaryException(out + " holds an unfinished pack made with other options",
                         "rerun it with the same options to finish it, or delete " + directory + " to drop it");
