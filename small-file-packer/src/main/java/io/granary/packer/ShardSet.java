@@ -112,7 +112,7 @@ public final class ShardSet implements Closeable {
             crc.reset();
             crc.update(bytes.array(), at, (int) row.size());
             if (crc.getValue() != row.crc32c()) {
-                throw new GranaryException("member " + row.member() + " of shard " + row.shard() + " is corrupt (CRC32C "
+                throw new GranaryException("member " + row.member() + " of " + row.shard() + " is corrupt (CRC32C "
                         + Long.toHexString(crc.getValue()) + ", index says " + Long.toHexString(row.crc32c()) + ")",
                         "run `granary pack verify " + dir + "` and repack the damaged shard");
             }
