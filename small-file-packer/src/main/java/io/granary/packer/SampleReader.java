@@ -3,7 +3,6 @@ package io.granary.packer;
 import io.granary.common.GranaryException;
 import io.granary.packer.tar.TarEntry;
 import io.granary.packer.tar.TarReader;
-import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,7 +24,6 @@ import java.util.Random;
  */
 public final class SampleReader implements Iterator<Sample>, Closeable {
 
-    private static final int READ_BUFFER = 4 << 20;
 
     private final List<Path> shards;
     private final Random random;
@@ -133,7 +131,7 @@ public final class SampleReader implements Iterator<Sample>, Closeable {
                 reader.close();
             }
             try {
-                reader = new TarReader(new BufferedInputStream(Files.newInputStream(shard), READ_BUFFER), shard.toString());
+                reader = new TarReader(ShardInput.open(shard), shard.toString());
             } catch (NoSuchFileException e) {
                 throw GranaryException.notFound("shard " + shard + " is missing", "restore it, or repack the shard set");
             }

@@ -93,6 +93,7 @@ public final class ShardSet implements Closeable {
             throw new GranaryException("sample " + first.key() + " is too large to read at once (" + (end - start) + " bytes)",
                     "unpack it with `granary pack unpack`");
         }
+        // one member (the usual case) is read straight into its own array; several share one read and are split
         ByteBuffer bytes = ByteBuffer.allocate((int) (end - start));
         FileChannel channel = channel(first.shard());
         try {
@@ -116,8 +117,7 @@ public final class ShardSet implements Closeable {
                         + Long.toHexString(crc.getValue()) + ", index says " + Long.toHexString(row.crc32c()) + ")",
                         "run `granary pack verify " + dir + "` and repack the damaged shard");
             }
-            byte[] data = new byte[(int) row.size()];
-            System.arraycopy(bytes.array(), at, data, 0, data.length);
+            byte[] data = rows.size() == 1 ? bytes.array() : java.util.Arrays.copyOfRange(bytes.array(), at, at + (int) row.size());
             members.add(new Sample.Member(row.member(), row.extension(), data));
         }
         return new Sample(first.key(), members);

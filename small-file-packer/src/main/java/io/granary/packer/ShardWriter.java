@@ -16,9 +16,14 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.zip.CRC32C;
 
 /**
@@ -29,7 +34,13 @@ import java.util.zip.CRC32C;
  */
 final class ShardWriter {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ShardWriter.class);
+
     private static final int BUFFER_BYTES = 8 << 20;
+    /** Samples up to this size are read ahead whole by the reader pool; larger ones are streamed. */
+    private static final int READ_AHEAD_SAMPLE_BYTES = 4 << 20;
+    private static final int READ_AHEAD_SAMPLES = 256;
+    private static final long READ_AHEAD_BYTES = 32L << 20;
 
     private final Path out;
     private final String prefix;
@@ -37,6 +48,11 @@ final class ShardWriter {
     private final boolean skipUnreadable;
     private final boolean memberHashes;
     private final Progress progress;
+    private final ExecutorService readers;
+    private static final byte[] ZEROS = new byte[TarHeaders.BLOCK];
+    /** Direct I/O needs buffers, lengths and offsets in whole blocks; 4 KiB covers the usual file systems. */
+    private static final int DIRECT_ALIGNMENT = 4096;
+    private ByteBuffer aligned;
     private final byte[] buffer = new byte[BUFFER_BYTES];
     private final CRC32C crc = new CRC32C();
     private final MessageDigest memberDigest = ShardPlan.sha256();
@@ -47,7 +63,9 @@ final class ShardWriter {
     private long position;
 
     /** With {@code memberHashes} (--dedup) every member's SHA-256 goes into the index too. */
-    ShardWriter(Path out, String prefix, boolean followSymlinks, boolean skipUnreadable, boolean memberHashes, Progress progress) {
+    ShardWriter(Path out, String prefix, boolean followSymlinks, boolean skipUnreadable, boolean memberHashes, Progress progress,
+                ExecutorService readers) {
+        this.readers = readers;
         this.out = out;
         this.prefix = prefix;
         this.followSymlinks = followSymlinks;
@@ -73,27 +91,40 @@ final class ShardWriter {
         shardDigest = ShardPlan.sha256();
         buffered = 0;
         position = 0;
-        try (FileChannel file = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
-                StandardOpenOption.WRITE)) {
+        try (FileChannel file = openShard(partial)) {
             channel = file;
-            for (SourceSample sample : plan.samples()) {
-                FileChannel[] inputs = open(sample, unreadable);
-                if (inputs == null) {
+            ReadAhead ahead = new ReadAhead(plan.samples());
+            for (Loaded loaded = ahead.next(); loaded != null; loaded = ahead.next()) {
+                SourceSample sample = loaded.sample();
+                if (loaded.unreadable() != null) {
+                    unreadable.add(loaded.unreadable());
                     continue;
                 }
-                try {
-                    writeSample(sample, inputs, name, rows);
-                    samples++;
-                } finally {
-                    for (FileChannel input : inputs) {
-                        input.close();
+                if (loaded.data() != null) {
+                    writeLoaded(sample, loaded.data(), name, rows);
+                } else {
+                    List<String> reasons = new ArrayList<>();
+                    FileChannel[] inputs = open(sample, reasons);
+                    if (inputs == null) {
+                        unreadable.addAll(reasons);
+                        continue;
+                    }
+                    try {
+                        writeSample(sample, inputs, name, rows);
+                    } finally {
+                        for (FileChannel input : inputs) {
+                            input.close();
+                        }
                     }
                 }
+                samples++;
                 progress.advance(sample.members().size(), sample.bytes());
             }
             append(TarHeaders.endOfArchive(), 0, 2 * TarHeaders.BLOCK);
-            flush();
+            flush(true);
+            long syncStart = System.nanoTime();
             file.force(true);
+            LOG.debug("{}: {} bytes, fsync {} ms", name, position, (System.nanoTime() - syncStart) / 1_000_000);
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(partial);
             throw e;
@@ -106,8 +137,142 @@ final class ShardWriter {
         return new Written(shard, rows, unreadable);
     }
 
+    /**
+     * Opens the shard for direct I/O where the file system allows it: the shard bypasses the page
+     * cache, which on this kind of machine costs more CPU than the disk takes to write it, and
+     * the fsync at the end has almost nothing left to do. Elsewhere (tmpfs) it is a plain file.
+     */
+    private FileChannel openShard(Path partial) throws IOException {
+        Files.deleteIfExists(partial);
+        try {
+            FileChannel direct = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    com.sun.nio.file.ExtendedOpenOption.DIRECT);
+            if (aligned == null) {
+                aligned = ByteBuffer.allocateDirect(BUFFER_BYTES + 2 * DIRECT_ALIGNMENT).alignedSlice(DIRECT_ALIGNMENT);
+            }
+            return direct;
+        } catch (IOException | UnsupportedOperationException e) {
+            LOG.debug("no direct I/O for {} ({}); writing through the page cache", partial, e.toString());
+            aligned = null;
+            return FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        }
+    }
+
+    /** A sample read ahead: its members' bytes, or why it is unreadable, or neither when it is too large and is streamed. */
+    private record Loaded(SourceSample sample, byte[][] data, String unreadable) {}
+
+    /**
+     * Reads the next samples of a shard on the reader pool while the writer thread works on the
+     * current one: small files read from a cold disk are latency-bound, and many reads in flight
+     * keep the disk busy. Bounded in samples and bytes.
+     */
+    private final class ReadAhead {
+        private final Iterator<SourceSample> samples;
+        private final Deque<Future<Loaded>> window = new ArrayDeque<>();
+        private long windowBytes;
+
+        ReadAhead(List<SourceSample> samples) {
+            this.samples = samples.iterator();
+            fill();
+        }
+
+        Loaded next() throws IOException {
+            Future<Loaded> head = window.poll();
+            if (head == null) {
+                return null;
+            }
+            Loaded loaded;
+            try {
+                loaded = head.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while reading " + out);
+            } catch (ExecutionException e) {
+                window.forEach(f -> f.cancel(true));
+                if (e.getCause() instanceof IOException io) {
+                    throw io;
+                }
+                if (e.getCause() instanceof RuntimeException runtime) {
+                    throw runtime;
+                }
+                throw new IllegalStateException(e.getCause());
+            }
+            if (loaded.data() != null) {
+                windowBytes -= loaded.sample().bytes();
+            }
+            fill();
+            return loaded;
+        }
+
+        private void fill() {
+            while (samples.hasNext() && window.size() < READ_AHEAD_SAMPLES && windowBytes < READ_AHEAD_BYTES) {
+                SourceSample sample = samples.next();
+                if (sample.bytes() > READ_AHEAD_SAMPLE_BYTES) {
+                    window.add(java.util.concurrent.CompletableFuture.completedFuture(new Loaded(sample, null, null)));
+                    continue;
+                }
+                windowBytes += sample.bytes();
+                window.add(readers.submit(() -> load(sample)));
+            }
+        }
+    }
+
+    /** Reads a whole small sample (on a reader thread). */
+    private Loaded load(SourceSample sample) throws IOException {
+        List<String> reasons = new ArrayList<>(1);
+        FileChannel[] inputs = open(sample, reasons);
+        if (inputs == null) {
+            return new Loaded(sample, new byte[0][], reasons.get(0));
+        }
+        try {
+            byte[][] data = new byte[inputs.length][];
+            for (int i = 0; i < inputs.length; i++) {
+                long size = inputs[i].size();
+                if (size > READ_AHEAD_SAMPLE_BYTES) {
+                    return new Loaded(sample, null, null);
+                }
+                data[i] = new byte[(int) size];
+                ByteBuffer target = ByteBuffer.wrap(data[i]);
+                while (target.hasRemaining()) {
+                    if (inputs[i].read(target) < 0) {
+                        throw changed(sample.members().get(i));
+                    }
+                }
+            }
+            return new Loaded(sample, data, null);
+        } finally {
+            for (FileChannel input : inputs) {
+                input.close();
+            }
+        }
+    }
+
+    /** Writes a sample whose bytes were read ahead. */
+    private void writeLoaded(SourceSample sample, byte[][] data, String shardName, List<IndexRow> rows) throws IOException {
+        List<SourceMember> members = sample.members();
+        for (int i = 0; i < data.length; i++) {
+            SourceMember member = members.get(i);
+            byte[] header = TarHeaders.regularFile(member.name(), data[i].length, member.mtimeMillis() / 1000);
+            long headerOffset = position;
+            append(header, 0, header.length);
+            append(data[i], 0, data[i].length);
+            crc.reset();
+            crc.update(data[i]);
+            String sha = null;
+            if (memberHashes) {
+                memberDigest.reset();
+                sha = HexFormat.of().formatHex(memberDigest.digest(data[i]));
+            }
+            int padding = TarHeaders.padding(data[i].length);
+            append(ZEROS, 0, padding);
+            rows.add(new IndexRow(sample.key(), member.extension(), member.name(), shardName, headerOffset,
+                    headerOffset + header.length, data[i].length, crc.getValue(), member.mtimeMillis(), sha));
+        }
+    }
+
     /** Opens every member of a sample, so that an unreadable one leaves the sample out before any byte is written. */
     private FileChannel[] open(SourceSample sample, List<String> unreadable) throws IOException {
+        // runs on reader threads too: touches only final fields
         List<SourceMember> members = sample.members();
         FileChannel[] inputs = new FileChannel[members.size()];
         OpenOption[] options = followSymlinks ? new OpenOption[] {StandardOpenOption.READ}
@@ -135,43 +300,19 @@ final class ShardWriter {
     /** Writes a sample: through the buffer in one piece when it fits, streamed through it otherwise. */
     private void writeSample(SourceSample sample, FileChannel[] inputs, String shardName, List<IndexRow> rows) throws IOException {
         List<SourceMember> members = sample.members();
-        long[] sizes = new long[inputs.length];
-        byte[][] headers = new byte[inputs.length][];
-        long total = 0;
-        for (int i = 0; i < inputs.length; i++) {
-            sizes[i] = inputs[i].size();
-            headers[i] = TarHeaders.regularFile(members.get(i).name(), sizes[i], members.get(i).mtimeMillis() / 1000);
-            total += headers[i].length + sizes[i] + TarHeaders.padding(sizes[i]);
-        }
-        if (total > buffer.length - buffered) {
-            flush();
-        }
         for (int i = 0; i < inputs.length; i++) {
             SourceMember member = members.get(i);
+            long size = inputs[i].size();
+            byte[] header = TarHeaders.regularFile(member.name(), size, member.mtimeMillis() / 1000);
             long headerOffset = position;
-            append(headers[i], 0, headers[i].length);
+            append(header, 0, header.length);
             crc.reset();
             memberDigest.reset();
-            if (total <= buffer.length) {
-                int dataStart = buffered;
-                readFully(inputs[i], member, (int) sizes[i]);
-                crc.update(buffer, dataStart, (int) sizes[i]);
-                if (memberHashes) {
-                    memberDigest.update(buffer, dataStart, (int) sizes[i]);
-                }
-            } else {
-                stream(inputs[i], member, sizes[i]);
-            }
-            int padding = TarHeaders.padding(sizes[i]);
-            if (buffered + padding > buffer.length) {
-                flush();
-            }
-            Arrays.fill(buffer, buffered, buffered + padding, (byte) 0);
-            buffered += padding;
-            position += padding;
+            stream(inputs[i], member, size);
+            append(ZEROS, 0, TarHeaders.padding(size));
             String sha = memberHashes ? HexFormat.of().formatHex(memberDigest.digest()) : null;
             rows.add(new IndexRow(sample.key(), member.extension(), member.name(), shardName, headerOffset,
-                    headerOffset + headers[i].length, sizes[i], crc.getValue(), member.mtimeMillis(), sha));
+                    headerOffset + header.length, size, crc.getValue(), member.mtimeMillis(), sha));
         }
     }
 
@@ -197,33 +338,59 @@ final class ShardWriter {
         }
     }
 
-    private void readFully(FileChannel input, SourceMember member, int size) throws IOException {
-        ByteBuffer target = ByteBuffer.wrap(buffer, buffered, size);
-        while (target.hasRemaining()) {
-            if (input.read(target) < 0) {
-                throw changed(member);
+    private void append(byte[] bytes, int at, int length) throws IOException {
+        int done = 0;
+        while (done < length) {
+            if (buffered == buffer.length) {
+                flush();
             }
+            int chunk = Math.min(length - done, buffer.length - buffered);
+            System.arraycopy(bytes, at + done, buffer, buffered, chunk);
+            buffered += chunk;
+            position += chunk;
+            done += chunk;
         }
-        buffered += size;
-        position += size;
     }
 
-    private void append(byte[] bytes, int at, int length) throws IOException {
-        if (buffered + length > buffer.length) {
-            flush();
+    /**
+     * Writes the buffer out. With direct I/O only whole blocks can be written: the unaligned tail
+     * stays at the start of the buffer for the next flush, unless this is the last one, which is
+     * padded to a block and cut back to the shard's length.
+     */
+    private void flush(boolean last) throws IOException {
+        if (aligned == null) {
+            shardDigest.update(buffer, 0, buffered);
+            ByteBuffer pending = ByteBuffer.wrap(buffer, 0, buffered);
+            while (pending.hasRemaining()) {
+                channel.write(pending);
+            }
+            buffered = 0;
+            return;
         }
-        System.arraycopy(bytes, at, buffer, buffered, length);
-        buffered += length;
-        position += length;
+        int whole = last ? buffered : buffered - buffered % DIRECT_ALIGNMENT;
+        if (whole == 0) {
+            return;
+        }
+        shardDigest.update(buffer, 0, whole);
+        int length = last ? (whole + DIRECT_ALIGNMENT - 1) / DIRECT_ALIGNMENT * DIRECT_ALIGNMENT : whole;
+        aligned.clear();
+        aligned.put(buffer, 0, whole);
+        while (aligned.position() < length) {
+            aligned.put((byte) 0);
+        }
+        aligned.flip();
+        while (aligned.hasRemaining()) {
+            channel.write(aligned);
+        }
+        System.arraycopy(buffer, whole, buffer, 0, buffered - whole);
+        buffered -= whole;
+        if (last) {
+            channel.truncate(position);
+        }
     }
 
     private void flush() throws IOException {
-        shardDigest.update(buffer, 0, buffered);
-        ByteBuffer pending = ByteBuffer.wrap(buffer, 0, buffered);
-        while (pending.hasRemaining()) {
-            channel.write(pending);
-        }
-        buffered = 0;
+        flush(false);
     }
 
     private static GranaryException changed(SourceMember member) {

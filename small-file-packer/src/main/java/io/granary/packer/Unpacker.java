@@ -4,7 +4,6 @@ import io.granary.common.GranaryException;
 import io.granary.common.Progress;
 import io.granary.packer.tar.TarEntry;
 import io.granary.packer.tar.TarReader;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -33,7 +32,7 @@ public final class Unpacker {
         long bytes = 0;
         byte[] chunk = new byte[1 << 20];
         for (Path shard : shards) {
-            try (TarReader reader = new TarReader(new BufferedInputStream(Files.newInputStream(shard), 4 << 20), shard.toString())) {
+            try (TarReader reader = new TarReader(ShardInput.open(shard), shard.toString())) {
                 for (Optional<TarEntry> next = reader.next(); next.isPresent(); next = reader.next()) {
                     TarEntry entry = next.get();
                     Path destination = destination(root, entry, shard);

@@ -4,7 +4,6 @@ import io.granary.common.GranaryException;
 import io.granary.common.Progress;
 import io.granary.packer.tar.TarEntry;
 import io.granary.packer.tar.TarReader;
-import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -64,8 +63,8 @@ public final class Verifier {
         }
         MessageDigest digest = ShardPlan.sha256();
         String firstBad = null;
-        try (InputStream raw = Files.newInputStream(file);
-             DigestInputStream hashed = new DigestInputStream(new BufferedInputStream(raw, 4 << 20), digest);
+        try (InputStream raw = ShardInput.open(file);
+             DigestInputStream hashed = new DigestInputStream(raw, digest);
              TarReader reader = new TarReader(hashed, file.toString())) {
             CRC32C crc = new CRC32C();
             byte[] chunk = new byte[1 << 20];
