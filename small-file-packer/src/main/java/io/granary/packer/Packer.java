@@ -1,6 +1,7 @@
 package io.granary.packer;
 
 import io.granary.common.GranaryException;
+import io.granary.common.IoFailures;
 import io.granary.common.Progress;
 import io.granary.dataset.DatasetName;
 import io.granary.dataset.Datasets;
@@ -289,11 +290,26 @@ public final class Packer {
 
     private static Staging.ShardRecord writeShard(ShardWriter writer, ShardPlan plan, Path out, Schema schema,
                                                   Metadata metadata, Staging staging) throws IOException {
-        ShardWriter.Written written = writer.write(plan);
-        IndexFiles.write(out.resolve(written.shard().index()), schema, written.rows(), metadata.byKey());
-        Staging.ShardRecord record = new Staging.ShardRecord(plan.number(), plan.fingerprint(), written.shard(), written.unreadable());
-        staging.record(record);
-        return record;
+        try {
+            ShardWriter.Written written = writer.write(plan);
+            IndexFiles.write(out.resolve(written.shard().index()), schema, written.rows(), metadata.byKey());
+            Staging.ShardRecord record = new Staging.ShardRecord(plan.number(), plan.fingerprint(), written.shard(), written.unreadable());
+            staging.record(record);
+            return record;
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof GranaryException granary) {
+                throw granary;
+            }
+            IOException io = e instanceof IOException direct ? direct : IoFailures.rootIo(e);
+            if (io == null) {
+                throw (RuntimeException) e;
+            }
+            String reason = io.getMessage() == null ? io.getClass().getSimpleName() : io.getMessage();
+            String shard = ShardWriter.shardName(writer.prefix(), plan.number());
+            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot write shard " + shard + " in " + out + ": " + reason,
+                    (reason.contains("No space left") ? "free space at " + out : "check that " + out + " is writable")
+                            + ", then run the same command again: the shards finished so far are kept", e);
+        }
     }
 
     /** Waits for a free slot, failing fast if a shard already failed. */

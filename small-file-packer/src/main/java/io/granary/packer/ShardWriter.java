@@ -74,6 +74,10 @@ final class ShardWriter {
         this.progress = progress;
     }
 
+    String prefix() {
+        return prefix;
+    }
+
     static String shardName(String prefix, int number) {
         return String.format("%s-%06d.tar", prefix, number);
     }

@@ -1,0 +1,63 @@
+package io.granary.packer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.granary.common.GranaryException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Shards onto a real full disk: a 2 MiB tmpfs (needs root to mount, as on CI; skipped elsewhere, saying why). */
+class FullDiskPackTest {
+
+    @TempDir
+    Path dir;
+
+    private Path tiny;
+
+    @BeforeEach
+    void mountTinyDisk() throws Exception {
+        tiny = Files.createDirectories(dir.resolve("tiny"));
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", tiny.toString()).redirectErrorStream(true).start();
+        boolean mounted = mount.waitFor(10, TimeUnit.SECONDS) && mount.exitValue() == 0;
+        Assumptions.assumeTrue(mounted, "cannot mount a tmpfs here (needs root): " + new String(mount.getInputStream().readAllBytes()));
+    }
+
+    @AfterEach
+    void unmount() throws Exception {
+        new ProcessBuilder("umount", "--lazy", tiny.toString()).start().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aPackThatFillsTheDiskFailsClearlyAndResumesOnceThereIsSpace() throws Exception {
+        Path source = Trees.speech(dir.resolve("src"), 2, 60);
+        Path out = tiny.resolve("shards");
+        PackOptions options = PackOptions.of(source, out).withShardBytes(256 << 10).withThreads(1);
+
+        assertThatThrownBy(() -> new Packer(null, false).pack(options)).isInstanceOf(GranaryException.class)
+                .hasMessageContaining("in " + out + ": No space left on device")
+                .satisfies(e -> assertThat(((GranaryException) e).hint()).contains("free space at " + out)
+                        .contains("the shards finished so far are kept"));
+        assertThat(Manifest.existsIn(out)).isFalse();
+        try (Stream<Path> files = Files.list(out)) {
+            assertThat(files.map(f -> f.getFileName().toString())).noneMatch(name -> name.endsWith(".partial"));
+        }
+        long kept;
+        try (Stream<Path> files = Files.list(out)) {
+            kept = files.filter(f -> f.toString().endsWith(".tar")).count();
+        }
+        assertThat(kept).as("shards finished before the disk filled").isPositive();
+
+        new ProcessBuilder("mount", "-o", "remount,size=16m", tiny.toString()).start().waitFor(10, TimeUnit.SECONDS);
+        Packer.Result resumed = new Packer(null, false).pack(options);
+        assertThat(resumed.shardsKept()).isEqualTo((int) kept);
+        assertThat(resumed.manifest().samples()).isEqualTo(120);
+    }
+}
