@@ -1,6 +1,7 @@
 package io.granary.cli;
 
 import io.granary.cli.demo.DemoData;
+import io.granary.cli.demo.SpeechData;
 import io.granary.common.GranaryException;
 import io.granary.dataset.DatasetName;
 import io.granary.dataset.Datasets;
@@ -28,6 +29,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Random;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -35,12 +37,14 @@ import picocli.CommandLine.Option;
         description = {
             "Run the whole flow on generated CTR data: create datasets from CSV, Parquet and JSON Lines,",
             "derive daily statistics with Spark SQL, append a second day, tag, time-travel, show history and lineage;",
-            "register features, build point-in-time training data, materialize, and serve them over gRPC and HTTP.",
+            "register features, build point-in-time training data, materialize, and serve them over gRPC and HTTP;",
+            "pack thousands of small WAV files into WebDataset shards registered as a dataset, verify them, fetch one by key.",
             "Each step prints the command that does it, so you can run them yourself afterwards.",
         })
 public final class DemoCommand extends Subcommand {
 
     static final String NAMESPACE = "demo";
+    static final String SHARDS = "demo-shards";
 
     @Option(names = "--clicks-per-day", defaultValue = "20000", description = "Click events per day (default: ${DEFAULT-VALUE}).")
     int clicksPerDay;
@@ -111,6 +115,8 @@ public final class DemoCommand extends Subcommand {
         step(context, "feature", "get", "--service", "ctr_model_v1", "--entity", "user_id=1001,1002,99999", "--entity", "item_id=50001,50002,50003", data);
         serveAndQuery(context, out);
 
+        packSpeech(context, dataDir, inputs, data);
+
         String dataFlag = dataDir.equals(Path.of("granary-data").toAbsolutePath()) ? "" : " --data-dir " + shown(dataDir.toString());
         out.printf("%nDemo finished in %.0f s. The datasets are in %s; try:%n", (System.nanoTime() - start) / 1e9,
                 shown(context.config().catalog().warehouse()));
@@ -118,6 +124,52 @@ public final class DemoCommand extends Subcommand {
         out.println("  ./granary dataset head demo.user_stats -n 5" + dataFlag);
         out.println("  ./granary sql \"SELECT * FROM demo.clicks.snapshots\"" + dataFlag);
         out.println("  ./granary serve features" + dataFlag + "     (then call 127.0.0.1:6566 with any Feast client)");
+        out.println("  tar -tvf " + shown(dataDir.resolve(SHARDS).resolve("speech-000000.tar").toString()) + " | head");
+    }
+
+    /**
+     * Media: a few thousand short recordings with JSON sidecars packed into WebDataset shards
+     * registered as a dataset, verified, one sample fetched by key, then a second day's
+     * recordings packed into the same dataset (a new snapshot with only the new samples).
+     */
+    private void packSpeech(Context context, Path dataDir, Path inputs, String data) throws Exception {
+        PrintWriter out = context.out();
+        section(out, "Media: small WAV files into WebDataset shards, with an index, versioned as a dataset");
+        Path speech = inputs.resolve("speech");
+        Path shards = dataDir.resolve(SHARDS);
+        deleteTree(speech);
+        deleteTree(shards);
+        deleteTree(dataDir.resolve("demo-get"));
+        SpeechData generator = new SpeechData(12, seed);
+        Path labels = generator.write(speech, 0, 250);
+        out.printf("%s: 12 speakers x 250 utterances, a 16 kHz tone .wav and a .json each; labels in %s%n", shown(speech.toString()),
+                labels.getFileName());
+        step(context, "pack", speech.toString(), "--out", shards.toString(), "--prefix", "speech", "--shard-size", "8m",
+                "--dataset", "demo.speech", "--metadata", labels.toString(), data);
+        step(context, "pack", "verify", shards.toString(), data);
+        step(context, "pack", "ls", shards.toString(), "--limit", "3", data);
+        Random random = new Random(seed);
+        String key = String.format("spk%02d/utt%04d", random.nextInt(12), random.nextInt(250));
+        step(context, "pack", "get", shards.toString(), key, "--out", dataDir.resolve("demo-get").toString(), data);
+
+        section(out, "The next day's recordings: packing again adds new shards and a snapshot with only the new samples");
+        Path moreLabels = generator.write(speech, 250, 25);
+        step(context, "pack", speech.toString(), "--out", shards.toString(), "--prefix", "speech", "--shard-size", "8m",
+                "--dataset", "demo.speech", "--metadata", moreLabels.toString(), data);
+        step(context, "dataset", "log", "demo.speech", data);
+        step(context, "sql", "SELECT word, count(*) AS samples, round(avg(duration_s), 3) AS avg_seconds FROM demo.speech "
+                + "WHERE ext = 'wav' GROUP BY word ORDER BY word", data);
+    }
+
+    private static void deleteTree(Path root) throws java.io.IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> walk = Files.walk(root)) {
+            for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        }
     }
 
     /** Starts the feature server on free ports, calls it over gRPC and HTTP like a model server, stops it. */

@@ -31,6 +31,9 @@ class DemoIT {
                     .contains("gRPC feast.serving.ServingService/GetOnlineFeatures")
                     .containsPattern("clicks +\\d+ +PRESENT")
                     .contains("\"statuses\":[\"PRESENT\",\"PRESENT\"]");
+            assertThat(demo.out()).contains("packed 3,000 samples (6,000 files").contains("ok: 5 shards, 6,000 members")
+                    .contains("3,000 samples already packed, skipped").contains("packed 300 samples (600 files")
+                    .containsPattern("sample spk\\d\\d/utt\\d{4}: 2 files");
             // day-1 clicks get no daily statistics: they are known only at the end of day 1
             assertThat(demo.out()).containsPattern("\\d{4}-\\d{2}-\\d{2} +2000 +0 +0 +2000");
             if (run == 1) {
