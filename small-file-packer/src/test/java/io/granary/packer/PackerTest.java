@@ -112,6 +112,33 @@ class PackerTest {
     }
 
     @Test
+    void pythonsTarfileGroupsTheMembersIntoTheSameSamplesAsWebDataset() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Trees.run(temp, "python3", "--version") == 0, "python3 is not installed here");
+        Path source = Trees.speech(temp.resolve("src"), 2, 5);
+        Trees.file(source, "long/" + "p".repeat(130) + ".seg.wav", 100, 5);
+        Path out = temp.resolve("out");
+        Manifest manifest = pack(PackOptions.of(source, out)).manifest();
+        // WebDataset's own grouping: tarfile members, keyed with its base_plus_ext pattern, adjacent keys merged
+        String script = String.join("\n",
+                "import re, sys, tarfile",
+                "samples, current = [], None",
+                "for member in tarfile.open(sys.argv[1]):",
+                "    m = re.match(r'^((?:.*/|)[^.]+)[.]([^/]*)$', member.name)",
+                "    if current is None or current[0] != m.group(1):",
+                "        current = (m.group(1), [])",
+                "        samples.append(current)",
+                "    current[1].append(m.group(2))",
+                "for key, exts in samples:",
+                "    print(key + ' ' + ','.join(sorted(exts)))");
+        String printed = Trees.output(temp, "python3", "-c", script, out.resolve(manifest.shards().get(0).name()).toString());
+        try (ShardSet set = ShardSet.open(out)) {
+            List<String> expected = set.index().keys().stream().map(key -> key + " " + String.join(",",
+                    set.index().sample(key).stream().map(IndexRow::extension).sorted().toList())).toList();
+            assertThat(printed.lines().toList()).containsExactlyElementsOf(expected).contains("long/" + "p".repeat(130) + " seg.wav");
+        }
+    }
+
+    @Test
     void indexLocatesEveryMemberAndRandomAccessReturnsItsBytes() throws Exception {
         Path source = Trees.speech(temp.resolve("src"), 2, 30);
         Path out = temp.resolve("out");
