@@ -29,6 +29,7 @@ public final class SampleReader implements Iterator<Sample>, Closeable {
     private final Random random;
     private final int bufferSize;
     private final List<Sample> buffer = new ArrayList<>();
+    private final ShardInput.Buffers buffers = new ShardInput.Buffers();
     private int nextShard;
     private TarReader reader;
     private String readerSource;
@@ -131,7 +132,7 @@ public final class SampleReader implements Iterator<Sample>, Closeable {
                 reader.close();
             }
             try {
-                reader = new TarReader(ShardInput.open(shard), shard.toString());
+                reader = new TarReader(ShardInput.open(shard, buffers), shard.toString());
             } catch (NoSuchFileException e) {
                 throw GranaryException.notFound("shard " + shard + " is missing", "restore it, or repack the shard set");
             }

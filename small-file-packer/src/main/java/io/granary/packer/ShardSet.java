@@ -6,6 +6,7 @@ import io.granary.dataset.Datasets;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -26,7 +27,7 @@ public final class ShardSet implements Closeable {
 
     private final Path dir;
     private final Manifest manifest;
-    private final Map<String, FileChannel> channels = new HashMap<>();
+    private final Map<String, OpenShard> shards = new HashMap<>();
     private volatile PackIndex index;
 
     private ShardSet(Path dir, Manifest manifest) {
@@ -93,51 +94,86 @@ public final class ShardSet implements Closeable {
             throw new GranaryException("sample " + first.key() + " is too large to read at once (" + (end - start) + " bytes)",
                     "unpack it with `granary pack unpack`");
         }
-        // one member (the usual case) is read straight into its own array; several share one read and are split
-        ByteBuffer bytes = ByteBuffer.allocate((int) (end - start));
-        FileChannel channel = channel(first.shard());
-        try {
-            while (bytes.hasRemaining()) {
-                if (channel.read(bytes, start + bytes.position()) < 0) {
-                    throw new GranaryException("shard " + first.shard() + " ends before sample " + first.key() + " (truncated)",
-                            "run `granary pack verify " + dir + "`");
-                }
-            }
-        } catch (IOException e) {
-            throw new GranaryException("cannot read shard " + first.shard() + ": " + e.getMessage(), "check " + dir, e);
-        }
+        byte[] bytes = shard(first.shard()).read(start, (int) (end - start), first.key());
         List<Sample.Member> members = new ArrayList<>(rows.size());
         CRC32C crc = new CRC32C();
         for (IndexRow row : rows) {
             int at = (int) (row.offset() - start);
             crc.reset();
-            crc.update(bytes.array(), at, (int) row.size());
+            crc.update(bytes, at, (int) row.size());
             if (crc.getValue() != row.crc32c()) {
                 throw new GranaryException("member " + row.member() + " of " + row.shard() + " is corrupt (CRC32C "
                         + Long.toHexString(crc.getValue()) + ", index says " + Long.toHexString(row.crc32c()) + ")",
                         "run `granary pack verify " + dir + "` and repack the damaged shard");
             }
-            byte[] data = rows.size() == 1 ? bytes.array() : java.util.Arrays.copyOfRange(bytes.array(), at, at + (int) row.size());
+            // one member (the usual case) keeps the array it was read into; several share one read and are split
+            byte[] data = rows.size() == 1 ? bytes : java.util.Arrays.copyOfRange(bytes, at, at + (int) row.size());
             members.add(new Sample.Member(row.member(), row.extension(), data));
         }
         return new Sample(first.key(), members);
     }
 
-    private FileChannel channel(String shard) {
-        synchronized (channels) {
-            FileChannel channel = channels.get(shard);
-            if (channel == null) {
+    /**
+     * An open shard. Shards up to 1 GiB are memory-mapped, so that a lookup is one copy out of the
+     * page cache with no system call; larger ones are read with positional reads.
+     */
+    private final class OpenShard {
+        private static final long MAP_LIMIT = 1L << 30;
+
+        private final String name;
+        private final FileChannel channel;
+        private final long size;
+        private final MappedByteBuffer mapped;
+
+        OpenShard(String name, FileChannel channel) throws IOException {
+            this.name = name;
+            this.channel = channel;
+            this.size = channel.size();
+            this.mapped = size <= MAP_LIMIT && size > 0 ? channel.map(FileChannel.MapMode.READ_ONLY, 0, size) : null;
+        }
+
+        byte[] read(long start, int length, String key) {
+            if (start + length > size) {
+                throw new GranaryException("shard " + name + " ends before sample " + key + " (truncated to " + size + " bytes)",
+                        "run `granary pack verify " + dir + "`");
+            }
+            byte[] bytes = new byte[length];
+            try {
+                if (mapped != null) {
+                    mapped.get((int) start, bytes, 0, length);
+                    return bytes;
+                }
+                ByteBuffer target = ByteBuffer.wrap(bytes);
+                while (target.hasRemaining()) {
+                    if (channel.read(target, start + target.position()) < 0) {
+                        throw new GranaryException("shard " + name + " ends before sample " + key + " (truncated)",
+                                "run `granary pack verify " + dir + "`");
+                    }
+                }
+                return bytes;
+            } catch (IOException | InternalError e) {
+                // InternalError: the mapped file was cut short under us
+                throw new GranaryException("cannot read sample " + key + " from shard " + name + ": " + e.getMessage(),
+                        "run `granary pack verify " + dir + "`", e);
+            }
+        }
+    }
+
+    private OpenShard shard(String shard) {
+        synchronized (shards) {
+            OpenShard open = shards.get(shard);
+            if (open == null) {
                 try {
-                    channel = FileChannel.open(dir.resolve(shard), StandardOpenOption.READ);
+                    open = new OpenShard(shard, FileChannel.open(dir.resolve(shard), StandardOpenOption.READ));
                 } catch (NoSuchFileException e) {
                     throw GranaryException.notFound("shard " + shard + " listed in " + dir.resolve(Manifest.FILE_NAME) + " is missing",
                             "restore it, or repack the shard set");
                 } catch (IOException e) {
                     throw new GranaryException("cannot open shard " + dir.resolve(shard) + ": " + e.getMessage(), "check its permissions", e);
                 }
-                channels.put(shard, channel);
+                shards.put(shard, open);
             }
-            return channel;
+            return open;
         }
     }
 
@@ -152,11 +188,11 @@ public final class ShardSet implements Closeable {
 
     @Override
     public void close() throws IOException {
-        synchronized (channels) {
-            for (FileChannel channel : channels.values()) {
-                channel.close();
+        synchronized (shards) {
+            for (OpenShard shard : shards.values()) {
+                shard.channel.close();
             }
-            channels.clear();
+            shards.clear();
         }
     }
 }

@@ -31,8 +31,9 @@ public final class Unpacker {
         long files = 0;
         long bytes = 0;
         byte[] chunk = new byte[1 << 20];
+        ShardInput.Buffers buffers = new ShardInput.Buffers();
         for (Path shard : shards) {
-            try (TarReader reader = new TarReader(ShardInput.open(shard), shard.toString())) {
+            try (TarReader reader = new TarReader(ShardInput.open(shard, buffers), shard.toString())) {
                 for (Optional<TarEntry> next = reader.next(); next.isPresent(); next = reader.next()) {
                     TarEntry entry = next.get();
                     Path destination = destination(root, entry, shard);

@@ -38,13 +38,14 @@ public final class Verifier {
         long bytes = 0;
         List<IndexRow> rows = set.index().rows();
         int row = 0;
+        ShardInput.Buffers buffers = new ShardInput.Buffers();
         for (Manifest.Shard shard : set.manifest().shards()) {
             int first = row;
             while (row < rows.size() && rows.get(row).shard().equals(shard.name())) {
                 row++;
             }
             List<IndexRow> shardRows = rows.subList(first, row);
-            Optional<String> problem = verifyShard(set.dir(), shard, shardRows, progress);
+            Optional<String> problem = verifyShard(set.dir(), shard, shardRows, buffers, progress);
             problem.ifPresent(problems::add);
             members += shardRows.size();
             bytes += shard.bytes();
@@ -56,14 +57,15 @@ public final class Verifier {
         return new Report(set.manifest().shards().size(), members, bytes, problems);
     }
 
-    private static Optional<String> verifyShard(Path dir, Manifest.Shard shard, List<IndexRow> rows, Progress progress) {
+    private static Optional<String> verifyShard(Path dir, Manifest.Shard shard, List<IndexRow> rows, ShardInput.Buffers buffers,
+                                                Progress progress) {
         Path file = dir.resolve(shard.name());
         if (!Files.isRegularFile(file)) {
             return Optional.of(shard.name() + ": missing");
         }
         MessageDigest digest = ShardPlan.sha256();
         String firstBad = null;
-        try (InputStream raw = ShardInput.open(file);
+        try (InputStream raw = ShardInput.open(file, buffers);
              DigestInputStream hashed = new DigestInputStream(raw, digest);
              TarReader reader = new TarReader(hashed, file.toString())) {
             CRC32C crc = new CRC32C();
