@@ -70,12 +70,12 @@ public final class PackBenchmark implements Benchmark {
             Files.delete(tarFile);
 
             coldSource(source);
-            PackOptions packOptions = PackOptions.of(source, shards);
+            PackOptions.Builder packOptions = PackOptions.builder(source, shards);
             if (options.number("threads", 0) > 0) {
-                packOptions = packOptions.withThreads((int) options.number("threads", 0));
+                packOptions.threads((int) options.number("threads", 0));
             }
             start = System.nanoTime();
-            Packer.Result packed = new Packer(null, false).pack(packOptions);
+            Packer.Result packed = new Packer(null, false).pack(packOptions.build());
             double packSeconds = seconds(start);
             Manifest manifest = packed.manifest();
             out.printf("%n%-44s %10s %12s %9s%n", "pack " + Sizes.format(bytes) + ", source cold", "seconds", "files/s", "vs peer");

@@ -44,49 +44,100 @@ public record PackOptions(Path source, Path out, String prefix, long shardBytes,
 
     /** Defaults for everything but the source and output directories. */
     public static PackOptions of(Path source, Path out) {
-        return new PackOptions(source, out, DEFAULT_PREFIX, DEFAULT_SHARD_BYTES, 0,
-                Math.max(2, Runtime.getRuntime().availableProcessors()), false, 0, Optional.empty(), Optional.empty(),
-                false, false, false);
+        return builder(source, out).build();
     }
 
-    public PackOptions withShardBytes(long bytes) {
-        return new PackOptions(source, out, prefix, bytes, samplesPerShard, threads, shuffle, seed, metadata, dataset, dedup, skipUnreadable, followSymlinks);
+    public static Builder builder(Path source, Path out) {
+        return new Builder(source, out);
     }
 
-    public PackOptions withSamplesPerShard(int samples) {
-        return new PackOptions(source, out, prefix, shardBytes, samples, threads, shuffle, seed, metadata, dataset, dedup, skipUnreadable, followSymlinks);
+    public Builder toBuilder() {
+        Builder builder = new Builder(source, out).prefix(prefix).shardBytes(shardBytes).samplesPerShard(samplesPerShard)
+                .threads(threads).dedup(dedup).skipUnreadable(skipUnreadable).followSymlinks(followSymlinks);
+        builder.shuffle = shuffle;
+        builder.seed = seed;
+        builder.metadata = metadata;
+        builder.dataset = dataset;
+        return builder;
     }
 
-    public PackOptions withThreads(int count) {
-        return new PackOptions(source, out, prefix, shardBytes, samplesPerShard, count, shuffle, seed, metadata, dataset, dedup, skipUnreadable, followSymlinks);
-    }
+    /** Options with their defaults, set one by one; {@link #build} checks them. */
+    public static final class Builder {
+        private final Path source;
+        private final Path out;
+        private String prefix = DEFAULT_PREFIX;
+        private long shardBytes = DEFAULT_SHARD_BYTES;
+        private int samplesPerShard;
+        private int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+        private boolean shuffle;
+        private long seed;
+        private Optional<Path> metadata = Optional.empty();
+        private Optional<DatasetName> dataset = Optional.empty();
+        private boolean dedup;
+        private boolean skipUnreadable;
+        private boolean followSymlinks;
 
-    public PackOptions withShuffle(long shuffleSeed) {
-        return new PackOptions(source, out, prefix, shardBytes, samplesPerShard, threads, true, shuffleSeed, metadata, dataset, dedup, skipUnreadable, followSymlinks);
-    }
+        private Builder(Path source, Path out) {
+            this.source = source;
+            this.out = out;
+        }
 
-    public PackOptions withMetadata(Path file) {
-        return new PackOptions(source, out, prefix, shardBytes, samplesPerShard, threads, shuffle, seed, Optional.of(file), dataset, dedup, skipUnreadable, followSymlinks);
-    }
+        public Builder prefix(String value) {
+            prefix = value;
+            return this;
+        }
 
-    public PackOptions withDataset(DatasetName name) {
-        return new PackOptions(source, out, prefix, shardBytes, samplesPerShard, threads, shuffle, seed, metadata, Optional.of(name), dedup, skipUnreadable, followSymlinks);
-    }
+        public Builder shardBytes(long value) {
+            shardBytes = value;
+            return this;
+        }
 
-    public PackOptions withDedup(boolean on) {
-        return new PackOptions(source, out, prefix, shardBytes, samplesPerShard, threads, shuffle, seed, metadata, dataset, on, skipUnreadable, followSymlinks);
-    }
+        public Builder samplesPerShard(int value) {
+            samplesPerShard = value;
+            return this;
+        }
 
-    public PackOptions withSkipUnreadable(boolean on) {
-        return new PackOptions(source, out, prefix, shardBytes, samplesPerShard, threads, shuffle, seed, metadata, dataset, dedup, on, followSymlinks);
-    }
+        public Builder threads(int value) {
+            threads = value;
+            return this;
+        }
 
-    public PackOptions withFollowSymlinks(boolean on) {
-        return new PackOptions(source, out, prefix, shardBytes, samplesPerShard, threads, shuffle, seed, metadata, dataset, dedup, skipUnreadable, on);
-    }
+        /** Shuffle samples across shards with this seed. */
+        public Builder shuffle(long withSeed) {
+            shuffle = true;
+            seed = withSeed;
+            return this;
+        }
 
-    public PackOptions withPrefix(String name) {
-        return new PackOptions(source, out, name, shardBytes, samplesPerShard, threads, shuffle, seed, metadata, dataset, dedup, skipUnreadable, followSymlinks);
+        public Builder metadata(Path file) {
+            metadata = Optional.of(file);
+            return this;
+        }
+
+        public Builder dataset(DatasetName name) {
+            dataset = Optional.of(name);
+            return this;
+        }
+
+        public Builder dedup(boolean value) {
+            dedup = value;
+            return this;
+        }
+
+        public Builder skipUnreadable(boolean value) {
+            skipUnreadable = value;
+            return this;
+        }
+
+        public Builder followSymlinks(boolean value) {
+            followSymlinks = value;
+            return this;
+        }
+
+        public PackOptions build() {
+            return new PackOptions(source, out, prefix, shardBytes, samplesPerShard, threads, shuffle, seed, metadata, dataset,
+                    dedup, skipUnreadable, followSymlinks);
+        }
     }
 
     /** The options that decide what gets written, as text: equal for a rerun that may resume. */

@@ -349,12 +349,20 @@ public final class Packer {
         }
     }
 
-    /** Shards an earlier attempt wrote beyond what this plan has (the tree shrank meanwhile) are deleted. */
+    /**
+     * Shards an earlier attempt wrote beyond what this plan has (the tree shrank meanwhile) are
+     * deleted, and so are the partial shards a killed attempt left.
+     */
     private static void removeStale(Staging staging, Set<Integer> planned, Path out) throws IOException {
         for (Staging.ShardRecord record : staging.records()) {
             if (!planned.contains(record.number())) {
                 Files.deleteIfExists(out.resolve(record.shard().name()));
                 Files.deleteIfExists(out.resolve(record.shard().index()));
+            }
+        }
+        try (var partials = Files.newDirectoryStream(out, "*.tar.partial")) {
+            for (Path partial : partials) {
+                Files.deleteIfExists(partial);
             }
         }
     }

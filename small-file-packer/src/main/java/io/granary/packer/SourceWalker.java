@@ -50,7 +50,7 @@ final class SourceWalker implements Iterator<SourceSample> {
         directories.push(this.root);
     }
 
-    /** Files whose name starts with '.', which WebDataset cannot key, left out of the walk so far. */
+    /** Files and directories whose name starts with '.' (.DS_Store, .git), left out of the walk so far. */
     int hiddenFiles() {
         return hiddenFiles;
     }
@@ -102,6 +102,10 @@ final class SourceWalker implements Iterator<SourceSample> {
             if (attributes == null) {
                 continue;
             }
+            if (name.startsWith(".")) {
+                hiddenFiles++;
+                continue;
+            }
             if (attributes.isDirectory()) {
                 if (!rules.followSymlinks() || attributes.fileKey() == null || visitedDirectories.add(attributes.fileKey())) {
                     subdirectories.add(path);
@@ -111,10 +115,6 @@ final class SourceWalker implements Iterator<SourceSample> {
             if (!attributes.isRegularFile()) {
                 throw new GranaryException(path + " is not a regular file (" + kind(attributes) + ")",
                         "the packer takes regular files only; move it out of " + root);
-            }
-            if (name.startsWith(".")) {
-                hiddenFiles++;
-                continue;
             }
             SampleKeys.KeyAndExtension split = SampleKeys.split(relative).orElseThrow(() -> new GranaryException(
                     "file " + relative + " has no extension, so it belongs to no sample",

@@ -39,7 +39,7 @@ class FullDiskPackTest {
     void aPackThatFillsTheDiskFailsClearlyAndResumesOnceThereIsSpace() throws Exception {
         Path source = Trees.speech(dir.resolve("src"), 2, 60);
         Path out = tiny.resolve("shards");
-        PackOptions options = PackOptions.of(source, out).withShardBytes(256 << 10).withThreads(1);
+        PackOptions options = PackOptions.builder(source, out).shardBytes(256 << 10).threads(1).build();
 
         assertThatThrownBy(() -> new Packer(null, false).pack(options)).isInstanceOf(GranaryException.class)
                 .hasMessageContaining("in " + out + ": No space left on device")

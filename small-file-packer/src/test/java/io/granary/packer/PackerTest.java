@@ -44,7 +44,7 @@ class PackerTest {
         Trees.file(source, "odd/name with spaces.v1.flac", 777, 1);
         Path out = temp.resolve("out");
 
-        Packer.Result result = pack(PackOptions.of(source, out).withShardBytes(256 << 10));
+        Packer.Result result = pack(PackOptions.builder(source, out).shardBytes(256 << 10).build());
 
         assertThat(result.samples()).isEqualTo(121);
         assertThat(result.files()).isEqualTo(241);
@@ -63,7 +63,7 @@ class PackerTest {
         Trees.file(source, "spk0/utt7.d/inner.wav", 10, 3);
         Path out = temp.resolve("out");
 
-        Manifest manifest = pack(PackOptions.of(source, out).withShardBytes(100 << 10)).manifest();
+        Manifest manifest = pack(PackOptions.builder(source, out).shardBytes(100 << 10).build()).manifest();
 
         Set<String> finished = new HashSet<>();
         for (Manifest.Shard shard : manifest.shards()) {
@@ -87,7 +87,7 @@ class PackerTest {
     @Test
     void samplesPerShardCapsEachShard() throws Exception {
         Path source = Trees.speech(temp.resolve("src"), 1, 25);
-        Manifest manifest = pack(PackOptions.of(source, temp.resolve("out")).withSamplesPerShard(10)).manifest();
+        Manifest manifest = pack(PackOptions.builder(source, temp.resolve("out")).samplesPerShard(10).build()).manifest();
         assertThat(manifest.shards()).extracting(Manifest.Shard::samples).containsExactly(10, 10, 5);
         assertThat(manifest.shards()).extracting(Manifest.Shard::name)
                 .containsExactly("shard-000000.tar", "shard-000001.tar", "shard-000002.tar");
@@ -142,7 +142,7 @@ class PackerTest {
     void indexLocatesEveryMemberAndRandomAccessReturnsItsBytes() throws Exception {
         Path source = Trees.speech(temp.resolve("src"), 2, 30);
         Path out = temp.resolve("out");
-        pack(PackOptions.of(source, out).withShardBytes(200 << 10).withThreads(3));
+        pack(PackOptions.builder(source, out).shardBytes(200 << 10).threads(3).build());
         try (ShardSet set = ShardSet.open(out)) {
             assertThat(set.index().sampleCount()).isEqualTo(60);
             for (String key : set.index().keys()) {
@@ -161,7 +161,7 @@ class PackerTest {
         Path source = Trees.speech(temp.resolve("src"), 1, 3);
         Path metadata = Trees.file(temp, "meta.csv", "key,label,duration\nspk0/utt0,yes,1.5\nspk0/utt2,no,2.25\n".getBytes());
         Path out = temp.resolve("out");
-        Manifest manifest = pack(PackOptions.of(source, out).withMetadata(metadata)).manifest();
+        Manifest manifest = pack(PackOptions.builder(source, out).metadata(metadata).build()).manifest();
 
         assertThat(manifest.schema().findField("label").type().toString()).isEqualTo("string");
         assertThat(manifest.schema().findField("duration").type().toString()).isEqualTo("double");
@@ -181,7 +181,7 @@ class PackerTest {
     void metadataWithoutAKeyColumnIsRefused() throws Exception {
         Path source = Trees.speech(temp.resolve("src"), 1, 2);
         Path metadata = Trees.file(temp, "meta.csv", "name,label\nspk0/utt0,yes\n".getBytes());
-        assertThatThrownBy(() -> pack(PackOptions.of(source, temp.resolve("out")).withMetadata(metadata)))
+        assertThatThrownBy(() -> pack(PackOptions.builder(source, temp.resolve("out")).metadata(metadata).build()))
                 .isInstanceOf(GranaryException.class).hasMessageContaining("has no 'key' column");
     }
 
@@ -232,7 +232,7 @@ class PackerTest {
         Trees.file(source, "b/other.wav", 5000, 1);
         Path out = temp.resolve("out");
 
-        Packer.Result result = pack(PackOptions.of(source, out).withDedup(true));
+        Packer.Result result = pack(PackOptions.builder(source, out).dedup(true).build());
 
         assertThat(result.duplicates()).containsExactly("b/copy = a/x");
         try (ShardSet set = ShardSet.open(out)) {
@@ -241,7 +241,7 @@ class PackerTest {
         }
         Trees.file(source, "c/again.wav", 5000, 1);
         Trees.file(source, "c/again.txt", 20, 2);
-        Packer.Result later = pack(PackOptions.of(source, out).withDedup(true));
+        Packer.Result later = pack(PackOptions.builder(source, out).dedup(true).build());
         assertThat(later.duplicates()).containsExactly("b/copy = a/x", "c/again = a/x");
         assertThat(later.samples()).isZero();
     }
@@ -259,11 +259,12 @@ class PackerTest {
     }
 
     @Test
-    void hiddenFilesAreLeftOutAndCounted() throws Exception {
+    void hiddenFilesAndDirectoriesAreLeftOutAndCounted() throws Exception {
         Path source = Trees.speech(temp.resolve("src"), 1, 2);
         Trees.file(source, "spk0/.DS_Store", 10, 1);
+        Trees.file(source, ".git/objects/ab.pack", 10, 1);
         Packer.Result result = pack(PackOptions.of(source, temp.resolve("out")));
-        assertThat(result.hiddenFiles()).isEqualTo(1);
+        assertThat(result.hiddenFiles()).isEqualTo(2);
         assertThat(result.files()).isEqualTo(4);
     }
 
@@ -277,7 +278,7 @@ class PackerTest {
                 .hasMessageContaining("spk0/linked.wav is a symbolic link")
                 .extracting(e -> ((GranaryException) e).hint()).asString().contains("--follow-symlinks");
 
-        pack(PackOptions.of(source, temp.resolve("out2")).withFollowSymlinks(true));
+        pack(PackOptions.builder(source, temp.resolve("out2")).followSymlinks(true).build());
         try (ShardSet set = ShardSet.open(temp.resolve("out2"))) {
             assertThat(set.get("spk0/linked").members().get(0).data()).isEqualTo(Files.readAllBytes(target));
         }
@@ -287,13 +288,13 @@ class PackerTest {
     void unreadableFilesFailOrAreSkippedAndListed() throws Exception {
         Path source = Trees.speech(temp.resolve("src"), 1, 2);
         Files.createSymbolicLink(source.resolve("spk0/gone.wav"), temp.resolve("does-not-exist.wav"));
-        PackOptions options = PackOptions.of(source, temp.resolve("out")).withFollowSymlinks(true);
+        PackOptions options = PackOptions.builder(source, temp.resolve("out")).followSymlinks(true).build();
 
         assertThatThrownBy(() -> pack(options)).isInstanceOf(GranaryException.class)
                 .hasMessageContaining("cannot read").hasMessageContaining("gone.wav: it is a link to a missing file")
                 .extracting(e -> ((GranaryException) e).hint()).asString().contains("--skip-unreadable");
 
-        Packer.Result result = pack(options.withSkipUnreadable(true));
+        Packer.Result result = pack(options.toBuilder().skipUnreadable(true).build());
         assertThat(result.unreadable()).singleElement().asString().contains("gone.wav");
         assertThat(result.samples()).isEqualTo(2);
     }
@@ -332,7 +333,7 @@ class PackerTest {
     void sampleReaderGroupsMembersAndShufflesRepeatably() throws Exception {
         Path source = Trees.speech(temp.resolve("src"), 3, 20);
         Path out = temp.resolve("out");
-        pack(PackOptions.of(source, out).withShardBytes(64 << 10));
+        pack(PackOptions.builder(source, out).shardBytes(64 << 10).build());
         try (ShardSet set = ShardSet.open(out)) {
             List<String> inOrder = new ArrayList<>();
             try (SampleReader reader = set.samples()) {
@@ -362,7 +363,7 @@ class PackerTest {
     void aRunThatFailedBeforeWritingAShardDoesNotPinItsOptions() throws Exception {
         Path source = Trees.speech(temp.resolve("src"), 1, 2);
         Path out = temp.resolve("out");
-        Staging.open(Files.createDirectories(out), PackOptions.of(source, out).withShardBytes(1 << 20), 0);
+        Staging.open(Files.createDirectories(out), PackOptions.builder(source, out).shardBytes(1 << 20).build(), 0);
         assertThat(pack(PackOptions.of(source, out)).samples()).isEqualTo(2);
     }
 
@@ -370,7 +371,7 @@ class PackerTest {
     void rerunWithOtherOptionsThanTheInterruptedRunIsRefused() throws Exception {
         Path source = Trees.speech(temp.resolve("src"), 1, 2);
         Path out = temp.resolve("out");
-        Staging staging = Staging.open(Files.createDirectories(out), PackOptions.of(source, out).withShardBytes(1 << 20), 0);
+        Staging staging = Staging.open(Files.createDirectories(out), PackOptions.builder(source, out).shardBytes(1 << 20).build(), 0);
         staging.record(new Staging.ShardRecord(0, "f", new Manifest.Shard("shard-000000.tar", 1024, 0, 0, "", "index/part-000000.parquet"), List.of()));
         assertThatThrownBy(() -> pack(PackOptions.of(source, out))).isInstanceOf(GranaryException.class)
                 .hasMessageContaining("unfinished pack made with other options");

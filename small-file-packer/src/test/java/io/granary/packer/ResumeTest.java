@@ -21,7 +21,7 @@ class ResumeTest {
     Path temp;
 
     static PackOptions options(Path source, Path out) {
-        return PackOptions.of(source, out).withShardBytes(64 << 10).withThreads(1);
+        return PackOptions.builder(source, out).shardBytes(64 << 10).threads(1).build();
     }
 
     private static long stagedShards(Path out) throws Exception {

@@ -54,7 +54,7 @@ class ShardDatasetsTest {
     void incrementalPackingIntoADatasetAddsASnapshotWithOnlyTheNewKeys() throws Exception {
         Path source = Trees.speech(temp.resolve("src"), 1, 5);
         Path out = temp.resolve("shards");
-        PackOptions options = PackOptions.of(source, out).withDataset(name);
+        PackOptions options = PackOptions.builder(source, out).dataset(name).build();
 
         Packer.Result first = new Packer(datasets, false).pack(options);
         Trees.file(source, "spk9/new.wav", 2000, 1);
@@ -84,11 +84,11 @@ class ShardDatasetsTest {
     void metadataColumnsAddedLaterEvolveTheDatasetSchema() throws Exception {
         Path source = Trees.speech(temp.resolve("src"), 1, 2);
         Path out = temp.resolve("shards");
-        new Packer(datasets, false).pack(PackOptions.of(source, out).withDataset(name));
+        new Packer(datasets, false).pack(PackOptions.builder(source, out).dataset(name).build());
         Trees.file(source, "spk0/late.wav", 100, 3);
         Path metadata = Trees.file(temp, "meta.jsonl", "{\"key\": \"spk0/late\", \"speaker\": \"ann\"}\n".getBytes());
 
-        new Packer(datasets, false).pack(PackOptions.of(source, out).withDataset(name).withMetadata(metadata));
+        new Packer(datasets, false).pack(PackOptions.builder(source, out).dataset(name).metadata(metadata).build());
 
         Table table = datasets.load(name);
         assertThat(table.schema().findField("speaker")).isNotNull();
@@ -103,11 +103,11 @@ class ShardDatasetsTest {
     void aShardSetStaysWithItsDataset() throws Exception {
         Path source = Trees.speech(temp.resolve("src"), 1, 2);
         Path out = temp.resolve("shards");
-        new Packer(datasets, false).pack(PackOptions.of(source, out).withDataset(name));
+        new Packer(datasets, false).pack(PackOptions.builder(source, out).dataset(name).build());
 
-        assertThatThrownBy(() -> new Packer(datasets, false).pack(PackOptions.of(source, out).withDataset(DatasetName.parse("media.other"))))
+        assertThatThrownBy(() -> new Packer(datasets, false).pack(PackOptions.builder(source, out).dataset(DatasetName.parse("media.other")).build()))
                 .isInstanceOf(GranaryException.class).hasMessageContaining("holds the shards of dataset media.speech");
-        assertThatThrownBy(() -> new Packer(datasets, false).pack(PackOptions.of(source, temp.resolve("elsewhere")).withDataset(name)))
+        assertThatThrownBy(() -> new Packer(datasets, false).pack(PackOptions.builder(source, temp.resolve("elsewhere")).dataset(name).build()))
                 .isInstanceOf(GranaryException.class).hasMessageContaining("dataset media.speech already exists with its shards in " + out);
     }
 }

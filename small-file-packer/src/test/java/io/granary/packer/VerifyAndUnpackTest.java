@@ -29,7 +29,7 @@ class VerifyAndUnpackTest {
     void pack() throws Exception {
         source = Trees.speech(temp.resolve("src"), 2, 20);
         out = temp.resolve("out");
-        new Packer(null, false).pack(PackOptions.of(source, out).withShardBytes(128 << 10));
+        new Packer(null, false).pack(PackOptions.builder(source, out).shardBytes(128 << 10).build());
     }
 
     private Verifier.Report verify() throws Exception {

@@ -66,27 +66,27 @@ public final class PackCommand extends Subcommand {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
                     "pack needs SRC_DIR and --out DIR (or a verb: verify, ls, get, unpack)");
         }
-        PackOptions options = PackOptions.of(source, out)
-                .withPrefix(prefix)
-                .withShardBytes(Sizes.parse(shardSize, "--shard-size"))
-                .withSamplesPerShard(samplesPerShard)
-                .withDedup(dedup)
-                .withSkipUnreadable(skipUnreadable)
-                .withFollowSymlinks(followSymlinks);
+        PackOptions.Builder options = PackOptions.builder(source, out)
+                .prefix(prefix)
+                .shardBytes(Sizes.parse(shardSize, "--shard-size"))
+                .samplesPerShard(samplesPerShard)
+                .dedup(dedup)
+                .skipUnreadable(skipUnreadable)
+                .followSymlinks(followSymlinks);
         if (threads != null) {
-            options = options.withThreads(threads);
+            options.threads(threads);
         }
         if (shuffle) {
-            options = options.withShuffle(seed);
+            options.shuffle(seed);
         }
         if (metadata != null) {
-            options = options.withMetadata(metadata);
+            options.metadata(metadata);
         }
         if (dataset != null) {
-            options = options.withDataset(DatasetName.parse(dataset));
+            options.dataset(DatasetName.parse(dataset));
         }
         Packer packer = new Packer(dataset == null ? null : context().datasets(), true);
-        print(out(), packer.pack(options));
+        print(out(), packer.pack(options.build()));
     }
 
     static void print(PrintWriter out, Packer.Result result) {
@@ -112,7 +112,7 @@ public final class PackCommand extends Subcommand {
         report(out, "duplicates left out (key = the packed sample with the same content)", result.duplicates());
         report(out, "unreadable, left out", result.unreadable());
         if (result.hiddenFiles() > 0) {
-            out.printf("%d hidden files (names starting with '.') left out%n", result.hiddenFiles());
+            out.printf("%d hidden files or directories (names starting with '.') left out%n", result.hiddenFiles());
         }
         out.printf("shard set: %s samples, %s files, %d shards, %s%n", Formats.count(result.manifest().samples()),
                 Formats.count(result.manifest().members()), result.manifest().shards().size(), Formats.bytes(result.manifest().bytes()));
