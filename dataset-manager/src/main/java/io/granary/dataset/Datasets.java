@@ -241,6 +241,37 @@ public final class Datasets implements Closeable {
     }
 
     /**
+     * Creates a dataset whose data files {@code writer} writes into the new table's location, table
+     * and first snapshot in one commit (or nothing: on failure the files are deleted).
+     */
+    public WriteResult createFromFiles(DatasetName name, Schema schema, java.util.function.Function<Table, List<DataFile>> writer,
+                                       Provenance provenance) {
+        if (exists(name)) {
+            throw GranaryException.alreadyExists("dataset " + name + " already exists", "choose another name, or drop it first");
+        }
+        ensureNamespace(name.namespace());
+        Transaction create = catalog.buildTable(name.identifier(), schema).withProperties(TABLE_PROPERTIES).createTransaction();
+        List<DataFile> files = writer.apply(create.table());
+        try {
+            AppendFiles append = create.newAppend();
+            files.forEach(append::appendFile);
+            stamp(append, provenance);
+            append.commit();
+            create.commitTransaction();
+        } catch (AlreadyExistsException e) {
+            deleteFiles(create.table(), files);
+            throw GranaryException.alreadyExists("dataset " + name + " was created by someone else meanwhile", "choose another name");
+        } catch (RuntimeException e) {
+            deleteFiles(create.table(), files);
+            throw IoFailures.whileWriting("the metadata of " + name, create.table().location(), e);
+        }
+        long rows = files.stream().mapToLong(DataFile::recordCount).sum();
+        long bytes = files.stream().mapToLong(DataFile::fileSizeInBytes).sum();
+        long snapshotId = snapshotOfRun(load(name), SnapshotRef.MAIN_BRANCH, provenance.runId());
+        return new WriteResult(name, SnapshotRef.MAIN_BRANCH, snapshotId, rows, files.size(), bytes, List.of(), provenance.runId());
+    }
+
+    /**
      * Creates an empty dataset with this schema (Iceberg v2, Parquet with zstd, as every dataset)
      * plus {@code properties}, for writers that produce their own data files (the packer's index).
      */

@@ -29,6 +29,12 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.io.CloseableIterable;
+import java.util.ArrayList;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Hand-computed point-in-time answers, on the edges where feature stores leak or lose rows. */
@@ -101,22 +107,46 @@ class PointInTimeJoinTest {
                 WriteOptions.defaults(), Provenance.of("test", List.of()));
     }
 
-    /** row number -> "clicks|ctr" */
-    private Map<Long, String> joined() {
-        List<Row> rows = new PointInTimeJoin(spark, registry)
-                .join(spark.table("granary." + ns + ".entities"), "ts",
-                        List.of(new FeatureRef("user_stats", "clicks"), new FeatureRef("item_stats", "ctr")), false)
-                .collectAsList();
+    /** row number -> the named columns joined by '|', from the Spark engine or the in-process one. */
+    private Map<Long, String> joined(boolean local, List<FeatureRef> refs, boolean fullNames, String... columns) {
         Map<Long, String> answers = new HashMap<>();
-        for (Row row : rows) {
-            answers.put(row.getLong(row.fieldIndex("row")), row.get(row.fieldIndex("clicks")) + "|" + row.get(row.fieldIndex("ctr")));
+        if (!local) {
+            List<Row> rows = new PointInTimeJoin(spark, registry).join(spark.table("granary." + ns + ".entities"), "ts", refs, fullNames)
+                    .collectAsList();
+            for (Row row : rows) {
+                List<String> values = new ArrayList<>();
+                for (String column : columns) {
+                    values.add(String.valueOf(row.get(row.fieldIndex(column))));
+                }
+                answers.put(row.getLong(row.fieldIndex("row")), String.join("|", values));
+            }
+            return answers;
+        }
+        DatasetName out = DatasetName.parse(ns + ".local_" + UUID.randomUUID().toString().substring(0, 6));
+        new LocalPointInTimeJoin(datasets, registry).history(DatasetRef.parse(ns + ".entities"), Optional.of("ts"), refs, fullNames, out,
+                Provenance.of("test", List.of()));
+        try (CloseableIterable<Record> rows = IcebergGenerics.read(datasets.load(out)).build()) {
+            for (Record row : rows) {
+                List<String> values = new ArrayList<>();
+                for (String column : columns) {
+                    values.add(String.valueOf(row.getField(column)));
+                }
+                answers.put((Long) row.getField("row"), String.join("|", values));
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
         return answers;
     }
 
-    @Test
-    void eachEntityRowGetsTheLatestRowAtOrBeforeItWithinTtl() {
-        Map<Long, String> answers = joined();
+    private Map<Long, String> joined(boolean local) {
+        return joined(local, List.of(new FeatureRef("user_stats", "clicks"), new FeatureRef("item_stats", "ctr")), false, "clicks", "ctr");
+    }
+
+    @ParameterizedTest(name = "in-process engine: {0}")
+    @ValueSource(booleans = {false, true})
+    void eachEntityRowGetsTheLatestRowAtOrBeforeItWithinTtl(boolean local) {
+        Map<Long, String> answers = joined(local);
 
         assertThat(answers).containsEntry(1L, "3|0.1")      // exactly equal event time counts; the tie goes to the later created row
                 .containsEntry(2L, "3|0.2")                 // exactly ttl old: still in range
@@ -128,32 +158,51 @@ class PointInTimeJoinTest {
                 .hasSize(7);
     }
 
-    @Test
-    void aLateArrivingRowIsUsedWhereItsEventTimeFits() {
+    @ParameterizedTest(name = "in-process engine: {0}")
+    @ValueSource(booleans = {false, true})
+    void aLateArrivingRowIsUsedWhereItsEventTimeFits(boolean local) {
         datasets.append(DatasetRef.parse(ns + ".user_stats"), List.of(write(dir, "late.csv", "user_id,event_ts,created_ts,clicks",
                 "2,2026-11-28T09:15:00Z,2026-11-29T00:00:00Z,25")), WriteOptions.defaults(), Provenance.of("test", List.of()));
 
-        Map<Long, String> answers = joined();
+        Map<Long, String> answers = joined(local);
 
         assertThat(answers).containsEntry(5L, "25|0.1").containsEntry(1L, "3|0.1");
     }
 
-    @Test
-    void viewsKeyedAlikeShareAPassAndKeepTheirOwnTtl() {
-        List<Row> rows = new PointInTimeJoin(spark, registry)
-                .join(spark.table("granary." + ns + ".entities"), "ts",
-                        List.of(new FeatureRef("user_stats", "clicks"), new FeatureRef("user_forever", "clicks"), new FeatureRef("item_stats", "ctr")),
-                        true)
-                .collectAsList();
-        Map<Long, String> answers = new HashMap<>();
-        for (Row row : rows) {
-            answers.put(row.getLong(row.fieldIndex("row")), row.get(row.fieldIndex("user_stats__clicks")) + "|"
-                    + row.get(row.fieldIndex("user_forever__clicks")) + "|" + row.get(row.fieldIndex("item_stats__ctr")));
-        }
+    @ParameterizedTest(name = "in-process engine: {0}")
+    @ValueSource(booleans = {false, true})
+    void viewsKeyedAlikeShareAPassAndKeepTheirOwnTtl(boolean local) {
+        Map<Long, String> answers = joined(local,
+                List.of(new FeatureRef("user_stats", "clicks"), new FeatureRef("user_forever", "clicks"), new FeatureRef("item_stats", "ctr")),
+                true, "user_stats__clicks", "user_forever__clicks", "item_stats__ctr");
         assertThat(answers).containsEntry(3L, "null|3|0.2")   // 1 µs past user_stats' 1h ttl; user_forever has none
                 .containsEntry(1L, "3|3|0.1")
                 .containsEntry(7L, "null|null|0.1")
                 .hasSize(7);
+    }
+
+    @Test
+    void theInProcessEngineWritesADatasetWithLineageToWhatItRead() {
+        DatasetName out = DatasetName.parse(ns + ".training_local");
+        LocalPointInTimeJoin engine = new LocalPointInTimeJoin(datasets, registry);
+        List<FeatureRef> refs = registry.resolve(List.of("user_stats:clicks", "item_stats:ctr"));
+        assertThat(engine.unsupported(refs)).isEmpty();
+        WriteResult result = engine.history(DatasetRef.parse(ns + ".entities"), Optional.empty(), refs, true, out, Provenance.of("feature history", List.of()));
+
+        assertThat(result.rowsWritten()).isEqualTo(7);
+        assertThat(datasets.load(out).schema().findField("user_stats__clicks").type().toString()).isEqualTo("long");
+        LineageNode commit = datasets.lineage(DatasetRef.latest(out)).upstream().get(0);
+        assertThat(commit.upstream()).extracting(LineageNode::name).contains(
+                ns + ".user_stats@" + userStatsFirst.snapshotId(),
+                ns + ".entities@" + datasets.resolve(DatasetRef.parse(ns + ".entities")).snapshot().orElseThrow().snapshotId());
+        assertThatThrownBy(() -> engine.history(DatasetRef.parse(ns + ".entities"), Optional.empty(), refs, true, out,
+                Provenance.of("feature history", List.of()))).isInstanceOf(GranaryException.class).hasMessageContaining("already exists");
+        assertThatThrownBy(() -> engine.history(DatasetRef.parse(ns + ".item_stats"), Optional.of("event_ts"),
+                List.of(new FeatureRef("user_stats", "clicks")), false, DatasetName.parse(ns + ".x"), Provenance.of("t", List.of())))
+                .isInstanceOf(GranaryException.class).hasMessageContaining("no column 'user_id', which feature view user_stats is keyed by");
+        assertThatThrownBy(() -> engine.history(DatasetRef.parse(ns + ".entities"), Optional.of("row"),
+                List.of(new FeatureRef("user_stats", "clicks")), false, DatasetName.parse(ns + ".x"), Provenance.of("t", List.of())))
+                .hasMessageContaining("'row' is long, not a timestamp");
     }
 
     @Test

@@ -1,0 +1,554 @@
+package io.granary.feature.offline;
+
+import io.granary.common.GranaryException;
+import io.granary.dataset.DatasetName;
+import io.granary.dataset.DatasetRef;
+import io.granary.dataset.Datasets;
+import io.granary.dataset.Provenance;
+import io.granary.dataset.ResolvedRef;
+import io.granary.dataset.WriteResult;
+import io.granary.feature.registry.Entity;
+import io.granary.feature.registry.FeatureRef;
+import io.granary.feature.registry.FeatureView;
+import io.granary.feature.registry.RegistryState;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.iceberg.DataFile;
+import org.apache.iceberg.DataFiles;
+import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.TableScan;
+import org.apache.iceberg.arrow.vectorized.ArrowReader;
+import org.apache.iceberg.arrow.vectorized.ColumnVector;
+import org.apache.iceberg.arrow.vectorized.ColumnarBatch;
+import org.apache.iceberg.data.GenericRecord;
+import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.Record;
+import org.apache.iceberg.data.parquet.GenericParquetWriter;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.CloseableIterator;
+import org.apache.iceberg.io.FileAppender;
+import org.apache.iceberg.io.OutputFile;
+import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.Types;
+
+/**
+ * The point-in-time join of {@link PointInTimeJoin}, with the same semantics, run inside this
+ * process for what fits one machine: each feature view is read column by column (Arrow), its rows
+ * bucketed by entity key and sorted by (event time, created time), and each entity row finds its
+ * view's latest row by binary search in its key's bucket. No Spark start, no shuffle.
+ */
+public final class LocalPointInTimeJoin {
+
+    private static final int BATCH_ROWS = 64 * 1024;
+
+    private final Datasets datasets;
+    private final RegistryState registry;
+
+    public LocalPointInTimeJoin(Datasets datasets, RegistryState registry) {
+        this.datasets = datasets;
+        this.registry = registry;
+    }
+
+    /** Why this join must run on Spark instead (a column type or delete files the local engine does not read), if it must. */
+    public Optional<String> unsupported(List<FeatureRef> refs) {
+        for (FeatureView view : views(refs).keySet()) {
+            Table table = datasets.load(view.source().dataset());
+            for (Types.NestedField column : table.schema().columns()) {
+                boolean used = registry.joinKeys(view).contains(column.name()) || column.name().equals(view.source().timestampField())
+                        || view.source().createdTimestamp().map(column.name()::equals).orElse(false)
+                        || view.features().stream().anyMatch(f -> f.name().equals(column.name()));
+                if (used && !ColumnValues.supports(column.type())) {
+                    return Optional.of("column " + column.name() + " of " + view.source().dataset() + " is " + column.type());
+                }
+            }
+            if (table.currentSnapshot() != null) {
+                try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
+                    for (FileScanTask task : tasks) {
+                        if (!task.deletes().isEmpty()) {
+                            return Optional.of(view.source().dataset() + " has row-level deletes");
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Writes the entity rows of {@code entitiesRef} with the features' point-in-time values as a new dataset. */
+    public WriteResult history(DatasetRef entitiesRef, Optional<String> timestampField, List<FeatureRef> refs, boolean fullNames,
+                               DatasetName out, Provenance provenance) {
+        if (datasets.exists(out)) {
+            throw GranaryException.alreadyExists("dataset " + out + " already exists", "choose another --out, or drop it first");
+        }
+        ResolvedRef resolved = datasets.resolve(entitiesRef);
+        Snapshot snapshot = resolved.snapshot().orElseThrow(() ->
+                new GranaryException(entitiesRef + " has no rows", "append entity rows to it first"));
+        Schema entitySchema = resolved.schema();
+        String timestamp = timestampColumn(entitySchema, timestampField);
+        List<Record> entities = new ArrayList<>();
+        try (CloseableIterable<Record> rows = IcebergGenerics.read(resolved.table()).useSnapshot(snapshot.snapshotId()).build()) {
+            rows.forEach(entities::add);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        int timeField = position(entitySchema, timestamp);
+        long[] entityTimes = new long[entities.size()];
+        boolean[] entityTimeNull = new boolean[entities.size()];
+        for (int i = 0; i < entities.size(); i++) {
+            Object value = entities.get(i).get(timeField);
+            entityTimeNull[i] = value == null;
+            entityTimes[i] = value == null ? 0 : micros(value);
+        }
+
+        List<Types.NestedField> outputFields = new ArrayList<>();
+        int id = 1;
+        for (Types.NestedField column : entitySchema.columns()) {
+            outputFields.add(Types.NestedField.of(id++, column.isOptional(), column.name(), column.type(), column.doc()));
+        }
+        List<String> inputs = new ArrayList<>(List.of(resolved.pinned()));
+        List<ColumnValues> outputValues = new ArrayList<>();
+        List<int[]> outputMatches = new ArrayList<>();
+        for (Map.Entry<FeatureView, List<FeatureRef>> group : views(refs).entrySet()) {
+            FeatureView view = group.getKey();
+            List<String> joinKeys = registry.joinKeys(view);
+            int[] keyFields = new int[joinKeys.size()];
+            for (int k = 0; k < joinKeys.size(); k++) {
+                if (entitySchema.findField(joinKeys.get(k)) == null) {
+                    throw new GranaryException("the entity rows have no column '" + joinKeys.get(k) + "', which feature view " + view.name()
+                            + " is keyed by", "add the " + view.entities().get(k) + " entity's join key to the entity rows");
+                }
+                keyFields[k] = position(entitySchema, joinKeys.get(k));
+            }
+            ViewRows rows = ViewRows.read(datasets, registry, view, group.getValue());
+            rows.pinned().ifPresent(inputs::add);
+            int[] matches = rows.match(entities, keyFields, entityTimes, entityTimeNull, view.ttlSeconds() * 1_000_000L);
+            for (int f = 0; f < group.getValue().size(); f++) {
+                FeatureRef ref = group.getValue().get(f);
+                String name = ref.outputName(fullNames);
+                if (outputFields.stream().anyMatch(field -> field.name().equals(name))) {
+                    throw new GranaryException("the entity rows already have a column '" + name + "'",
+                            "use --full-names to name feature columns VIEW__FEATURE");
+                }
+                outputFields.add(Types.NestedField.optional(id++, name, rows.type(f)));
+                outputValues.add(rows.values(f));
+                outputMatches.add(matches);
+            }
+        }
+        Schema outputSchema = new Schema(outputFields);
+        int entityColumns = entitySchema.columns().size();
+        return datasets.createFromFiles(out, outputSchema,
+                table -> write(table, entities, entityColumns, outputValues, outputMatches), provenance.withInputs(inputs));
+    }
+
+    private static Map<FeatureView, List<FeatureRef>> views(List<FeatureRef> refs, RegistryState registry) {
+        Map<FeatureView, List<FeatureRef>> byView = new LinkedHashMap<>();
+        for (FeatureRef ref : refs) {
+            byView.computeIfAbsent(registry.featureView(ref.view()), v -> new ArrayList<>()).add(ref);
+        }
+        return byView;
+    }
+
+    private Map<FeatureView, List<FeatureRef>> views(List<FeatureRef> refs) {
+        return views(refs, registry);
+    }
+
+    /** Writes the output rows in as many files as there are cores, one thread each. */
+    private static List<DataFile> write(Table table, List<Record> entities, int entityColumns, List<ColumnValues> values,
+                                        List<int[]> matches) {
+        int threads = (int) Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), entities.size() / 100_000));
+        ExecutorService pool = Executors.newFixedThreadPool(threads, runnable -> {
+            Thread thread = new Thread(runnable, "granary-history-write");
+            thread.setDaemon(true);
+            return thread;
+        });
+        List<DataFile> written = new ArrayList<>();
+        try {
+            List<Future<DataFile>> parts = new ArrayList<>();
+            int per = (entities.size() + threads - 1) / threads;
+            for (int t = 0; t < threads; t++) {
+                int from = t * per;
+                int to = Math.min(entities.size(), from + per);
+                parts.add(pool.submit(() -> writeRows(table, entities, from, to, entityColumns, values, matches)));
+            }
+            for (Future<DataFile> part : parts) {
+                written.add(part.get());
+            }
+            return written;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new GranaryException("interrupted while writing", "run it again");
+        } catch (ExecutionException e) {
+            written.forEach(file -> table.io().deleteFile(file.location()));
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException(e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static DataFile writeRows(Table table, List<Record> entities, int from, int to, int entityColumns,
+                                      List<ColumnValues> values, List<int[]> matches) throws IOException {
+        String location = table.locationProvider().newDataLocation(UUID.randomUUID() + ".parquet");
+        OutputFile file = table.io().newOutputFile(location);
+        FileAppender<Record> appender = Parquet.write(file).forTable(table).createWriterFunc(GenericParquetWriter::create).build();
+        try (appender) {
+            GenericRecord template = GenericRecord.create(table.schema());
+            for (int i = from; i < to; i++) {
+                Record entity = entities.get(i);
+                Record row = template.copy();
+                for (int c = 0; c < entityColumns; c++) {
+                    row.set(c, entity.get(c));
+                }
+                for (int f = 0; f < values.size(); f++) {
+                    int match = matches.get(f)[i];
+                    row.set(entityColumns + f, match < 0 ? null : values.get(f).get(match));
+                }
+                appender.add(row);
+            }
+        }
+        return DataFiles.builder(table.spec()).withPath(location).withFormat(FileFormat.PARQUET)
+                .withFileSizeInBytes(appender.length()).withMetrics(appender.metrics()).build();
+    }
+
+    /** The entity rows' event-time column: the given one, else event_timestamp, else their only timestamp or date column. */
+    static String timestampColumn(Schema schema, Optional<String> given) {
+        if (given.isPresent()) {
+            Types.NestedField field = schema.findField(given.get());
+            if (field == null) {
+                throw new GranaryException("the entity rows have no column '" + given.get() + "'",
+                        "name their event time column with --timestamp-field; columns: "
+                                + String.join(", ", schema.columns().stream().map(Types.NestedField::name).toList()));
+            }
+            if (!isTime(field.type())) {
+                throw new GranaryException("entity column '" + given.get() + "' is " + field.type() + ", not a timestamp",
+                        "name a timestamp or date column with --timestamp-field");
+            }
+            return given.get();
+        }
+        if (schema.findField("event_timestamp") != null) {
+            return "event_timestamp";
+        }
+        List<String> times = schema.columns().stream().filter(f -> isTime(f.type())).map(Types.NestedField::name).toList();
+        if (times.size() == 1) {
+            return times.get(0);
+        }
+        throw new GranaryException("cannot tell which column of the entity rows is their event time"
+                + (times.isEmpty() ? " (none is a timestamp)" : " (timestamps: " + String.join(", ", times) + ")"),
+                "name it with --timestamp-field");
+    }
+
+    private static boolean isTime(Type type) {
+        return type.typeId() == Type.TypeID.TIMESTAMP || type.typeId() == Type.TypeID.DATE;
+    }
+
+    private static int position(Schema schema, String column) {
+        List<Types.NestedField> columns = schema.columns();
+        for (int i = 0; i < columns.size(); i++) {
+            if (columns.get(i).name().equals(column)) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException(column);
+    }
+
+    /** Microseconds since the epoch of a timestamp or date value from a generic record (UTC for those without a zone, as Spark's session). */
+    static long micros(Object value) {
+        if (value instanceof OffsetDateTime odt) {
+            return ChronoUnit.MICROS.between(java.time.Instant.EPOCH, odt.toInstant());
+        }
+        if (value instanceof LocalDateTime ldt) {
+            return ChronoUnit.MICROS.between(java.time.Instant.EPOCH, ldt.toInstant(ZoneOffset.UTC));
+        }
+        if (value instanceof LocalDate date) {
+            return date.toEpochDay() * 86_400_000_000L;
+        }
+        throw new IllegalArgumentException("not a time: " + value);
+    }
+
+    /** A join key value as the entity's value type makes it (integers as Long, text as String), or null if it cannot be one. */
+    static Object keyValue(Object value, Entity entity) {
+        if (value == null) {
+            return null;
+        }
+        return switch (entity.valueType()) {
+            case INT64, INT32 -> {
+                if (value instanceof Number number) {
+                    yield number.longValue();
+                }
+                try {
+                    yield Long.parseLong(value.toString().trim());
+                } catch (NumberFormatException e) {
+                    yield null;
+                }
+            }
+            case BOOL -> value instanceof Boolean ? value : Boolean.parseBoolean(value.toString());
+            case BYTES -> value instanceof ByteBuffer ? value : ByteBuffer.wrap(value.toString().getBytes());
+            default -> value.toString();
+        };
+    }
+
+    /**
+     * One feature view's rows, bucketed by key and sorted by (event time, created time) within a
+     * bucket, with the needed feature columns.
+     */
+    private record ViewRows(Map<Object, Integer> keyIds, int[] bucketStart, int[] order, long[] times, ColumnValues[] features,
+                            Type[] types, List<Entity> entities, Optional<String> pinned) {
+
+        Type type(int feature) {
+            return types[feature];
+        }
+
+        ColumnValues values(int feature) {
+            return features[feature];
+        }
+
+        static ViewRows read(Datasets datasets, RegistryState registry, FeatureView view, List<FeatureRef> refs) {
+            List<String> joinKeys = registry.joinKeys(view);
+            List<Entity> entities = view.entities().stream().map(registry::entity).toList();
+            Table table = datasets.load(view.source().dataset());
+            Schema schema = table.schema();
+            Type[] types = new Type[refs.size()];
+            for (int f = 0; f < refs.size(); f++) {
+                types[f] = schema.findField(refs.get(f).feature()).type();
+            }
+            Snapshot snapshot = table.currentSnapshot();
+            if (snapshot == null) {
+                ColumnValues[] none = new ColumnValues[refs.size()];
+                for (int f = 0; f < none.length; f++) {
+                    none[f] = ColumnValues.allocate(types[f], 0);
+                }
+                return new ViewRows(Map.of(), new int[] {0}, new int[0], new long[0], none, types, entities, Optional.empty());
+            }
+            List<String> columns = new ArrayList<>(joinKeys);
+            columns.add(view.source().timestampField());
+            view.source().createdTimestamp().ifPresent(columns::add);
+            refs.forEach(ref -> columns.add(ref.feature()));
+            TableScan scan = table.newScan().useSnapshot(snapshot.snapshotId()).select(columns);
+            long expected = 0;
+            try (CloseableIterable<FileScanTask> tasks = scan.planFiles()) {
+                for (FileScanTask task : tasks) {
+                    expected += task.file().recordCount();
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            if (expected > Integer.MAX_VALUE - 16) {
+                throw new GranaryException(view.source().dataset() + " has too many rows for the in-process engine", "use --engine spark");
+            }
+            int capacity = (int) expected;
+            List<Types.NestedField> scanned = scan.schema().columns();
+            int[] keyAt = new int[joinKeys.size()];
+            for (int k = 0; k < keyAt.length; k++) {
+                keyAt[k] = indexOf(scanned, joinKeys.get(k));
+            }
+            int timeAt = indexOf(scanned, view.source().timestampField());
+            Type timeType = scanned.get(timeAt).type();
+            int createdAt = view.source().createdTimestamp().map(c -> indexOf(scanned, c)).orElse(-1);
+            Type createdType = createdAt < 0 ? null : scanned.get(createdAt).type();
+            int[] featureAt = new int[refs.size()];
+            ColumnValues[] features = new ColumnValues[refs.size()];
+            for (int f = 0; f < refs.size(); f++) {
+                featureAt[f] = indexOf(scanned, refs.get(f).feature());
+                features[f] = ColumnValues.allocate(types[f], capacity);
+            }
+            Map<Object, Integer> keyIds = new HashMap<>();
+            int[] keyOf = new int[capacity];
+            long[] times = new long[capacity];
+            long[] created = new long[capacity];
+            int count = 0;
+            Object[] parts = new Object[keyAt.length];
+            try (ArrowReader reader = new ArrowReader(scan, BATCH_ROWS, false);
+                 CloseableIterator<ColumnarBatch> batches = reader.open(scan.planTasks())) {
+                while (batches.hasNext()) {
+                    try (ColumnarBatch batch = batches.next()) {
+                        ColumnVector time = batch.column(timeAt);
+                        ColumnVector createdColumn = createdAt < 0 ? null : batch.column(createdAt);
+                        ColumnVector[] keys = new ColumnVector[keyAt.length];
+                        for (int k = 0; k < keys.length; k++) {
+                            keys[k] = batch.column(keyAt[k]);
+                        }
+                        for (int row = 0; row < batch.numRows(); row++) {
+                            if (time.isNullAt(row)) {
+                                continue;
+                            }
+                            Object key = key(keys, row, entities, scanned, keyAt, parts);
+                            if (key == null) {
+                                continue;
+                            }
+                            Integer keyId = keyIds.get(key);
+                            if (keyId == null) {
+                                keyId = keyIds.size();
+                                keyIds.put(key, keyId);
+                            }
+                            keyOf[count] = keyId;
+                            times[count] = micros(time, row, timeType);
+                            created[count] = createdColumn == null || createdColumn.isNullAt(row) ? 0 : micros(createdColumn, row, createdType);
+                            for (int f = 0; f < features.length; f++) {
+                                features[f].set(count, batch.column(featureAt[f]), row);
+                            }
+                            count++;
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            int[] bucketStart = new int[keyIds.size() + 1];
+            for (int i = 0; i < count; i++) {
+                bucketStart[keyOf[i] + 1]++;
+            }
+            for (int k = 0; k < keyIds.size(); k++) {
+                bucketStart[k + 1] += bucketStart[k];
+            }
+            int[] fill = Arrays.copyOf(bucketStart, bucketStart.length);
+            int[] order = new int[count];
+            for (int i = 0; i < count; i++) {
+                order[fill[keyOf[i]]++] = i;
+            }
+            for (int k = 0; k < keyIds.size(); k++) {
+                sortByTime(order, bucketStart[k], bucketStart[k + 1], times, created);
+            }
+            return new ViewRows(keyIds, bucketStart, order, times, features, types, entities,
+                    Optional.of(view.source().dataset() + "@" + snapshot.snapshotId()));
+        }
+
+        /** For each entity row, the feature row it gets (-1 for none): the last one at or before its time, within the ttl. */
+        int[] match(List<Record> rows, int[] keyFields, long[] rowTimes, boolean[] rowTimeNull, long ttlMicros) {
+            int[] matches = new int[rows.size()];
+            Object[] parts = new Object[keyFields.length];
+            for (int i = 0; i < rows.size(); i++) {
+                matches[i] = -1;
+                if (rowTimeNull[i]) {
+                    continue;
+                }
+                Object key;
+                if (keyFields.length == 1) {
+                    key = keyValue(rows.get(i).get(keyFields[0]), entities.get(0));
+                } else {
+                    boolean missing = false;
+                    for (int k = 0; k < keyFields.length; k++) {
+                        parts[k] = keyValue(rows.get(i).get(keyFields[k]), entities.get(k));
+                        missing |= parts[k] == null;
+                    }
+                    key = missing ? null : List.of(parts.clone());
+                }
+                Integer keyId = key == null ? null : keyIds.get(key);
+                if (keyId == null) {
+                    continue;
+                }
+                long t = rowTimes[i];
+                int low = bucketStart[keyId];
+                int high = bucketStart[keyId + 1] - 1;
+                int found = -1;
+                while (low <= high) {
+                    int middle = (low + high) >>> 1;
+                    if (times[order[middle]] <= t) {
+                        found = middle;
+                        low = middle + 1;
+                    } else {
+                        high = middle - 1;
+                    }
+                }
+                if (found >= 0 && (ttlMicros <= 0 || t - times[order[found]] <= ttlMicros)) {
+                    matches[i] = order[found];
+                }
+            }
+            return matches;
+        }
+
+        private static Object key(ColumnVector[] keys, int row, List<Entity> entities, List<Types.NestedField> scanned, int[] keyAt,
+                                  Object[] parts) {
+            if (keys.length == 1) {
+                return keyValue(raw(keys[0], row, scanned.get(keyAt[0]).type()), entities.get(0));
+            }
+            for (int k = 0; k < keys.length; k++) {
+                parts[k] = keyValue(raw(keys[k], row, scanned.get(keyAt[k]).type()), entities.get(k));
+                if (parts[k] == null) {
+                    return null;
+                }
+            }
+            return List.of(parts.clone());
+        }
+
+        private static Object raw(ColumnVector vector, int row, Type type) {
+            if (vector.isNullAt(row)) {
+                return null;
+            }
+            return switch (type.typeId()) {
+                case LONG -> vector.getLong(row);
+                case INTEGER -> (long) vector.getInt(row);
+                case BOOLEAN -> vector.getBoolean(row);
+                case BINARY -> ByteBuffer.wrap(vector.getBinary(row));
+                default -> vector.getString(row);
+            };
+        }
+
+        private static long micros(ColumnVector vector, int row, Type type) {
+            return type.typeId() == Type.TypeID.DATE ? vector.getInt(row) * 86_400_000_000L : vector.getLong(row);
+        }
+
+        private static int indexOf(List<Types.NestedField> fields, String name) {
+            for (int i = 0; i < fields.size(); i++) {
+                if (fields.get(i).name().equals(name)) {
+                    return i;
+                }
+            }
+            throw new IllegalStateException("column " + name + " missing from the scan");
+        }
+
+        /** Sorts a bucket's rows by (event time, created time): insertion sort for the usual few rows, a merge sort beyond. */
+        private static void sortByTime(int[] order, int from, int to, long[] times, long[] created) {
+            if (to - from <= 32) {
+                for (int i = from + 1; i < to; i++) {
+                    int row = order[i];
+                    int j = i - 1;
+                    while (j >= from && after(order[j], row, times, created)) {
+                        order[j + 1] = order[j];
+                        j--;
+                    }
+                    order[j + 1] = row;
+                }
+                return;
+            }
+            Integer[] boxed = new Integer[to - from];
+            for (int i = from; i < to; i++) {
+                boxed[i - from] = order[i];
+            }
+            Arrays.sort(boxed, (a, b) -> times[a] != times[b] ? Long.compare(times[a], times[b]) : Long.compare(created[a], created[b]));
+            for (int i = from; i < to; i++) {
+                order[i] = boxed[i - from];
+            }
+        }
+
+        private static boolean after(int a, int b, long[] times, long[] created) {
+            return times[a] > times[b] || (times[a] == times[b] && created[a] > created[b]);
+        }
+    }
+}
