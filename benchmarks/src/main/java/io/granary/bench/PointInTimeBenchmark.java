@@ -12,6 +12,7 @@ import io.granary.dataset.WriteOptions;
 import io.granary.dataset.WriteResult;
 import io.granary.dataset.catalog.CatalogSettings;
 import io.granary.dataset.spark.SparkSessions;
+import io.granary.feature.offline.LocalPointInTimeJoin;
 import io.granary.feature.offline.PointInTimeJoin;
 import io.granary.feature.registry.DefinitionChecker;
 import io.granary.feature.registry.Definitions;
@@ -120,6 +121,17 @@ public final class PointInTimeBenchmark implements Benchmark {
             double granarySeconds = (System.nanoTime() - start) / 1e9;
             long granaryMatched = spark.sql("SELECT count(user_daily__f_double) FROM granary.bench.training").first().getLong(0);
 
+            LocalPointInTimeJoin local = new LocalPointInTimeJoin(datasets, state);
+            local.history(DatasetRef.parse("bench.entities"), Optional.empty(), state.resolveService("all"), true,
+                    DatasetName.parse("bench.warmup_local"), Provenance.of("bench pit", List.of()));
+            start = System.nanoTime();
+            WriteResult localResult = local.history(DatasetRef.parse("bench.entities"), Optional.empty(), state.resolveService("all"),
+                    true, DatasetName.parse("bench.training_local"), Provenance.of("bench pit", List.of()));
+            double localSeconds = (System.nanoTime() - start) / 1e9;
+            long localMatched = spark.sql("SELECT count(user_daily__f_double) FROM granary.bench.training_local").first().getLong(0);
+            long differing = spark.sql("SELECT count(*) FROM (SELECT * FROM granary.bench.training EXCEPT ALL "
+                    + "SELECT * FROM granary.bench.training_local)").first().getLong(0);
+
             double duckSeconds;
             long duckMatched;
             try (Connection duck = DriverManager.getConnection("jdbc:duckdb:");
@@ -150,9 +162,12 @@ public final class PointInTimeBenchmark implements Benchmark {
             out.printf(Locale.ROOT, "%-34s %12s %16s%n", "engine", "seconds", "entity rows/s");
             out.printf(Locale.ROOT, "%-34s %12.1f %,16.0f%n", "granary (Spark " + spark.version() + ", " + spark.sparkContext().master() + ")",
                     granarySeconds, result.rowsWritten() / granarySeconds);
+            out.printf(Locale.ROOT, "%-34s %12.1f %,16.0f%n", "granary (in process, --engine local)", localSeconds,
+                    localResult.rowsWritten() / localSeconds);
             out.printf(Locale.ROOT, "%-34s %12.1f %,16.0f%n", "duckdb ASOF JOIN", duckSeconds, entities / duckSeconds);
-            out.printf(Locale.ROOT, "time granary / duckdb: %.2fx; rows with a user_daily value: granary %,d, duckdb %,d%n",
-                    granarySeconds / duckSeconds, granaryMatched, duckMatched);
+            out.printf(Locale.ROOT, "time granary / duckdb: spark %.2fx, in process %.2fx; rows with a user_daily value: "
+                            + "spark %,d, in process %,d, duckdb %,d; rows where the two granary engines differ: %,d%n",
+                    granarySeconds / duckSeconds, localSeconds / duckSeconds, granaryMatched, localMatched, duckMatched, differing);
             out.println("(target: >= 1,000,000 entity rows/s)");
         } finally {
             SparkSessions.stop();

@@ -63,6 +63,23 @@ class FeatureCliTest {
     }
 
     @Test
+    void historyRunsInProcessOrOnSparkWithTheSameRows() {
+        ok("feature", "apply", features.toString());
+        Instant now = Instant.now();
+        Path rows = write(dir, "rows.csv", "user_id,ts", "1," + now, "2," + now, "3," + now, "1," + now.minusSeconds(86_400 * 3));
+        ok("dataset", "create", "demo.rows", "--from", rows.toString());
+
+        assertThat(ok("feature", "history", "--entities", "demo.rows", "--service", "model_v1", "--out", "demo.auto").out())
+                .contains("wrote demo.auto").contains("4 entity rows").contains("local engine");
+        assertThat(ok("feature", "history", "--entities", "demo.rows", "--service", "model_v1", "--out", "demo.on_spark", "--engine", "spark")
+                .out()).contains("spark engine");
+        GranaryCli.Run differ = ok("sql", "SELECT count(*) AS differ FROM (SELECT * FROM demo.auto EXCEPT ALL SELECT * FROM demo.on_spark)");
+        assertThat(differ.out()).containsPattern("differ\\s+0");
+        assertThat(ok("sql", "SELECT user_id, clicks FROM demo.auto WHERE clicks IS NOT NULL ORDER BY user_id").out())
+                .containsPattern("1 +7").containsPattern("2 +3").doesNotContain("3 ");
+    }
+
+    @Test
     void featureErrorsAreUserErrors() {
         GranaryCli.Run unknown = granary.run("feature", "get", "--features", "user_stats:clicks", "--entity", "user_id=1");
         assertThat(unknown.code()).isEqualTo(Main.USER_ERROR);

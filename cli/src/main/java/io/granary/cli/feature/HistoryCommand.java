@@ -6,6 +6,8 @@ import io.granary.dataset.DatasetName;
 import io.granary.dataset.DatasetRef;
 import io.granary.dataset.Provenance;
 import io.granary.dataset.WriteResult;
+import io.granary.common.GranaryException;
+import io.granary.feature.offline.LocalPointInTimeJoin;
 import io.granary.feature.offline.PointInTimeJoin;
 import io.granary.feature.registry.FeatureRef;
 import io.granary.feature.registry.RegistryState;
@@ -19,8 +21,8 @@ import picocli.CommandLine.Option;
 @Command(name = "history", mixinStandardHelpOptions = true,
         description = {
             "Build point-in-time correct training data: for each entity row (join keys and an event time), each feature's",
-            "latest value at or before that time and within its view's ttl; never a value from the future. Runs on Spark;",
-            "the output dataset records the snapshots it read.",
+            "latest value at or before that time and within its view's ttl; never a value from the future. Runs in this",
+            "process when the data fits one machine, on Spark otherwise (--engine); the output dataset records the snapshots it read.",
         })
 public final class HistoryCommand extends Subcommand {
 
@@ -40,6 +42,18 @@ public final class HistoryCommand extends Subcommand {
     @Option(names = "--full-names", description = "Name feature columns VIEW__FEATURE.")
     boolean fullNames;
 
+    /** Where the join runs. */
+    enum Engine { auto, local, spark }
+
+    @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "auto",
+            description = "local (in this process), spark, or auto (default): local unless the rows exceed --local-max-rows "
+                    + "or a column type or row-level deletes need Spark.")
+    Engine engine;
+
+    @Option(names = "--local-max-rows", paramLabel = "N", defaultValue = "100000000",
+            description = "With --engine auto, the most rows (entity rows and feature rows together) to join in process (default: ${DEFAULT-VALUE}).")
+    long localMaxRows;
+
     @Override
     protected void run() {
         long start = System.nanoTime();
@@ -47,12 +61,41 @@ public final class HistoryCommand extends Subcommand {
         List<FeatureRef> refs = what.resolve(registry);
         DatasetRef entityRef = DatasetRef.parse(entities);
         DatasetName target = DatasetName.parse(out);
-        WriteResult result = new PointInTimeJoin(context().spark(), registry).history(context().datasets(), entityRef,
-                Optional.ofNullable(timestampField), refs, fullNames, target,
-                Provenance.of("feature history " + what.describe(), List.of()));
+        Provenance provenance = Provenance.of("feature history " + what.describe(), List.of());
+        LocalPointInTimeJoin local = new LocalPointInTimeJoin(context().datasets(), registry);
+        String ran = chooseEngine(local, entityRef, refs, registry);
+        WriteResult result = ran.equals("local")
+                ? local.history(entityRef, Optional.ofNullable(timestampField), refs, fullNames, target, provenance)
+                : new PointInTimeJoin(context().spark(), registry).history(context().datasets(), entityRef,
+                        Optional.ofNullable(timestampField), refs, fullNames, target, provenance);
         Duration took = Duration.ofNanos(System.nanoTime() - start);
-        out().printf("wrote %s: snapshot %d, %s entity rows with %d feature%s, %s (%s rows/s)%n", target, result.snapshotId(),
+        out().printf("wrote %s: snapshot %d, %s entity rows with %d feature%s, %s (%s rows/s, %s engine)%n", target, result.snapshotId(),
                 Formats.count(result.rowsWritten()), refs.size(), refs.size() == 1 ? "" : "s", Formats.seconds(took),
-                Formats.rate(result.rowsWritten(), took));
+                Formats.rate(result.rowsWritten(), took), ran);
+    }
+
+    private String chooseEngine(LocalPointInTimeJoin local, DatasetRef entityRef, List<FeatureRef> refs, RegistryState registry) {
+        if (engine == Engine.spark) {
+            return "spark";
+        }
+        Optional<String> unsupported = local.unsupported(refs);
+        if (engine == Engine.local) {
+            unsupported.ifPresent(why -> {
+                throw new GranaryException("the in-process engine cannot run this join: " + why, "use --engine spark");
+            });
+            return "local";
+        }
+        if (unsupported.isPresent()) {
+            return "spark";
+        }
+        long rows = totalRows(context().datasets().resolve(entityRef).snapshot());
+        for (String view : refs.stream().map(FeatureRef::view).distinct().toList()) {
+            rows += totalRows(Optional.ofNullable(context().datasets().load(registry.featureView(view).source().dataset()).currentSnapshot()));
+        }
+        return rows <= localMaxRows ? "local" : "spark";
+    }
+
+    private static long totalRows(Optional<org.apache.iceberg.Snapshot> snapshot) {
+        return snapshot.map(s -> Long.parseLong(s.summary().getOrDefault("total-records", "0"))).orElse(0L);
     }
 }

@@ -62,6 +62,8 @@ import org.apache.iceberg.types.Types;
  */
 public final class LocalPointInTimeJoin {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LocalPointInTimeJoin.class);
+
     private static final int BATCH_ROWS = 64 * 1024;
 
     private final Datasets datasets;
@@ -105,35 +107,20 @@ public final class LocalPointInTimeJoin {
         if (datasets.exists(out)) {
             throw GranaryException.alreadyExists("dataset " + out + " already exists", "choose another --out, or drop it first");
         }
+        long started = System.nanoTime();
         ResolvedRef resolved = datasets.resolve(entitiesRef);
         Snapshot snapshot = resolved.snapshot().orElseThrow(() ->
                 new GranaryException(entitiesRef + " has no rows", "append entity rows to it first"));
         Schema entitySchema = resolved.schema();
         String timestamp = timestampColumn(entitySchema, timestampField);
-        List<Record> entities = new ArrayList<>();
-        try (CloseableIterable<Record> rows = IcebergGenerics.read(resolved.table()).useSnapshot(snapshot.snapshotId()).build()) {
-            rows.forEach(entities::add);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        int timeField = position(entitySchema, timestamp);
-        long[] entityTimes = new long[entities.size()];
-        boolean[] entityTimeNull = new boolean[entities.size()];
-        for (int i = 0; i < entities.size(); i++) {
-            Object value = entities.get(i).get(timeField);
-            entityTimeNull[i] = value == null;
-            entityTimes[i] = value == null ? 0 : micros(value);
-        }
-
+        Map<FeatureView, List<FeatureRef>> views = views(refs);
+        Map<FeatureView, int[]> keyFieldsByView = new LinkedHashMap<>();
         List<Types.NestedField> outputFields = new ArrayList<>();
         int id = 1;
         for (Types.NestedField column : entitySchema.columns()) {
             outputFields.add(Types.NestedField.of(id++, column.isOptional(), column.name(), column.type(), column.doc()));
         }
-        List<String> inputs = new ArrayList<>(List.of(resolved.pinned()));
-        List<ColumnValues> outputValues = new ArrayList<>();
-        List<int[]> outputMatches = new ArrayList<>();
-        for (Map.Entry<FeatureView, List<FeatureRef>> group : views(refs).entrySet()) {
+        for (Map.Entry<FeatureView, List<FeatureRef>> group : views.entrySet()) {
             FeatureView view = group.getKey();
             List<String> joinKeys = registry.joinKeys(view);
             int[] keyFields = new int[joinKeys.size()];
@@ -144,37 +131,117 @@ public final class LocalPointInTimeJoin {
                 }
                 keyFields[k] = position(entitySchema, joinKeys.get(k));
             }
-            ViewRows rows = ViewRows.read(datasets, registry, view, group.getValue());
-            rows.pinned().ifPresent(inputs::add);
-            int[] matches = rows.match(entities, keyFields, entityTimes, entityTimeNull, view.ttlSeconds() * 1_000_000L);
-            for (int f = 0; f < group.getValue().size(); f++) {
-                FeatureRef ref = group.getValue().get(f);
+            keyFieldsByView.put(view, keyFields);
+            Schema source = datasets.load(view.source().dataset()).schema();
+            for (FeatureRef ref : group.getValue()) {
                 String name = ref.outputName(fullNames);
                 if (outputFields.stream().anyMatch(field -> field.name().equals(name))) {
                     throw new GranaryException("the entity rows already have a column '" + name + "'",
                             "use --full-names to name feature columns VIEW__FEATURE");
                 }
-                outputFields.add(Types.NestedField.optional(id++, name, rows.type(f)));
-                outputValues.add(rows.values(f));
-                outputMatches.add(matches);
+                outputFields.add(Types.NestedField.optional(id++, name, source.findField(ref.feature()).type()));
             }
         }
+
+        // the entity rows and every view are read at once, one per core; then each view's matches
+        ExecutorService pool = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(), runnable -> {
+            Thread thread = new Thread(runnable, "granary-history-read");
+            thread.setDaemon(true);
+            return thread;
+        });
+        List<String> inputs = new ArrayList<>(List.of(resolved.pinned()));
+        List<ColumnValues> outputValues = new ArrayList<>();
+        List<int[]> outputMatches = new ArrayList<>();
+        List<Record> entities;
+        try {
+            Future<List<Record>> entityRows = pool.submit(() -> {
+                List<Record> rows = new ArrayList<>();
+                try (CloseableIterable<Record> records = IcebergGenerics.read(resolved.table()).useSnapshot(snapshot.snapshotId()).build()) {
+                    records.forEach(rows::add);
+                }
+                LOG.debug("read {} entity rows in {} ms", rows.size(), (System.nanoTime() - started) / 1_000_000);
+                return rows;
+            });
+            Map<FeatureView, Future<ViewRows>> viewRows = new LinkedHashMap<>();
+            for (Map.Entry<FeatureView, List<FeatureRef>> group : views.entrySet()) {
+                viewRows.put(group.getKey(), pool.submit(() -> {
+                    long viewStart = System.nanoTime();
+                    ViewRows rows = ViewRows.read(datasets, registry, group.getKey(), group.getValue());
+                    LOG.debug("view {}: {} rows read and sorted in {} ms", group.getKey().name(), rows.order().length,
+                            (System.nanoTime() - viewStart) / 1_000_000);
+                    return rows;
+                }));
+            }
+            entities = await(entityRows);
+            int timeField = position(entitySchema, timestamp);
+            long[] entityTimes = new long[entities.size()];
+            boolean[] entityTimeNull = new boolean[entities.size()];
+            for (int i = 0; i < entities.size(); i++) {
+                Object value = entities.get(i).get(timeField);
+                entityTimeNull[i] = value == null;
+                entityTimes[i] = value == null ? 0 : micros(value);
+            }
+            Map<FeatureView, Future<int[]>> matches = new LinkedHashMap<>();
+            for (Map.Entry<FeatureView, Future<ViewRows>> view : viewRows.entrySet()) {
+                ViewRows rows = await(view.getValue());
+                rows.pinned().ifPresent(inputs::add);
+                int[] keyFields = keyFieldsByView.get(view.getKey());
+                long ttl = view.getKey().ttlSeconds() * 1_000_000L;
+                List<Record> all = entities;
+                matches.put(view.getKey(), pool.submit(() -> rows.match(all, keyFields, entityTimes, entityTimeNull, ttl)));
+            }
+            for (Map.Entry<FeatureView, List<FeatureRef>> group : views.entrySet()) {
+                ViewRows rows = await(viewRows.get(group.getKey()));
+                int[] matched = await(matches.get(group.getKey()));
+                for (int f = 0; f < group.getValue().size(); f++) {
+                    outputValues.add(rows.values(f));
+                    outputMatches.add(matched);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+        }
         Schema outputSchema = new Schema(outputFields);
+        long writeStart = System.nanoTime();
         int entityColumns = entitySchema.columns().size();
-        return datasets.createFromFiles(out, outputSchema,
+        WriteResult result = datasets.createFromFiles(out, outputSchema,
                 table -> write(table, entities, entityColumns, outputValues, outputMatches), provenance.withInputs(inputs));
+        LOG.debug("wrote {} rows in {} ms", result.rowsWritten(), (System.nanoTime() - writeStart) / 1_000_000);
+        return result;
     }
 
+    /** The refs by view, views keyed alike next to each other: the column order of the Spark engine's output. */
     private static Map<FeatureView, List<FeatureRef>> views(List<FeatureRef> refs, RegistryState registry) {
         Map<FeatureView, List<FeatureRef>> byView = new LinkedHashMap<>();
         for (FeatureRef ref : refs) {
             byView.computeIfAbsent(registry.featureView(ref.view()), v -> new ArrayList<>()).add(ref);
         }
-        return byView;
+        Map<List<String>, List<FeatureView>> byKeys = new LinkedHashMap<>();
+        byView.keySet().forEach(view -> byKeys.computeIfAbsent(registry.joinKeys(view), k -> new ArrayList<>()).add(view));
+        Map<FeatureView, List<FeatureRef>> ordered = new LinkedHashMap<>();
+        byKeys.values().forEach(views -> views.forEach(view -> ordered.put(view, byView.get(view))));
+        return ordered;
     }
 
     private Map<FeatureView, List<FeatureRef>> views(List<FeatureRef> refs) {
         return views(refs, registry);
+    }
+
+    private static <T> T await(Future<T> future) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new GranaryException("interrupted", "run it again");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            if (e.getCause() instanceof IOException io) {
+                throw new UncheckedIOException(io);
+            }
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     /** Writes the output rows in as many files as there are cores, one thread each. */
@@ -318,7 +385,7 @@ public final class LocalPointInTimeJoin {
      * One feature view's rows, bucketed by key and sorted by (event time, created time) within a
      * bucket, with the needed feature columns.
      */
-    private record ViewRows(Map<Object, Integer> keyIds, int[] bucketStart, int[] order, long[] times, ColumnValues[] features,
+    private record ViewRows(Map<Object, Integer> keyIds, LongIds longIds, int[] bucketStart, int[] order, long[] times, ColumnValues[] features,
                             Type[] types, List<Entity> entities, Optional<String> pinned) {
 
         Type type(int feature) {
@@ -344,7 +411,7 @@ public final class LocalPointInTimeJoin {
                 for (int f = 0; f < none.length; f++) {
                     none[f] = ColumnValues.allocate(types[f], 0);
                 }
-                return new ViewRows(Map.of(), new int[] {0}, new int[0], new long[0], none, types, entities, Optional.empty());
+                return new ViewRows(Map.of(), null, new int[] {0}, new int[0], new long[0], none, types, entities, Optional.empty());
             }
             List<String> columns = new ArrayList<>(joinKeys);
             columns.add(view.source().timestampField());
@@ -379,6 +446,11 @@ public final class LocalPointInTimeJoin {
                 features[f] = ColumnValues.allocate(types[f], capacity);
             }
             Map<Object, Integer> keyIds = new HashMap<>();
+            Type.TypeID firstKeyType = scanned.get(keyAt[0]).type().typeId();
+            boolean integerKeys = keyAt.length == 1 && (firstKeyType == Type.TypeID.LONG || firstKeyType == Type.TypeID.INTEGER)
+                    && (entities.get(0).valueType() == io.granary.feature.registry.ValueType.INT64
+                        || entities.get(0).valueType() == io.granary.feature.registry.ValueType.INT32);
+            LongIds longIds = integerKeys ? new LongIds(1 << 16) : null;
             int[] keyOf = new int[capacity];
             long[] times = new long[capacity];
             long[] created = new long[capacity];
@@ -398,14 +470,23 @@ public final class LocalPointInTimeJoin {
                             if (time.isNullAt(row)) {
                                 continue;
                             }
-                            Object key = key(keys, row, entities, scanned, keyAt, parts);
-                            if (key == null) {
-                                continue;
-                            }
-                            Integer keyId = keyIds.get(key);
-                            if (keyId == null) {
-                                keyId = keyIds.size();
-                                keyIds.put(key, keyId);
+                            int keyId;
+                            if (longIds != null) {
+                                if (keys[0].isNullAt(row)) {
+                                    continue;
+                                }
+                                keyId = longIds.add(firstKeyType == Type.TypeID.LONG ? keys[0].getLong(row) : keys[0].getInt(row));
+                            } else {
+                                Object key = key(keys, row, entities, scanned, keyAt, parts);
+                                if (key == null) {
+                                    continue;
+                                }
+                                Integer known = keyIds.get(key);
+                                if (known == null) {
+                                    known = keyIds.size();
+                                    keyIds.put(key, known);
+                                }
+                                keyId = known;
                             }
                             keyOf[count] = keyId;
                             times[count] = micros(time, row, timeType);
@@ -420,11 +501,12 @@ public final class LocalPointInTimeJoin {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            int[] bucketStart = new int[keyIds.size() + 1];
+            int keyCount = longIds != null ? longIds.size() : keyIds.size();
+            int[] bucketStart = new int[keyCount + 1];
             for (int i = 0; i < count; i++) {
                 bucketStart[keyOf[i] + 1]++;
             }
-            for (int k = 0; k < keyIds.size(); k++) {
+            for (int k = 0; k < keyCount; k++) {
                 bucketStart[k + 1] += bucketStart[k];
             }
             int[] fill = Arrays.copyOf(bucketStart, bucketStart.length);
@@ -432,10 +514,10 @@ public final class LocalPointInTimeJoin {
             for (int i = 0; i < count; i++) {
                 order[fill[keyOf[i]]++] = i;
             }
-            for (int k = 0; k < keyIds.size(); k++) {
+            for (int k = 0; k < keyCount; k++) {
                 sortByTime(order, bucketStart[k], bucketStart[k + 1], times, created);
             }
-            return new ViewRows(keyIds, bucketStart, order, times, features, types, entities,
+            return new ViewRows(keyIds, longIds, bucketStart, order, times, features, types, entities,
                     Optional.of(view.source().dataset() + "@" + snapshot.snapshotId()));
         }
 
@@ -448,19 +530,8 @@ public final class LocalPointInTimeJoin {
                 if (rowTimeNull[i]) {
                     continue;
                 }
-                Object key;
-                if (keyFields.length == 1) {
-                    key = keyValue(rows.get(i).get(keyFields[0]), entities.get(0));
-                } else {
-                    boolean missing = false;
-                    for (int k = 0; k < keyFields.length; k++) {
-                        parts[k] = keyValue(rows.get(i).get(keyFields[k]), entities.get(k));
-                        missing |= parts[k] == null;
-                    }
-                    key = missing ? null : List.of(parts.clone());
-                }
-                Integer keyId = key == null ? null : keyIds.get(key);
-                if (keyId == null) {
+                int keyId = keyId(rows.get(i), keyFields, parts);
+                if (keyId < 0) {
                     continue;
                 }
                 long t = rowTimes[i];
@@ -481,6 +552,29 @@ public final class LocalPointInTimeJoin {
                 }
             }
             return matches;
+        }
+
+        /** The bucket of an entity row's key, or -1 when the view has no rows for it. */
+        private int keyId(Record row, int[] keyFields, Object[] parts) {
+            if (keyFields.length == 1) {
+                Object key = keyValue(row.get(keyFields[0]), entities.get(0));
+                if (key == null) {
+                    return -1;
+                }
+                if (longIds != null) {
+                    return longIds.get((Long) key);
+                }
+                Integer id = keyIds.get(key);
+                return id == null ? -1 : id;
+            }
+            for (int k = 0; k < keyFields.length; k++) {
+                parts[k] = keyValue(row.get(keyFields[k]), entities.get(k));
+                if (parts[k] == null) {
+                    return -1;
+                }
+            }
+            Integer id = keyIds.get(List.of(parts.clone()));
+            return id == null ? -1 : id;
         }
 
         private static Object key(ColumnVector[] keys, int row, List<Entity> entities, List<Types.NestedField> scanned, int[] keyAt,
