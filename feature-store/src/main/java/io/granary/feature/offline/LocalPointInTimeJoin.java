@@ -510,14 +510,20 @@ public final class LocalPointInTimeJoin {
                 bucketStart[k + 1] += bucketStart[k];
             }
             int[] fill = Arrays.copyOf(bucketStart, bucketStart.length);
+            // rows laid out bucket by bucket, with their times beside them, so sorting and searching a bucket stay in cache
             int[] order = new int[count];
+            long[] bucketTimes = new long[count];
+            long[] bucketCreated = new long[count];
             for (int i = 0; i < count; i++) {
-                order[fill[keyOf[i]]++] = i;
+                int at = fill[keyOf[i]]++;
+                order[at] = i;
+                bucketTimes[at] = times[i];
+                bucketCreated[at] = created[i];
             }
             for (int k = 0; k < keyCount; k++) {
-                sortByTime(order, bucketStart[k], bucketStart[k + 1], times, created);
+                sortByTime(order, bucketTimes, bucketCreated, bucketStart[k], bucketStart[k + 1]);
             }
-            return new ViewRows(keyIds, longIds, bucketStart, order, times, features, types, entities,
+            return new ViewRows(keyIds, longIds, bucketStart, order, bucketTimes, features, types, entities,
                     Optional.of(view.source().dataset() + "@" + snapshot.snapshotId()));
         }
 
@@ -540,14 +546,14 @@ public final class LocalPointInTimeJoin {
                 int found = -1;
                 while (low <= high) {
                     int middle = (low + high) >>> 1;
-                    if (times[order[middle]] <= t) {
+                    if (times[middle] <= t) {
                         found = middle;
                         low = middle + 1;
                     } else {
                         high = middle - 1;
                     }
                 }
-                if (found >= 0 && (ttlMicros <= 0 || t - times[order[found]] <= ttlMicros)) {
+                if (found >= 0 && (ttlMicros <= 0 || t - times[found] <= ttlMicros)) {
                     matches[i] = order[found];
                 }
             }
@@ -617,32 +623,42 @@ public final class LocalPointInTimeJoin {
             throw new IllegalStateException("column " + name + " missing from the scan");
         }
 
-        /** Sorts a bucket's rows by (event time, created time): insertion sort for the usual few rows, a merge sort beyond. */
-        private static void sortByTime(int[] order, int from, int to, long[] times, long[] created) {
+        /** Sorts the rows of one bucket by (event time, created time): insertion sort for the usual few, a merge sort beyond. */
+        private static void sortByTime(int[] order, long[] times, long[] created, int from, int to) {
             if (to - from <= 32) {
                 for (int i = from + 1; i < to; i++) {
                     int row = order[i];
+                    long time = times[i];
+                    long made = created[i];
                     int j = i - 1;
-                    while (j >= from && after(order[j], row, times, created)) {
+                    while (j >= from && (times[j] > time || (times[j] == time && created[j] > made))) {
                         order[j + 1] = order[j];
+                        times[j + 1] = times[j];
+                        created[j + 1] = created[j];
                         j--;
                     }
                     order[j + 1] = row;
+                    times[j + 1] = time;
+                    created[j + 1] = made;
                 }
                 return;
             }
-            Integer[] boxed = new Integer[to - from];
+            Integer[] positions = new Integer[to - from];
             for (int i = from; i < to; i++) {
-                boxed[i - from] = order[i];
+                positions[i - from] = i;
             }
-            Arrays.sort(boxed, (a, b) -> times[a] != times[b] ? Long.compare(times[a], times[b]) : Long.compare(created[a], created[b]));
-            for (int i = from; i < to; i++) {
-                order[i] = boxed[i - from];
+            Arrays.sort(positions, (a, b) -> times[a] != times[b] ? Long.compare(times[a], times[b]) : Long.compare(created[a], created[b]));
+            int[] sortedOrder = new int[to - from];
+            long[] sortedTimes = new long[to - from];
+            long[] sortedCreated = new long[to - from];
+            for (int i = 0; i < positions.length; i++) {
+                sortedOrder[i] = order[positions[i]];
+                sortedTimes[i] = times[positions[i]];
+                sortedCreated[i] = created[positions[i]];
             }
-        }
-
-        private static boolean after(int a, int b, long[] times, long[] created) {
-            return times[a] > times[b] || (times[a] == times[b] && created[a] > created[b]);
+            System.arraycopy(sortedOrder, 0, order, from, sortedOrder.length);
+            System.arraycopy(sortedTimes, 0, times, from, sortedTimes.length);
+            System.arraycopy(sortedCreated, 0, created, from, sortedCreated.length);
         }
     }
 }
