@@ -71,12 +71,15 @@ public final class GranaryCommand {
     }
 
     /** The wiring for this run, built on first use (after the options are parsed). */
+    /** --debug promises Granary's debug logs (phase timings and the like), not only stack traces. */
+    void applyLogLevel() {
+        if (debug) {
+            org.apache.logging.log4j.core.config.Configurator.setLevel("io.granary", org.apache.logging.log4j.Level.DEBUG);
+        }
+    }
+
     public synchronized Context context() {
         if (context == null) {
-            if (debug) {
-                // --debug promises Granary's debug logs (phase timings and the like), not only stack traces
-                org.apache.logging.log4j.core.config.Configurator.setLevel("io.granary", org.apache.logging.log4j.Level.DEBUG);
-            }
             GranaryConfig config = GranaryConfig.load(Optional.ofNullable(configFile), Optional.ofNullable(dataDir),
                     Path.of("").toAbsolutePath());
             context = new Context(config, out, err);

@@ -21,6 +21,7 @@ public abstract class Subcommand implements Callable<Integer> {
 
     @Override
     public final Integer call() throws Exception {
+        ((GranaryCommand) spec.root().userObject()).applyLogLevel();
         run();
         out().flush();
         return 0;
