@@ -21,10 +21,6 @@ final class ContentHashes {
         return keysByHash.putIfAbsent(sampleHash, key);
     }
 
-    int size() {
-        return keysByHash.size();
-    }
-
     /** The hash of a sample from its members' extensions and content SHA-256s (hex). */
     static String sampleHash(List<String> extensions, List<String> memberSha256) {
         Map<String, String> sorted = new TreeMap<>();

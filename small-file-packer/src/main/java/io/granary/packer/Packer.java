@@ -5,7 +5,6 @@ import io.granary.common.IoFailures;
 import io.granary.common.Progress;
 import io.granary.dataset.DatasetName;
 import io.granary.dataset.Datasets;
-import io.granary.dataset.Provenance;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

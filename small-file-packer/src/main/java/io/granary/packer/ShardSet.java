@@ -182,10 +182,6 @@ public final class ShardSet implements Closeable {
         return SampleReader.of(shardFiles());
     }
 
-    boolean shardExists(Manifest.Shard shard) {
-        return Files.isRegularFile(dir.resolve(shard.name()));
-    }
-
     @Override
     public void close() throws IOException {
         synchronized (shards) {

@@ -32,13 +32,11 @@ final class Staging {
         }
     }
 
-    private final Path out;
     private final Path directory;
     private final Run run;
     private final boolean resumed;
 
-    private Staging(Path out, Path directory, Run run, boolean resumed) {
-        this.out = out;
+    private Staging(Path directory, Run run, boolean resumed) {
         this.directory = directory;
         this.run = run;
         this.resumed = resumed;
@@ -50,7 +48,7 @@ final class Staging {
         Path runFile = directory.resolve(RUN);
         if (Files.isRegularFile(runFile)) {
             Run run = Manifest.JSON.readValue(runFile.toFile(), Run.class);
-            Staging previous = new Staging(out, directory, run, true);
+            Staging previous = new Staging(directory, run, true);
             if (!run.identity().equals(options.identity()) && previous.records().isEmpty()) {
                 previous.clear();
                 return open(out, options, firstShard);
@@ -59,12 +57,12 @@ final class Staging {
                 throw new GranaryException(out + " holds an unfinished pack made with other options",
                         "rerun it with the same options to finish it, or delete " + directory + " to drop it");
             }
-            return new Staging(out, directory, run, true);
+            return new Staging(directory, run, true);
         }
         Files.createDirectories(directory);
         Run run = new Run(options.identity(), UUID.randomUUID().toString(), firstShard);
         AtomicFiles.write(runFile, stream -> Manifest.JSON.writeValue(stream, run));
-        return new Staging(out, directory, run, false);
+        return new Staging(directory, run, false);
     }
 
     Run run() {
@@ -73,14 +71,6 @@ final class Staging {
 
     boolean resumed() {
         return resumed;
-    }
-
-    Path outDir() {
-        return out;
-    }
-
-    boolean hasRecord(int number) {
-        return Files.isRegularFile(recordFile(number));
     }
 
     /** The record of shard {@code number}, if it was finished from the same plan and its files are all there. */
