@@ -94,6 +94,11 @@ public final class Packer {
                 }
                 int firstShard = existing == null ? 0 : existing.shards().size();
                 Staging staging = Staging.open(out, options, firstShard);
+                if (staging.resumed() && staging.run().firstShard() < firstShard) {
+                    // the interrupted run got as far as its manifest: its shards are listed, only its records were left
+                    staging.clear();
+                    staging = Staging.open(out, options, firstShard);
+                }
                 Iterator<SourceSample> samples;
                 if (shuffled != null) {
                     Collections.shuffle(shuffled, new Random(options.seed()));
@@ -106,7 +111,8 @@ public final class Packer {
                 List<Staging.ShardRecord> records;
                 int[] kept = new int[1];
                 try (Progress progress = showProgress ? Progress.start("packing", "files", totals.files()) : Progress.silent("packing", "files")) {
-                    records = writeShards(planner, options, prefix, schema, metadata, staging, progress, kept);
+                    records = writeShards(planner, options, prefix, schema, metadata, staging, progress, kept,
+                            existing == null ? Set.of() : existing.shards().stream().map(Manifest.Shard::name).collect(java.util.stream.Collectors.toSet()));
                 }
                 LOG.debug("shards written after {} ms", (System.nanoTime() - started) / 1_000_000);
                 long snapshotId = -1;
@@ -232,7 +238,7 @@ public final class Packer {
 
     private List<Staging.ShardRecord> writeShards(ShardPlanner planner, PackOptions options, String prefix, Schema schema,
                                                   Metadata metadata, Staging staging, Progress progress,
-                                                  int[] kept) throws IOException {
+                                                  int[] kept, Set<String> listed) throws IOException {
         Path out = options.out();
         AtomicInteger threadNumber = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(options.threads(), runnable -> {
@@ -282,7 +288,7 @@ public final class Packer {
             pool.shutdown();
             readers.shutdownNow();
         }
-        removeStale(staging, planned, out);
+        removeStale(staging, planned, listed, out);
         records.sort(Comparator.comparingInt(Staging.ShardRecord::number));
         return records;
     }
@@ -352,9 +358,9 @@ public final class Packer {
      * Shards an earlier attempt wrote beyond what this plan has (the tree shrank meanwhile) are
      * deleted, and so are the partial shards a killed attempt left.
      */
-    private static void removeStale(Staging staging, Set<Integer> planned, Path out) throws IOException {
+    private static void removeStale(Staging staging, Set<Integer> planned, Set<String> listed, Path out) throws IOException {
         for (Staging.ShardRecord record : staging.records()) {
-            if (!planned.contains(record.number())) {
+            if (!planned.contains(record.number()) && !listed.contains(record.shard().name())) {
                 Files.deleteIfExists(out.resolve(record.shard().name()));
                 Files.deleteIfExists(out.resolve(record.shard().index()));
             }

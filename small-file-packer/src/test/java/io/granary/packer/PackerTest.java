@@ -360,6 +360,25 @@ class PackerTest {
     }
 
     @Test
+    void recordsLeftByARunThatDiedAfterItsManifestNeverCostAListedShard() throws Exception {
+        Path source = Trees.speech(temp.resolve("src"), 1, 4);
+        Path out = temp.resolve("out");
+        PackOptions options = PackOptions.of(source, out);
+        Manifest manifest = pack(options).manifest();
+        Staging left = Staging.open(out, options, 0);
+        left.record(new Staging.ShardRecord(0, "stale", manifest.shards().get(0), List.of()));
+
+        Packer.Result again = pack(options);
+
+        assertThat(again.samples()).isZero();
+        assertThat(out.resolve(manifest.shards().get(0).name())).exists();
+        try (ShardSet set = ShardSet.open(out)) {
+            assertThat(Verifier.verify(set, io.granary.common.Progress.silent("v", "files")).problems()).isEmpty();
+        }
+        assertThat(out.resolve(Staging.DIRECTORY)).doesNotExist();
+    }
+
+    @Test
     void aRunThatFailedBeforeWritingAShardDoesNotPinItsOptions() throws Exception {
         Path source = Trees.speech(temp.resolve("src"), 1, 2);
         Path out = temp.resolve("out");
