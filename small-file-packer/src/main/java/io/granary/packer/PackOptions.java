@@ -23,7 +23,8 @@ public record PackOptions(Path source, Path out, String prefix, long shardBytes,
         source = source.toAbsolutePath().normalize();
         out = out.toAbsolutePath().normalize();
         if (shardBytes < 4096) {
-            throw new GranaryException("--shard-size " + shardBytes + " is too small", "give at least 4k; the default is 512m");
+            throw new GranaryException("--shard-size " + io.granary.common.Sizes.format(shardBytes) + " is too small",
+                    "give at least 4k; the default is 512m");
         }
         if (samplesPerShard < 0) {
             throw new GranaryException("--samples-per-shard must be positive", "leave it out for no limit");
