@@ -78,7 +78,7 @@ public final class HistoryCommand extends Subcommand {
         if (engine == Engine.spark) {
             return "spark";
         }
-        Optional<String> unsupported = local.unsupported(refs);
+        Optional<String> unsupported = local.unsupported(entityRef, refs);
         if (engine == Engine.local) {
             unsupported.ifPresent(why -> {
                 throw new GranaryException("the in-process engine cannot run this join: " + why, "use --engine spark");

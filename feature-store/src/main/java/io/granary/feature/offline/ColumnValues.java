@@ -67,6 +67,10 @@ final class ColumnValues {
         }
     }
 
+    Type.TypeID typeId() {
+        return type.typeId();
+    }
+
     boolean isNull(int at) {
         return nulls.get(at);
     }

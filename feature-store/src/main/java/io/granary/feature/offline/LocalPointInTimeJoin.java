@@ -14,11 +14,6 @@ import io.granary.feature.registry.RegistryState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.time.LocalDate;
-import java.time.LocalDateTime;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -43,7 +38,6 @@ import org.apache.iceberg.arrow.vectorized.ArrowReader;
 import org.apache.iceberg.arrow.vectorized.ColumnVector;
 import org.apache.iceberg.arrow.vectorized.ColumnarBatch;
 import org.apache.iceberg.data.GenericRecord;
-import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.io.CloseableIterable;
@@ -75,7 +69,24 @@ public final class LocalPointInTimeJoin {
     }
 
     /** Why this join must run on Spark instead (a column type or delete files the local engine does not read), if it must. */
-    public Optional<String> unsupported(List<FeatureRef> refs) {
+    public Optional<String> unsupported(DatasetRef entitiesRef, List<FeatureRef> refs) {
+        ResolvedRef entities = datasets.resolve(entitiesRef);
+        for (Types.NestedField column : entities.schema().columns()) {
+            if (!ColumnValues.supports(column.type())) {
+                return Optional.of("column " + column.name() + " of " + entitiesRef.dataset() + " is " + column.type());
+            }
+        }
+        if (entities.snapshot().isPresent()) {
+            try (CloseableIterable<FileScanTask> tasks = entities.table().newScan().useSnapshot(entities.snapshot().get().snapshotId()).planFiles()) {
+                for (FileScanTask task : tasks) {
+                    if (!task.deletes().isEmpty()) {
+                        return Optional.of(entitiesRef.dataset() + " has row-level deletes");
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
         for (FeatureView view : views(refs).keySet()) {
             Table table = datasets.load(view.source().dataset());
             for (Types.NestedField column : table.schema().columns()) {
@@ -152,13 +163,10 @@ public final class LocalPointInTimeJoin {
         List<String> inputs = new ArrayList<>(List.of(resolved.pinned()));
         List<ColumnValues> outputValues = new ArrayList<>();
         List<int[]> outputMatches = new ArrayList<>();
-        List<Record> entities;
+        EntityRows entities;
         try {
-            Future<List<Record>> entityRows = pool.submit(() -> {
-                List<Record> rows = new ArrayList<>();
-                try (CloseableIterable<Record> records = IcebergGenerics.read(resolved.table()).useSnapshot(snapshot.snapshotId()).build()) {
-                    records.forEach(rows::add);
-                }
+            Future<EntityRows> entityRows = pool.submit(() -> {
+                EntityRows rows = EntityRows.read(resolved.table(), snapshot.snapshotId(), entitySchema);
                 LOG.debug("read {} entity rows in {} ms", rows.size(), (System.nanoTime() - started) / 1_000_000);
                 return rows;
             });
@@ -176,10 +184,11 @@ public final class LocalPointInTimeJoin {
             int timeField = position(entitySchema, timestamp);
             long[] entityTimes = new long[entities.size()];
             boolean[] entityTimeNull = new boolean[entities.size()];
+            ColumnValues times = entities.column(timeField);
+            boolean dates = times.typeId() == Type.TypeID.DATE;
             for (int i = 0; i < entities.size(); i++) {
-                Object value = entities.get(i).get(timeField);
-                entityTimeNull[i] = value == null;
-                entityTimes[i] = value == null ? 0 : micros(value);
+                entityTimeNull[i] = times.isNull(i);
+                entityTimes[i] = entityTimeNull[i] ? 0 : dates ? times.intAt(i) * 86_400_000_000L : times.longAt(i);
             }
             Map<FeatureView, Future<int[]>> matches = new LinkedHashMap<>();
             for (Map.Entry<FeatureView, Future<ViewRows>> view : viewRows.entrySet()) {
@@ -187,7 +196,7 @@ public final class LocalPointInTimeJoin {
                 rows.pinned().ifPresent(inputs::add);
                 int[] keyFields = keyFieldsByView.get(view.getKey());
                 long ttl = view.getKey().ttlSeconds() * 1_000_000L;
-                List<Record> all = entities;
+                EntityRows all = entities;
                 matches.put(view.getKey(), pool.submit(() -> rows.match(all, keyFields, entityTimes, entityTimeNull, ttl)));
             }
             for (Map.Entry<FeatureView, List<FeatureRef>> group : views.entrySet()) {
@@ -245,7 +254,7 @@ public final class LocalPointInTimeJoin {
     }
 
     /** Writes the output rows in as many files as there are cores, one thread each. */
-    private static List<DataFile> write(Table table, List<Record> entities, int entityColumns, List<ColumnValues> values,
+    private static List<DataFile> write(Table table, EntityRows entities, int entityColumns, List<ColumnValues> values,
                                         List<int[]> matches) {
         int threads = (int) Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), entities.size() / 100_000));
         ExecutorService pool = Executors.newFixedThreadPool(threads, runnable -> {
@@ -280,7 +289,7 @@ public final class LocalPointInTimeJoin {
         }
     }
 
-    private static DataFile writeRows(Table table, List<Record> entities, int from, int to, int entityColumns,
+    private static DataFile writeRows(Table table, EntityRows entities, int from, int to, int entityColumns,
                                       List<ColumnValues> values, List<int[]> matches) throws IOException {
         String location = table.locationProvider().newDataLocation(UUID.randomUUID() + ".parquet");
         OutputFile file = table.io().newOutputFile(location);
@@ -288,10 +297,9 @@ public final class LocalPointInTimeJoin {
         try (appender) {
             GenericRecord template = GenericRecord.create(table.schema());
             for (int i = from; i < to; i++) {
-                Record entity = entities.get(i);
                 Record row = template.copy();
                 for (int c = 0; c < entityColumns; c++) {
-                    row.set(c, entity.get(c));
+                    row.set(c, entities.value(i, c));
                 }
                 for (int f = 0; f < values.size(); f++) {
                     int match = matches.get(f)[i];
@@ -343,20 +351,6 @@ public final class LocalPointInTimeJoin {
             }
         }
         throw new IllegalArgumentException(column);
-    }
-
-    /** Microseconds since the epoch of a timestamp or date value from a generic record (UTC for those without a zone, as Spark's session). */
-    static long micros(Object value) {
-        if (value instanceof OffsetDateTime odt) {
-            return ChronoUnit.MICROS.between(java.time.Instant.EPOCH, odt.toInstant());
-        }
-        if (value instanceof LocalDateTime ldt) {
-            return ChronoUnit.MICROS.between(java.time.Instant.EPOCH, ldt.toInstant(ZoneOffset.UTC));
-        }
-        if (value instanceof LocalDate date) {
-            return date.toEpochDay() * 86_400_000_000L;
-        }
-        throw new IllegalArgumentException("not a time: " + value);
     }
 
     /** A join key value as the entity's value type makes it (integers as Long, text as String), or null if it cannot be one. */
@@ -528,7 +522,7 @@ public final class LocalPointInTimeJoin {
         }
 
         /** For each entity row, the feature row it gets (-1 for none): the last one at or before its time, within the ttl. */
-        int[] match(List<Record> rows, int[] keyFields, long[] rowTimes, boolean[] rowTimeNull, long ttlMicros) {
+        int[] match(EntityRows rows, int[] keyFields, long[] rowTimes, boolean[] rowTimeNull, long ttlMicros) {
             int[] matches = new int[rows.size()];
             Object[] parts = new Object[keyFields.length];
             for (int i = 0; i < rows.size(); i++) {
@@ -536,7 +530,7 @@ public final class LocalPointInTimeJoin {
                 if (rowTimeNull[i]) {
                     continue;
                 }
-                int keyId = keyId(rows.get(i), keyFields, parts);
+                int keyId = keyId(rows, i, keyFields, parts);
                 if (keyId < 0) {
                     continue;
                 }
@@ -561,9 +555,19 @@ public final class LocalPointInTimeJoin {
         }
 
         /** The bucket of an entity row's key, or -1 when the view has no rows for it. */
-        private int keyId(Record row, int[] keyFields, Object[] parts) {
+        private int keyId(EntityRows rows, int row, int[] keyFields, Object[] parts) {
             if (keyFields.length == 1) {
-                Object key = keyValue(row.get(keyFields[0]), entities.get(0));
+                ColumnValues column = rows.column(keyFields[0]);
+                if (column.isNull(row)) {
+                    return -1;
+                }
+                if (longIds != null && column.typeId() == Type.TypeID.LONG) {
+                    return longIds.get(column.longAt(row));
+                }
+                if (longIds != null && column.typeId() == Type.TypeID.INTEGER) {
+                    return longIds.get(column.intAt(row));
+                }
+                Object key = keyValue(column.get(row), entities.get(0));
                 if (key == null) {
                     return -1;
                 }
@@ -574,7 +578,7 @@ public final class LocalPointInTimeJoin {
                 return id == null ? -1 : id;
             }
             for (int k = 0; k < keyFields.length; k++) {
-                parts[k] = keyValue(row.get(keyFields[k]), entities.get(k));
+                parts[k] = keyValue(rows.value(row, keyFields[k]), entities.get(k));
                 if (parts[k] == null) {
                     return -1;
                 }

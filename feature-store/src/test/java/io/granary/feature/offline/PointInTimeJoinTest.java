@@ -186,7 +186,7 @@ class PointInTimeJoinTest {
         DatasetName out = DatasetName.parse(ns + ".training_local");
         LocalPointInTimeJoin engine = new LocalPointInTimeJoin(datasets, registry);
         List<FeatureRef> refs = registry.resolve(List.of("user_stats:clicks", "item_stats:ctr"));
-        assertThat(engine.unsupported(refs)).isEmpty();
+        assertThat(engine.unsupported(DatasetRef.parse(ns + ".entities"), refs)).isEmpty();
         WriteResult result = engine.history(DatasetRef.parse(ns + ".entities"), Optional.empty(), refs, true, out, Provenance.of("feature history", List.of()));
 
         assertThat(result.rowsWritten()).isEqualTo(7);

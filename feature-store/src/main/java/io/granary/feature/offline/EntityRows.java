@@ -1,0 +1,84 @@
+package io.granary.feature.offline;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.Schema;
+import org.apache.iceberg.Table;
+import org.apache.iceberg.TableScan;
+import org.apache.iceberg.arrow.vectorized.ArrowReader;
+import org.apache.iceberg.arrow.vectorized.ColumnarBatch;
+import org.apache.iceberg.io.CloseableIterable;
+import org.apache.iceberg.io.CloseableIterator;
+import org.apache.iceberg.types.Types;
+
+/** The entity rows of a point-in-time join, column by column in primitive arrays, read with Iceberg's Arrow reader. */
+final class EntityRows {
+
+    private static final int BATCH_ROWS = 64 * 1024;
+
+    private final ColumnValues[] columns;
+    private final int size;
+
+    private EntityRows(ColumnValues[] columns, int size) {
+        this.columns = columns;
+        this.size = size;
+    }
+
+    /** Every row of {@code table} at {@code snapshotId}, its columns in the order of {@code schema}. */
+    static EntityRows read(Table table, long snapshotId, Schema schema) {
+        List<String> names = schema.columns().stream().map(Types.NestedField::name).toList();
+        TableScan scan = table.newScan().useSnapshot(snapshotId).select(names);
+        long expected = 0;
+        try (CloseableIterable<FileScanTask> tasks = scan.planFiles()) {
+            for (FileScanTask task : tasks) {
+                expected += task.file().recordCount();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<Types.NestedField> scanned = scan.schema().columns();
+        ColumnValues[] columns = new ColumnValues[names.size()];
+        int[] positions = new int[names.size()];
+        for (int c = 0; c < names.size(); c++) {
+            columns[c] = ColumnValues.allocate(schema.columns().get(c).type(), (int) expected);
+            for (int p = 0; p < scanned.size(); p++) {
+                if (scanned.get(p).name().equals(names.get(c))) {
+                    positions[c] = p;
+                }
+            }
+        }
+        int count = 0;
+        try (ArrowReader reader = new ArrowReader(scan, BATCH_ROWS, false);
+             CloseableIterator<ColumnarBatch> batches = reader.open(scan.planTasks())) {
+            while (batches.hasNext()) {
+                try (ColumnarBatch batch = batches.next()) {
+                    for (int c = 0; c < columns.length; c++) {
+                        var vector = batch.column(positions[c]);
+                        for (int row = 0; row < batch.numRows(); row++) {
+                            columns[c].set(count + row, vector, row);
+                        }
+                    }
+                    count += batch.numRows();
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new EntityRows(columns, count);
+    }
+
+    int size() {
+        return size;
+    }
+
+    ColumnValues column(int index) {
+        return columns[index];
+    }
+
+    /** The value as Iceberg's generic records hold it. */
+    Object value(int row, int column) {
+        return columns[column].get(row);
+    }
+}
