@@ -77,6 +77,19 @@ class FeatureCliTest {
         assertThat(differ.out()).containsPattern("differ\\s+0");
         assertThat(ok("sql", "SELECT user_id, clicks FROM demo.auto WHERE clicks IS NOT NULL ORDER BY user_id").out())
                 .containsPattern("1 +7").containsPattern("2 +3").doesNotContain("3 ");
+
+        // a column type the in-process engine does not hold: auto goes to Spark, local says why
+        Path schema = write(dir, "tagged.yaml", "columns:", "  - {name: user_id, type: long}", "  - {name: ts, type: timestamptz}",
+                "  - {name: tags, type: list<string>}");
+        ok("dataset", "create", "demo.tagged", "--schema", schema.toString());
+        ok("sql", "INSERT INTO demo.tagged VALUES (1, current_timestamp(), array('a'))");
+        assertThat(ok("feature", "history", "--entities", "demo.tagged", "--service", "model_v1", "--out", "demo.tagged_auto").out())
+                .contains("1 entity rows").contains("spark engine");
+        GranaryCli.Run local = granary.run("feature", "history", "--entities", "demo.tagged", "--service", "model_v1",
+                "--out", "demo.tagged_local", "--engine", "local");
+        assertThat(local.code()).isEqualTo(Main.USER_ERROR);
+        assertThat(local.err()).contains("the in-process engine cannot run this join: column tags of demo.tagged is list<string>")
+                .contains("--engine spark");
     }
 
     @Test
