@@ -204,40 +204,9 @@ public final class Datasets implements Closeable {
         Schema schema = declared.map(SchemaFile::schema).orElseGet(() -> Ingest.inferSchema(sources));
         List<String> partitionFields = partitionBy.isEmpty() ? declared.map(SchemaFile::partitionBy).orElse(List.of()) : partitionBy;
         PartitionSpec spec = PartitionSpecs.parse(schema, partitionFields);
-        ensureNamespace(name.namespace());
-
-        Transaction create;
-        try {
-            create = catalog.buildTable(name.identifier(), schema)
-                    .withPartitionSpec(spec)
-                    .withProperties(TABLE_PROPERTIES)
-                    .createTransaction();
-        } catch (AlreadyExistsException e) {
-            throw GranaryException.alreadyExists("dataset " + name + " already exists", "choose another name");
-        }
         Provenance withInputs = provenance.withInputs(fileInputs(provenance, sources));
-        Ingest.Written written = sources.isEmpty() ? new Ingest.Written(List.of(), 0, 0)
-                : write(create.table(), create.table().schema(), sources, options, name);
-        try {
-            if (!sources.isEmpty()) {
-                AppendFiles append = create.newAppend();
-                written.files().forEach(append::appendFile);
-                stamp(append, withInputs);
-                append.commit();
-            }
-            create.commitTransaction();
-        } catch (AlreadyExistsException e) {
-            deleteFiles(create.table(), written.files());
-            throw GranaryException.alreadyExists("dataset " + name + " was created by someone else meanwhile",
-                    "choose another name, or append to it");
-        } catch (RuntimeException e) {
-            deleteFiles(create.table(), written.files());
-            throw IoFailures.whileWriting("the metadata of " + name, create.table().location(), e);
-        }
-        Table table = load(name);
-        long snapshotId = sources.isEmpty() ? -1 : snapshotOfRun(table, SnapshotRef.MAIN_BRANCH, withInputs.runId());
-        return new WriteResult(name, SnapshotRef.MAIN_BRANCH, snapshotId, written.rows(), written.files().size(),
-                written.bytes(), List.of(), withInputs.runId());
+        return create(name, schema, spec, table -> sources.isEmpty() ? List.of()
+                : write(table, table.schema(), sources, options, name).files(), withInputs);
     }
 
     /**
@@ -249,25 +218,42 @@ public final class Datasets implements Closeable {
         if (exists(name)) {
             throw GranaryException.alreadyExists("dataset " + name + " already exists", "choose another name, or drop it first");
         }
+        return create(name, schema, PartitionSpec.unpartitioned(), writer, provenance);
+    }
+
+    /** The table and, when the writer wrote any files, its first snapshot, in one commit. */
+    private WriteResult create(DatasetName name, Schema schema, PartitionSpec spec,
+                               java.util.function.Function<Table, List<DataFile>> writer, Provenance provenance) {
         ensureNamespace(name.namespace());
-        Transaction create = catalog.buildTable(name.identifier(), schema).withProperties(TABLE_PROPERTIES).createTransaction();
+        Transaction create;
+        try {
+            create = catalog.buildTable(name.identifier(), schema)
+                    .withPartitionSpec(spec)
+                    .withProperties(TABLE_PROPERTIES)
+                    .createTransaction();
+        } catch (AlreadyExistsException e) {
+            throw GranaryException.alreadyExists("dataset " + name + " already exists", "choose another name");
+        }
         List<DataFile> files = writer.apply(create.table());
         try {
-            AppendFiles append = create.newAppend();
-            files.forEach(append::appendFile);
-            stamp(append, provenance);
-            append.commit();
+            if (!files.isEmpty()) {
+                AppendFiles append = create.newAppend();
+                files.forEach(append::appendFile);
+                stamp(append, provenance);
+                append.commit();
+            }
             create.commitTransaction();
         } catch (AlreadyExistsException e) {
             deleteFiles(create.table(), files);
-            throw GranaryException.alreadyExists("dataset " + name + " was created by someone else meanwhile", "choose another name");
+            throw GranaryException.alreadyExists("dataset " + name + " was created by someone else meanwhile",
+                    "choose another name, or append to it");
         } catch (RuntimeException e) {
             deleteFiles(create.table(), files);
             throw IoFailures.whileWriting("the metadata of " + name, create.table().location(), e);
         }
         long rows = files.stream().mapToLong(DataFile::recordCount).sum();
         long bytes = files.stream().mapToLong(DataFile::fileSizeInBytes).sum();
-        long snapshotId = snapshotOfRun(load(name), SnapshotRef.MAIN_BRANCH, provenance.runId());
+        long snapshotId = files.isEmpty() ? -1 : snapshotOfRun(load(name), SnapshotRef.MAIN_BRANCH, provenance.runId());
         return new WriteResult(name, SnapshotRef.MAIN_BRANCH, snapshotId, rows, files.size(), bytes, List.of(), provenance.runId());
     }
 

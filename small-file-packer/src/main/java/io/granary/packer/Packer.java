@@ -108,19 +108,20 @@ public final class Packer {
                     samples = new Unpacked(again, packed, totals.duplicateKeys());
                 }
                 ShardPlanner planner = new ShardPlanner(samples, options.shardBytes(), options.samplesPerShard(), staging.run().firstShard());
-                List<Staging.ShardRecord> records;
-                int[] kept = new int[1];
+                Set<String> listed = existing == null ? Set.of()
+                        : Set.copyOf(existing.shards().stream().map(Manifest.Shard::name).toList());
+                Shards shards;
                 try (Progress progress = showProgress ? Progress.start("packing", "files", totals.files()) : Progress.silent("packing", "files")) {
-                    records = writeShards(planner, options, prefix, schema, metadata, staging, progress, kept,
-                            existing == null ? Set.of() : existing.shards().stream().map(Manifest.Shard::name).collect(java.util.stream.Collectors.toSet()));
+                    shards = writeShards(planner, options, prefix, schema, metadata, staging, progress, listed);
                 }
+                List<Staging.ShardRecord> records = shards.records();
                 LOG.debug("shards written after {} ms", (System.nanoTime() - started) / 1_000_000);
                 long snapshotId = -1;
                 Manifest manifest = existing;
                 if (!records.isEmpty() || existing == null) {
                     manifest = manifest(options, existing, prefix, schema, records);
                     if (options.dataset().isPresent()) {
-                        snapshotId = new ShardDatasets(datasets).register(options.dataset().get(), out, schema, manifest,
+                        snapshotId = new ShardDatasets(datasets).register(options.dataset().get(), out, schema,
                                 records.stream().map(Staging.ShardRecord::shard).toList(), staging.run().runId(), options.source());
                     }
                     manifest.write(out);
@@ -131,7 +132,7 @@ public final class Packer {
                 long samplesWritten = records.stream().mapToLong(r -> r.shard().samples()).sum();
                 long filesWritten = records.stream().mapToLong(r -> r.shard().members()).sum();
                 long bytesWritten = records.stream().mapToLong(r -> r.shard().bytes()).sum();
-                return new Result(manifest, records.size() - kept[0], kept[0], samplesWritten, filesWritten, bytesWritten,
+                return new Result(manifest, records.size() - shards.kept(), shards.kept(), samplesWritten, filesWritten, bytesWritten,
                         totals.alreadyPacked(), totals.duplicates(), skipped, counting.hiddenFiles(),
                         Duration.ofNanos(System.nanoTime() - started), snapshotId);
             } finally {
@@ -236,9 +237,11 @@ public final class Packer {
         return new Totals(samples, files, bytes, alreadyPacked, duplicates, duplicateKeys);
     }
 
-    private List<Staging.ShardRecord> writeShards(ShardPlanner planner, PackOptions options, String prefix, Schema schema,
-                                                  Metadata metadata, Staging staging, Progress progress,
-                                                  int[] kept, Set<String> listed) throws IOException {
+    /** This run's shard records in order, and how many of them an interrupted run had already finished. */
+    private record Shards(List<Staging.ShardRecord> records, int kept) {}
+
+    private Shards writeShards(ShardPlanner planner, PackOptions options, String prefix, Schema schema, Metadata metadata,
+                               Staging staging, Progress progress, Set<String> listed) throws IOException {
         Path out = options.out();
         AtomicInteger threadNumber = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(options.threads(), runnable -> {
@@ -257,6 +260,7 @@ public final class Packer {
         List<Future<Staging.ShardRecord>> pending = new ArrayList<>();
         List<Staging.ShardRecord> records = new ArrayList<>();
         Set<Integer> planned = new TreeSet<>();
+        int kept = 0;
         try {
             while (planner.hasNext()) {
                 ShardPlan plan = planner.next();
@@ -264,7 +268,7 @@ public final class Packer {
                 Optional<Staging.ShardRecord> done = staging.finished(out, plan.number(), plan.fingerprint());
                 if (done.isPresent()) {
                     records.add(done.get());
-                    kept[0]++;
+                    kept++;
                     progress.advance(plan.files(), plan.bytes());
                     continue;
                 }
@@ -290,7 +294,7 @@ public final class Packer {
         }
         removeStale(staging, planned, listed, out);
         records.sort(Comparator.comparingInt(Staging.ShardRecord::number));
-        return records;
+        return new Shards(records, kept);
     }
 
     private static Staging.ShardRecord writeShard(ShardWriter writer, ShardPlan plan, Path out, Schema schema,

@@ -55,7 +55,7 @@ final class ShardDatasets {
     }
 
     /** Creates the dataset on its first pack, then appends the new index parts in one snapshot (once per run). */
-    long register(DatasetName name, Path out, Schema schema, Manifest manifest, List<Manifest.Shard> newShards,
+    long register(DatasetName name, Path out, Schema schema, List<Manifest.Shard> newShards,
                   String runId, Path source) {
         Table table;
         if (!datasets.exists(name)) {

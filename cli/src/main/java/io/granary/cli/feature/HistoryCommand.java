@@ -6,7 +6,6 @@ import io.granary.dataset.DatasetName;
 import io.granary.dataset.DatasetRef;
 import io.granary.dataset.Provenance;
 import io.granary.dataset.WriteResult;
-import io.granary.common.GranaryException;
 import io.granary.feature.offline.LocalPointInTimeJoin;
 import io.granary.feature.offline.PointInTimeJoin;
 import io.granary.feature.registry.FeatureRef;
@@ -75,17 +74,10 @@ public final class HistoryCommand extends Subcommand {
     }
 
     private String chooseEngine(LocalPointInTimeJoin local, DatasetRef entityRef, List<FeatureRef> refs, RegistryState registry) {
-        if (engine == Engine.spark) {
-            return "spark";
+        if (engine != Engine.auto) {
+            return engine.name();
         }
-        Optional<String> unsupported = local.unsupported(entityRef, refs);
-        if (engine == Engine.local) {
-            unsupported.ifPresent(why -> {
-                throw new GranaryException("the in-process engine cannot run this join: " + why, "use --engine spark");
-            });
-            return "local";
-        }
-        if (unsupported.isPresent()) {
+        if (local.unsupported(entityRef, refs).isPresent()) {
             return "spark";
         }
         long rows = totalRows(context().datasets().resolve(entityRef).snapshot());

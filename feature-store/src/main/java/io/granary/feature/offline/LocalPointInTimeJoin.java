@@ -118,6 +118,9 @@ public final class LocalPointInTimeJoin {
         if (datasets.exists(out)) {
             throw GranaryException.alreadyExists("dataset " + out + " already exists", "choose another --out, or drop it first");
         }
+        unsupported(entitiesRef, refs).ifPresent(why -> {
+            throw new GranaryException("the in-process engine cannot run this join: " + why, "use --engine spark");
+        });
         long started = System.nanoTime();
         ResolvedRef resolved = datasets.resolve(entitiesRef);
         Snapshot snapshot = resolved.snapshot().orElseThrow(() ->
@@ -220,7 +223,7 @@ public final class LocalPointInTimeJoin {
     }
 
     /** The refs by view, views keyed alike next to each other: the column order of the Spark engine's output. */
-    private static Map<FeatureView, List<FeatureRef>> views(List<FeatureRef> refs, RegistryState registry) {
+    private Map<FeatureView, List<FeatureRef>> views(List<FeatureRef> refs) {
         Map<FeatureView, List<FeatureRef>> byView = new LinkedHashMap<>();
         for (FeatureRef ref : refs) {
             byView.computeIfAbsent(registry.featureView(ref.view()), v -> new ArrayList<>()).add(ref);
@@ -232,9 +235,6 @@ public final class LocalPointInTimeJoin {
         return ordered;
     }
 
-    private Map<FeatureView, List<FeatureRef>> views(List<FeatureRef> refs) {
-        return views(refs, registry);
-    }
 
     private static <T> T await(Future<T> future) {
         try {
