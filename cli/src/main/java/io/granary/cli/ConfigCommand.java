@@ -28,7 +28,6 @@ public final class ConfigCommand extends Subcommand {
         out.println("  path: " + config.featureStore().registry());
         out.println("online_store:");
         out.println("  path: " + config.featureStore().onlineStore());
-        out.println("  cache_size: " + io.granary.common.Sizes.format(config.featureStore().server().cacheBytes()));
         var server = config.featureStore().server();
         out.println("feature_server:");
         out.println("  host: " + server.host());

@@ -30,7 +30,6 @@ import java.util.Optional;
  *   path: ./granary-data/registry     # the feature registry
  * online_store:
  *   path: ./granary-data/online       # RocksDB
- *   cache_size: 512m                  # the feature server's block cache
  * feature_server:
  *   host: 127.0.0.1
  *   port: 6566                        # Feast gRPC
@@ -131,17 +130,9 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
                 .map(n -> n.asMapWithKeys(List.of("path")).get("path"))
                 .filter(n -> n != null && !n.isNull()).map(n -> resolve(base, n.asString())).orElse(dataDir.resolve("registry"));
         Map<String, YamlNode> onlineEntries = YamlNode.optional(top, "online_store")
-                .map(n -> n.asMapWithKeys(List.of("path", "cache_size"))).orElse(Map.of());
+                .map(n -> n.asMapWithKeys(List.of("path"))).orElse(Map.of());
         Path onlinePath = YamlNode.optional(onlineEntries, "path").map(n -> resolve(base, n.asString())).orElse(dataDir.resolve("online"));
         ServerSettings server = ServerSettings.defaults();
-        Optional<YamlNode> cacheNode = YamlNode.optional(onlineEntries, "cache_size");
-        if (cacheNode.isPresent()) {
-            try {
-                server = server.withCacheBytes(io.granary.common.Sizes.parse(cacheNode.get().asString(), "online_store.cache_size"));
-            } catch (GranaryException e) {
-                throw cacheNode.get().error(e.getMessage(), e.hint());
-            }
-        }
         Optional<YamlNode> serverNode = YamlNode.optional(top, "feature_server");
         if (serverNode.isPresent()) {
             Map<String, YamlNode> entries = serverNode.get().asMapWithKeys(SERVER_KEYS);
@@ -150,7 +141,7 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
                     YamlNode.optional(entries, "port").map(n -> port(n)).orElse(server.grpcPort()),
                     YamlNode.optional(entries, "http_port").map(n -> port(n)).orElse(server.httpPort()),
                     YamlNode.optional(entries, "token").map(YamlNode::asString),
-                    server.storeCatchUp(), server.registryPoll(), server.cacheBytes());
+                    server.storeCatchUp(), server.registryPoll());
         }
         return new GranaryConfig(dataDir, catalog, spark,
                 new FeatureStoreConfig(registryPath, onlinePath, withEnvironmentToken(server)), Optional.of(file.toAbsolutePath()));

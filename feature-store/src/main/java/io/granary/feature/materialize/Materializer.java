@@ -131,6 +131,7 @@ public final class Materializer {
         }
         long snapshotId = snapshot == null ? -1 : snapshot.snapshotId();
         batch.flush(new Checkpoint(snapshotId, toMicros(start), toMicros(end), view.source().dataset().toString(), System.currentTimeMillis()));
+        store.finishWrites(view.name(), batch.entitiesWritten);
         return new MaterializeResult(view.name(), mode, batch.rowsRead, batch.entitiesWritten, batch.newer, snapshot == null ? 0 : 1,
                 snapshotId, Duration.ofNanos(System.nanoTime() - began));
     }
@@ -168,6 +169,7 @@ public final class Materializer {
                         view.source().dataset().toString(), System.currentTimeMillis()));
             }
         }
+        store.finishWrites(view.name(), batch.entitiesWritten);
         return new MaterializeResult(view.name(), "incremental", batch.rowsRead, batch.entitiesWritten, batch.newer, pending.size(),
                 current.snapshotId(), Duration.ofNanos(System.nanoTime() - began));
     }

@@ -16,7 +16,7 @@ import java.util.List;
  */
 public record OnlineRow(int layout, long eventTimeMicros, long createdTimeMicros, List<Value> values) {
 
-    private static final byte FORMAT = 1;
+    static final byte FORMAT = 1;
 
     public OnlineRow {
         values = List.copyOf(values);
@@ -26,6 +26,12 @@ public record OnlineRow(int layout, long eventTimeMicros, long createdTimeMicros
     public boolean isNewerThan(OnlineRow stored) {
         return eventTimeMicros > stored.eventTimeMicros
                 || (eventTimeMicros == stored.eventTimeMicros && createdTimeMicros > stored.createdTimeMicros);
+    }
+
+    /** The same, against a row as stored. */
+    public boolean isNewerThan(EncodedRow stored) {
+        return eventTimeMicros > stored.eventTimeMicros()
+                || (eventTimeMicros == stored.eventTimeMicros() && createdTimeMicros > stored.createdTimeMicros());
     }
 
     public byte[] encode() {

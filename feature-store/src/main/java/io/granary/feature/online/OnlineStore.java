@@ -1,6 +1,5 @@
 package io.granary.feature.online;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -11,14 +10,15 @@ import java.util.Optional;
  */
 public interface OnlineStore extends AutoCloseable {
 
-    /** The rows of {@code view} for these keys, in order; empty where the store has none. */
-    List<Optional<OnlineRow>> read(String view, List<byte[]> keys);
+    /**
+     * The rows of several views in one round trip, as stored: for each view, its keys' rows in
+     * order, empty where the store has none.
+     */
+    Map<String, List<Optional<EncodedRow>>> read(Map<String, List<byte[]>> keysByView);
 
-    /** The rows of several views in one round trip: for each view, its keys' rows in order. */
-    default Map<String, List<Optional<OnlineRow>>> read(Map<String, List<byte[]>> keysByView) {
-        Map<String, List<Optional<OnlineRow>>> rows = new LinkedHashMap<>();
-        keysByView.forEach((view, keys) -> rows.put(view, read(view, keys)));
-        return rows;
+    /** The rows of {@code view} for these keys, decoded, in order; empty where the store has none. */
+    default List<Optional<OnlineRow>> read(String view, List<byte[]> keys) {
+        return read(Map.of(view, keys)).get(view).stream().map(row -> row.map(EncodedRow::decode)).toList();
     }
 
     /**
@@ -26,6 +26,12 @@ public interface OnlineStore extends AutoCloseable {
      * created time), and the state record if given, atomically. Returns how many rows were newer.
      */
     int writeNewer(String view, List<byte[]> keys, List<OnlineRow> rows, Optional<StateRecord> state);
+
+    /**
+     * Tells the store that a materialization run is done writing {@code view} after sending it
+     * {@code rows} rows, so it can make them quick to open and read (a no-op where nothing is to do).
+     */
+    default void finishWrites(String view, long rows) {}
 
     /** A small named record kept with the data (materialization progress), written atomically with rows. */
     record StateRecord(String name, byte[] value) {}

@@ -14,6 +14,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
 import org.rocksdb.BlockBasedTableConfig;
@@ -21,21 +25,34 @@ import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.CompressionType;
+import org.rocksdb.DataBlockIndexType;
+import org.rocksdb.FlushOptions;
+import org.rocksdb.IndexType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.LRUCache;
 import org.rocksdb.Options;
-import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The online store in RocksDB: one column family per feature view ({@code view:NAME}), key the
  * entity key bytes, value an encoded {@link OnlineRow}. One process writes (materialization opens
  * it as the primary); servers open it as secondaries, which take no lock and follow the primary's
  * writes when they {@link #catchUp}, so materialization runs while they serve.
+ *
+ * <p>The table format is made for point lookups from memory: uncompressed 2 KiB blocks, a hash
+ * index over key prefixes to find the block and a hash index inside each block to find the key.
+ * Readers map the files into memory instead of copying blocks into a cache of their own: the
+ * operating system's page cache holds the store once for every server on the machine, and a
+ * lookup is a few memory reads. Give a serving machine the memory for its online store, as
+ * one would for Redis. The store is never scanned in key order (a prefix index would not allow
+ * it without total-order reads).
  */
 public final class RocksDbOnlineStore implements OnlineStore {
 
@@ -43,13 +60,14 @@ public final class RocksDbOnlineStore implements OnlineStore {
         RocksDB.loadLibrary();
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(RocksDbOnlineStore.class);
     private static final String STATE_FAMILY = "granary:state";
     private static final String VIEW_PREFIX = "view:";
 
     private final Path path;
     private final boolean writer;
     private final Path secondaryPath;
-    private final LRUCache cache;
+    private final Optional<LRUCache> cache;
     private final DBOptions dbOptions;
     private final ColumnFamilyOptions familyOptions;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -58,40 +76,49 @@ public final class RocksDbOnlineStore implements OnlineStore {
     private long familiesCheckedAt;
     private long primaryFingerprint;
 
-    /** The block cache of a store opened without saying: 512 MiB, native memory outside the heap. */
-    public static final long DEFAULT_CACHE_BYTES = 512L << 20;
+    /** Requests of at least twice this many keys are split across the cores. */
+    private static final int KEYS_PER_PARALLEL_PART = 64;
+    /** Threads that take a share of large reads, beside the caller's: one fewer than the cores, shared by all stores. */
+    private static final int READ_HELPERS = Runtime.getRuntime().availableProcessors() - 1;
+    private static final ExecutorService READ_HELPER_POOL = READ_HELPERS < 1 ? null : Executors.newFixedThreadPool(READ_HELPERS, runnable -> {
+        Thread thread = new Thread(runnable, "granary-online-read");
+        thread.setDaemon(true);
+        return thread;
+    });
 
-    private RocksDbOnlineStore(Path path, boolean writer, long cacheBytes) {
+    /** Entity keys are hashed on up to this many leading bytes to find their block (longer keys share a bucket). */
+    private static final int KEY_PREFIX_BYTES = 24;
+
+    private RocksDbOnlineStore(Path path, boolean writer) {
         this.path = path;
         this.writer = writer;
         this.secondaryPath = writer ? null : path.resolveSibling(path.getFileName() + "-readers").resolve(UUID.randomUUID().toString());
-        this.cache = new LRUCache(cacheBytes);
+        // The writer reads only to compare with what it writes: a small cache of its own bounds its memory.
+        this.cache = writer ? Optional.of(new LRUCache(64L << 20)) : Optional.empty();
         this.dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
-                .setMaxOpenFiles(writer ? 512 : -1).setKeepLogFileNum(3);
+                .setMaxOpenFiles(writer ? 512 : -1).setKeepLogFileNum(3).setAllowMmapReads(!writer).setAtomicFlush(true);
+        BlockBasedTableConfig table = new BlockBasedTableConfig()
+                .setFilterPolicy(new BloomFilter(10, false))
+                .setBlockSize(2 * 1024)
+                .setIndexType(IndexType.kHashSearch)
+                .setDataBlockIndexType(DataBlockIndexType.kDataBlockBinaryAndHash);
+        cache.ifPresentOrElse(c -> table.setBlockCache(c).setCacheIndexAndFilterBlocks(true), () -> table.setNoBlockCache(true));
         this.familyOptions = new ColumnFamilyOptions()
-                .setCompressionType(CompressionType.LZ4_COMPRESSION)
-                .setTableFormatConfig(new BlockBasedTableConfig()
-                        .setBlockCache(cache)
-                        .setFilterPolicy(new BloomFilter(10, false))
-                        .setBlockSize(8 * 1024)
-                        .setCacheIndexAndFilterBlocks(true));
+                .setCompressionType(CompressionType.NO_COMPRESSION)
+                .useCappedPrefixExtractor(KEY_PREFIX_BYTES)
+                .setTableFormatConfig(table);
     }
 
     /** Opens (creating if needed) the store for writing; fails if another process writes to it. */
     public static RocksDbOnlineStore openWriter(Path path) {
-        RocksDbOnlineStore store = new RocksDbOnlineStore(path, true, 64L << 20);
+        RocksDbOnlineStore store = new RocksDbOnlineStore(path, true);
         store.open();
         return store;
     }
 
     /** Opens the store for reading alongside a writer in another process; an absent store reads empty until it appears. */
     public static RocksDbOnlineStore openReader(Path path) {
-        return openReader(path, DEFAULT_CACHE_BYTES);
-    }
-
-    /** A reader with a block cache of {@code cacheBytes} (servers: enough to hold the hot entities). */
-    public static RocksDbOnlineStore openReader(Path path, long cacheBytes) {
-        RocksDbOnlineStore store = new RocksDbOnlineStore(path, false, cacheBytes);
+        RocksDbOnlineStore store = new RocksDbOnlineStore(path, false);
         store.open();
         return store;
     }
@@ -231,30 +258,7 @@ public final class RocksDbOnlineStore implements OnlineStore {
     }
 
     @Override
-    public List<Optional<OnlineRow>> read(String view, List<byte[]> keys) {
-        lock.readLock().lock();
-        try {
-            List<Optional<OnlineRow>> rows = new ArrayList<>(keys.size());
-            ColumnFamilyHandle handle = db == null ? null : family(view, false);
-            if (handle == null) {
-                keys.forEach(k -> rows.add(Optional.empty()));
-                return rows;
-            }
-            List<ColumnFamilyHandle> handles = new ArrayList<>(keys.size());
-            keys.forEach(k -> handles.add(handle));
-            for (byte[] value : db.multiGetAsList(handles, keys)) {
-                rows.add(value == null ? Optional.empty() : Optional.of(OnlineRow.decode(value)));
-            }
-            return rows;
-        } catch (RocksDBException e) {
-            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot read the online store: " + e.getMessage(), "", e);
-        } finally {
-            lock.readLock().unlock();
-        }
-    }
-
-    @Override
-    public Map<String, List<Optional<OnlineRow>>> read(Map<String, List<byte[]>> keysByView) {
+    public Map<String, List<Optional<EncodedRow>>> read(Map<String, List<byte[]>> keysByView) {
         lock.readLock().lock();
         try {
             List<ColumnFamilyHandle> handles = new ArrayList<>();
@@ -268,15 +272,15 @@ public final class RocksDbOnlineStore implements OnlineStore {
                     }
                 }
             }
-            List<byte[]> values = keys.isEmpty() ? List.of() : db.multiGetAsList(handles, keys);
-            Map<String, List<Optional<OnlineRow>>> rows = new LinkedHashMap<>();
+            List<byte[]> values = multiGet(handles, keys);
+            Map<String, List<Optional<EncodedRow>>> rows = new LinkedHashMap<>();
             int next = 0;
             for (Map.Entry<String, List<byte[]>> view : keysByView.entrySet()) {
                 boolean present = db != null && family(view.getKey(), false) != null;
-                List<Optional<OnlineRow>> viewRows = new ArrayList<>(view.getValue().size());
+                List<Optional<EncodedRow>> viewRows = new ArrayList<>(view.getValue().size());
                 for (int i = 0; i < view.getValue().size(); i++) {
                     byte[] value = present ? values.get(next++) : null;
-                    viewRows.add(value == null ? Optional.empty() : Optional.of(OnlineRow.decode(value)));
+                    viewRows.add(value == null ? Optional.empty() : Optional.of(new EncodedRow(value)));
                 }
                 rows.put(view.getKey(), viewRows);
             }
@@ -288,12 +292,54 @@ public final class RocksDbOnlineStore implements OnlineStore {
         }
     }
 
+    /**
+     * Looks the keys up; a large request is split across the cores (a lookup is bound by memory
+     * latency, so the cores' lookups overlap), the calling thread taking the first part.
+     */
+    private List<byte[]> multiGet(List<ColumnFamilyHandle> handles, List<byte[]> keys) throws RocksDBException {
+        int parts = Math.min(READ_HELPERS + 1, keys.size() / KEYS_PER_PARALLEL_PART);
+        if (parts <= 1) {
+            return keys.isEmpty() ? List.of() : db.multiGetAsList(handles, keys);
+        }
+        int partSize = (keys.size() + parts - 1) / parts;
+        List<Future<List<byte[]>>> others = new ArrayList<>(parts - 1);
+        for (int part = 1; part < parts; part++) {
+            int from = part * partSize;
+            int to = Math.min(keys.size(), from + partSize);
+            others.add(READ_HELPER_POOL.submit(() -> db.multiGetAsList(handles.subList(from, to), keys.subList(from, to))));
+        }
+        List<byte[]> values = new ArrayList<>(keys.size());
+        values.addAll(db.multiGetAsList(handles.subList(0, partSize), keys.subList(0, partSize)));
+        for (Future<List<byte[]>> other : others) {
+            try {
+                values.addAll(other.get());
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RocksDBException cause) {
+                    throw cause;
+                }
+                throw new IllegalStateException("an online store read failed", e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "interrupted while reading the online store", "", e);
+            }
+        }
+        return values;
+    }
+
+    /**
+     * Writes without the write-ahead log, then flushes the rows and the state record together
+     * into tables (an atomic flush). Readers therefore only ever meet rows in tables: a secondary
+     * that replayed log entries into its memtable would keep serving them after the primary
+     * flushed newer ones (RocksDB issue 15051). A kill before the flush loses the batch and its
+     * state record together, so a rerun carries on from the last flushed record.
+     */
     @Override
     public int writeNewer(String view, List<byte[]> keys, List<OnlineRow> rows, Optional<StateRecord> state) {
         if (!writer) {
             throw new IllegalStateException("a reader cannot write");
         }
-        try (WriteBatch batch = new WriteBatch(); WriteOptions options = new WriteOptions()) {
+        try (WriteBatch batch = new WriteBatch(); WriteOptions options = new WriteOptions().setDisableWAL(true);
+             FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
             ColumnFamilyHandle handle = family(view, true);
             List<ColumnFamilyHandle> handles = new ArrayList<>(keys.size());
             keys.forEach(k -> handles.add(handle));
@@ -301,18 +347,48 @@ public final class RocksDbOnlineStore implements OnlineStore {
             int newer = 0;
             for (int i = 0; i < keys.size(); i++) {
                 byte[] current = stored.get(i);
-                if (current == null || rows.get(i).isNewerThan(OnlineRow.decode(current))) {
+                if (current == null || rows.get(i).isNewerThan(new EncodedRow(current))) {
                     batch.put(handle, keys.get(i), rows.get(i).encode());
                     newer++;
                 }
             }
+            ColumnFamilyHandle stateFamily = families.get(STATE_FAMILY);
             if (state.isPresent()) {
-                batch.put(families.get(STATE_FAMILY), state.get().name().getBytes(StandardCharsets.UTF_8), state.get().value());
+                batch.put(stateFamily, state.get().name().getBytes(StandardCharsets.UTF_8), state.get().value());
             }
             db.write(options, batch);
+            db.flush(flush, List.of(handle, stateFamily));
             return newer;
         } catch (RocksDBException e) {
             throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot write the online store " + path + ": " + e.getMessage(),
+                    "check free space at " + path, e);
+        }
+    }
+
+    /**
+     * After a bulk load (at least half the view's keys written in this run), compacts the view
+     * into one sorted run, so that a lookup reads one table rather than each flushed one.
+     */
+    @Override
+    public void finishWrites(String view, long rows) {
+        if (!writer) {
+            throw new IllegalStateException("a reader cannot write");
+        }
+        try {
+            ColumnFamilyHandle handle = family(view, false);
+            if (handle == null) {
+                return;
+            }
+            long keys = db.getLongProperty(handle, "rocksdb.estimate-num-keys");
+            if (rows > 0 && rows * 2 >= keys) {
+                long start = System.nanoTime();
+                try (CompactRangeOptions options = new CompactRangeOptions()) {
+                    db.compactRange(handle, null, null, options);
+                }
+                LOG.info("compacted view {} for reading ({} keys) in {} ms", view, keys, (System.nanoTime() - start) / 1_000_000);
+            }
+        } catch (RocksDBException e) {
+            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot compact the online store " + path + ": " + e.getMessage(),
                     "check free space at " + path, e);
         }
     }
@@ -349,7 +425,7 @@ public final class RocksDbOnlineStore implements OnlineStore {
             closeHandles();
             familyOptions.close();
             dbOptions.close();
-            cache.close();
+            cache.ifPresent(LRUCache::close);
             if (secondaryPath != null) {
                 deleteQuietly(secondaryPath);
             }

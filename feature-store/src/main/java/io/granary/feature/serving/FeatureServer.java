@@ -6,6 +6,7 @@ import io.granary.feature.registry.Registry;
 import io.granary.feature.registry.RegistryState;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.BindException;
@@ -42,15 +43,15 @@ public final class FeatureServer implements AutoCloseable {
     public FeatureServer(Registry registry, Path onlineStore, ServerSettings settings, String version) {
         this.registry = registry;
         this.state.set(registry.load());
-        this.store = RocksDbOnlineStore.openReader(onlineStore, settings.cacheBytes());
+        this.store = RocksDbOnlineStore.openReader(onlineStore);
         OnlineFeatures features = new OnlineFeatures(state::get, store, Clock.systemUTC(), metrics);
         Optional<BearerTokens> tokens = settings.token().map(BearerTokens::new);
-        GrpcServingService service = new GrpcServingService(features, metrics, version);
+        ServerServiceDefinition service = GrpcServingService.definition(features, metrics, version);
         try {
             // Lookups are short and never block on the network: answer on the event loop, one thread hop less per call.
             NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.grpcPort()))
                     .directExecutor()
-                    .addService(tokens.isPresent() ? ServerInterceptors.intercept(service, tokens.get()) : service.bindService());
+                    .addService(tokens.isPresent() ? ServerInterceptors.intercept(service, tokens.get()) : service);
             this.grpc = builder.build().start();
         } catch (IOException e) {
             store.close();

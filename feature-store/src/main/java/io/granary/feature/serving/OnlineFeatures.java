@@ -1,17 +1,15 @@
 package io.granary.feature.serving;
 
-import com.google.protobuf.Timestamp;
-import feast.proto.serving.ServingAPIProto.FeatureList;
+import com.google.protobuf.InvalidProtocolBufferException;
 import feast.proto.serving.ServingAPIProto.FieldStatus;
 import feast.proto.serving.ServingAPIProto.GetOnlineFeaturesRequest;
 import feast.proto.serving.ServingAPIProto.GetOnlineFeaturesResponse;
-import feast.proto.serving.ServingAPIProto.GetOnlineFeaturesResponseMetadata;
 import feast.proto.types.ValueProto.RepeatedValue;
 import feast.proto.types.ValueProto.Value;
 import io.granary.common.GranaryException;
+import io.granary.feature.online.EncodedRow;
 import io.granary.feature.online.EntityKeys;
 import io.granary.feature.online.Layouts;
-import io.granary.feature.online.OnlineRow;
 import io.granary.feature.online.OnlineStore;
 import io.granary.feature.registry.Entity;
 import io.granary.feature.registry.FeatureRef;
@@ -27,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
@@ -36,9 +35,6 @@ import java.util.function.Supplier;
  * naming it; a missing or stale row is a status, not an error.
  */
 public final class OnlineFeatures {
-
-    private static final Value NULL = Value.getDefaultInstance();
-    private static final Timestamp NO_TIME = Timestamp.getDefaultInstance();
 
     private final Supplier<RegistryState> registry;
     private final OnlineStore store;
@@ -61,13 +57,14 @@ public final class OnlineFeatures {
 
     /** How to answer requests of one shape (same features or service, same naming), worked out once per registry generation. */
     private record Plan(long generation, List<String> joinKeys, Map<String, Entity> entityOfKey, List<ViewPlan> views,
-                        List<String> featureNames) {}
+                        byte[] metadata) {}
 
-    private record ViewPlan(FeatureView view, List<String> joinKeys, List<String> features) {}
+    /** A view's part of a plan; positionsByLayout fills as rows of each layout are met. */
+    private record ViewPlan(FeatureView view, List<String> joinKeys, List<String> features, Map<Integer, int[]> positionsByLayout) {}
 
     private record PlanKey(GetOnlineFeaturesRequest.KindCase kind, String service, List<String> features, boolean fullNames) {}
 
-    private final Map<PlanKey, Plan> plans = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<PlanKey, Plan> plans = new ConcurrentHashMap<>();
 
     private Plan plan(GetOnlineFeaturesRequest request, RegistryState state) {
         PlanKey key = new PlanKey(request.getKindCase(), request.getFeatureService(), request.getFeatures().getValList(),
@@ -114,17 +111,29 @@ public final class OnlineFeatures {
                 featureNames.add(name);
                 features.add(ref.feature());
             }
-            views.add(new ViewPlan(view, state.joinKeys(view), features));
+            views.add(new ViewPlan(view, state.joinKeys(view), features, new ConcurrentHashMap<>()));
         }
         for (String joinKey : joinKeys) {
             if (outputNames.contains(joinKey)) {
                 throw new GranaryException("a feature is named like the entity key '" + joinKey + "'", "set full_feature_names");
             }
         }
-        return new Plan(state.generation(), List.copyOf(joinKeys), Map.copyOf(entityOfKey), List.copyOf(views), List.copyOf(featureNames));
+        List<String> names = new ArrayList<>(joinKeys);
+        names.addAll(featureNames);
+        return new Plan(state.generation(), List.copyOf(joinKeys), Map.copyOf(entityOfKey), List.copyOf(views), ResponseEncoder.metadata(names));
     }
 
+    /** The answer as a message (HTTP, the CLI): the encoded answer, parsed. */
     public GetOnlineFeaturesResponse get(GetOnlineFeaturesRequest request) {
+        try {
+            return GetOnlineFeaturesResponse.parseFrom(encode(request));
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("an encoded response does not parse", e);
+        }
+    }
+
+    /** The answer as the bytes of a GetOnlineFeaturesResponse, written without building the message (gRPC). */
+    public byte[] encode(GetOnlineFeaturesRequest request) {
         Plan plan = plan(request, registry.get());
         Map<String, RepeatedValue> entities = request.getEntitiesMap();
         int rows = rowCount(entities);
@@ -152,25 +161,10 @@ public final class OnlineFeatures {
             }
             keyValues.put(joinKey, normal);
         }
-
-        GetOnlineFeaturesResponse.Builder response = GetOnlineFeaturesResponse.newBuilder().setStatus(true);
-        FeatureList.Builder names = FeatureList.newBuilder().addAllVal(plan.joinKeys()).addAllVal(plan.featureNames());
-        for (String joinKey : plan.joinKeys()) {
-            GetOnlineFeaturesResponse.FeatureVector.Builder vector = response.addResultsBuilder();
-            vector.addAllValues(entities.get(joinKey).getValList());
-            for (int r = 0; r < rows; r++) {
-                vector.addStatuses(FieldStatus.PRESENT).addEventTimestamps(NO_TIME);
-            }
-        }
-        long nowMicros = clock.millis() * 1000;
         Map<String, List<byte[]>> keysByView = new LinkedHashMap<>();
         for (ViewPlan plannedView : plan.views()) {
             List<byte[]> keys = new ArrayList<>(rows);
             for (int r = 0; r < rows; r++) {
-                if (plannedView.joinKeys().size() == 1) {
-                    keys.add(EntityKeys.encode(List.of(keyValues.get(plannedView.joinKeys().get(0))[r])));
-                    continue;
-                }
                 List<Object> values = new ArrayList<>(plannedView.joinKeys().size());
                 for (String joinKey : plannedView.joinKeys()) {
                     values.add(keyValues.get(joinKey)[r]);
@@ -179,54 +173,65 @@ public final class OnlineFeatures {
             }
             keysByView.put(plannedView.view().name(), keys);
         }
-        Map<String, List<Optional<OnlineRow>>> foundByView = store.read(keysByView);
+        Map<String, List<Optional<EncodedRow>>> foundByView = store.read(keysByView);
+
+        ResponseEncoder response = new ResponseEncoder(plan.metadata());
+        for (String joinKey : plan.joinKeys()) {
+            response.entityColumn(entities.get(joinKey).getValList());
+        }
+        long nowMicros = clock.millis() * 1000;
         for (ViewPlan plannedView : plan.views()) {
             FeatureView view = plannedView.view();
-            List<Optional<OnlineRow>> found = foundByView.get(view.name());
+            List<Optional<EncodedRow>> found = foundByView.get(view.name());
             lookups.looked(view.name(), rows);
-            // per row, once: its feature positions (by its layout), event timestamp and freshness
-            List<Map<String, Integer>> positions = new ArrayList<>(rows);
-            List<Timestamp> eventTimes = new ArrayList<>(rows);
+            // per row, once: the row, where each requested feature is in it (by its layout), its event time and freshness
+            EncodedRow[] stored = new EncodedRow[rows];
+            int[][] featurePositions = new int[rows][];
+            byte[][] eventTimes = new byte[rows][];
             boolean[] stale = new boolean[rows];
             for (int r = 0; r < rows; r++) {
-                Optional<OnlineRow> stored = found.get(r);
-                if (stored.isEmpty()) {
-                    positions.add(Map.of());
-                    eventTimes.add(NO_TIME);
+                EncodedRow row = found.get(r).orElse(null);
+                stored[r] = row;
+                if (row == null) {
+                    eventTimes[r] = ResponseEncoder.EMPTY;
                     continue;
                 }
-                OnlineRow row = stored.get();
-                positions.add(layouts.positions(view.name(), row.layout()));
-                eventTimes.add(Timestamp.newBuilder().setSeconds(Math.floorDiv(row.eventTimeMicros(), 1_000_000))
-                        .setNanos((int) Math.floorMod(row.eventTimeMicros(), 1_000_000) * 1000).build());
+                featurePositions[r] = positions(plannedView, row);
+                eventTimes[r] = ResponseEncoder.timestamp(row.eventTimeMicros());
                 stale[r] = view.ttlSeconds() > 0 && nowMicros - row.eventTimeMicros() > view.ttlSeconds() * 1_000_000;
             }
-            for (String feature : plannedView.features()) {
-                GetOnlineFeaturesResponse.FeatureVector.Builder vector = response.addResultsBuilder();
+            for (int f = 0; f < plannedView.features().size(); f++) {
+                int[] positions = new int[rows];
+                byte[] statuses = new byte[rows];
                 for (int r = 0; r < rows; r++) {
-                    addCell(vector, found.get(r), positions.get(r).get(feature), eventTimes.get(r), stale[r]);
+                    positions[r] = -1;
+                    if (stored[r] == null || featurePositions[r][f] < 0) {
+                        // no row, or a row materialized before this feature was added to the view
+                        statuses[r] = FieldStatus.NOT_FOUND_VALUE;
+                    } else if (stale[r]) {
+                        statuses[r] = FieldStatus.OUTSIDE_MAX_AGE_VALUE;
+                    } else {
+                        positions[r] = featurePositions[r][f];
+                        statuses[r] = (byte) (stored[r].isNull(positions[r]) ? FieldStatus.NULL_VALUE_VALUE : FieldStatus.PRESENT_VALUE);
+                    }
                 }
+                response.featureColumn(stored, positions, statuses, eventTimes);
             }
         }
-        response.setMetadata(GetOnlineFeaturesResponseMetadata.newBuilder().setFeatureNames(names));
-        return response.build();
+        return response.finish();
     }
 
-    private static void addCell(GetOnlineFeaturesResponse.FeatureVector.Builder vector, Optional<OnlineRow> stored, Integer position,
-                                Timestamp eventTime, boolean stale) {
-        if (stored.isEmpty()) {
-            vector.addValues(NULL).addStatuses(FieldStatus.NOT_FOUND).addEventTimestamps(NO_TIME);
-        } else if (position == null || position >= stored.get().values().size()) {
-            // materialized before this feature was added to the view
-            vector.addValues(NULL).addStatuses(FieldStatus.NOT_FOUND).addEventTimestamps(eventTime);
-        } else if (stale) {
-            vector.addValues(NULL).addStatuses(FieldStatus.OUTSIDE_MAX_AGE).addEventTimestamps(eventTime);
-        } else {
-            Value value = stored.get().values().get(position);
-            vector.addValues(value)
-                    .addStatuses(value.getValCase() == Value.ValCase.VAL_NOT_SET ? FieldStatus.NULL_VALUE : FieldStatus.PRESENT)
-                    .addEventTimestamps(eventTime);
-        }
+    /** For each requested feature of the view, its value's position in rows of this row's layout, or -1 if they lack it. */
+    private int[] positions(ViewPlan plannedView, EncodedRow row) {
+        return plannedView.positionsByLayout().computeIfAbsent(row.layout(), layout -> {
+            Map<String, Integer> byName = layouts.positions(plannedView.view().name(), layout);
+            int[] positions = new int[plannedView.features().size()];
+            for (int f = 0; f < positions.length; f++) {
+                Integer position = byName.get(plannedView.features().get(f));
+                positions[f] = position == null ? -1 : position;
+            }
+            return positions;
+        });
     }
 
     private static int rowCount(Map<String, RepeatedValue> entities) {

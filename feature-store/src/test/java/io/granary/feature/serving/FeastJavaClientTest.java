@@ -53,7 +53,7 @@ class FeastJavaClientTest {
             try (RocksDbOnlineStore writer = RocksDbOnlineStore.openWriter(fixture.onlinePath)) {
                 new Materializer(fixture.datasets, fixture.registry.load(), writer).materialize(List.of(), Instant.EPOCH, Instant.now());
             }
-            ServerSettings settings = new ServerSettings("127.0.0.1", 0, 0, Optional.empty(), Duration.ofMillis(50), Duration.ofSeconds(1), 64L << 20);
+            ServerSettings settings = new ServerSettings("127.0.0.1", 0, 0, Optional.empty(), Duration.ofMillis(50), Duration.ofSeconds(1));
             try (FeatureServer server = new FeatureServer(fixture.registry, fixture.onlinePath, settings, "granary-under-test")) {
                 Process client = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                         "-cp", dir + File.pathSeparator + classpath, "StockFeastClient", String.valueOf(server.grpcPort()))

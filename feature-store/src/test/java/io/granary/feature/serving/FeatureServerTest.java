@@ -65,7 +65,7 @@ class FeatureServerTest {
 
     private void start(Optional<String> token) {
         ServerSettings settings = ServerSettings.defaults().withPorts("127.0.0.1", 0, 0).withToken(token);
-        settings = new ServerSettings(settings.host(), 0, 0, token, Duration.ofMillis(20), Duration.ofMillis(50), 64L << 20);
+        settings = new ServerSettings(settings.host(), 0, 0, token, Duration.ofMillis(20), Duration.ofMillis(50));
         server = new FeatureServer(fixture.registry, fixture.onlinePath, settings, "granary-test");
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
     }

@@ -86,6 +86,28 @@ class OnlineFeaturesTest {
     }
 
     @Test
+    void theEncodedAnswerIsByteForByteWhatProtobufWrites() throws Exception {
+        GetOnlineFeaturesRequest mixed = request(List.of("user_stats:clicks", "user_stats:dwell"), "user_id",
+                int64(1), int64(2), int64(3), int64(4));
+        GetOnlineFeaturesRequest service = GetOnlineFeaturesRequest.newBuilder()
+                .setFeatureService("ranking")
+                .putEntities("user_id", RepeatedValue.newBuilder().addVal(int64(3)).addVal(int64(1)).build())
+                .putEntities("item_id", RepeatedValue.newBuilder().addVal(string("a")).addVal(string("zz")).build())
+                .build();
+        GetOnlineFeaturesRequest noRows = request(List.of("user_stats:clicks"), "user_id");
+        for (GetOnlineFeaturesRequest request : List.of(mixed, service, noRows)) {
+            byte[] encoded = features.encode(request);
+            GetOnlineFeaturesResponse parsed = GetOnlineFeaturesResponse.parseFrom(encoded);
+            assertThat(parsed.toByteArray()).as("the same bytes protobuf writes for the parsed message").isEqualTo(encoded);
+            assertThat(parsed.getResultsCount()).isEqualTo(parsed.getMetadata().getFeatureNames().getValCount());
+        }
+        GetOnlineFeaturesResponse response = features.get(mixed);
+        assertThat(column(response, "clicks").getEventTimestamps(2).getSeconds())
+                .as("a stale row still tells its event time").isEqualTo(Instant.parse("2026-11-28T00:00:00Z").getEpochSecond());
+        assertThat(column(response, "clicks").getEventTimestamps(3)).as("no row, no time").isEqualTo(com.google.protobuf.Timestamp.getDefaultInstance());
+    }
+
+    @Test
     void aZeroTtlNeverExpiresAndListsArrive() {
         GetOnlineFeaturesResponse response = features.get(request(List.of("item_stats:ctr", "item_stats:tags"), "item_id", string("a")));
         assertThat(statuses(response, "ctr")).containsExactly(FieldStatus.PRESENT);

@@ -68,7 +68,7 @@ class ServingWhileMaterializingTest {
             Materializer materializer = new Materializer(fixture.datasets, fixture.registry.load(), writer);
             materializer.materializeIncremental(List.of("user_stats"), Instant.now().plusSeconds(3600));
 
-            ServerSettings settings = new ServerSettings("127.0.0.1", 0, 0, Optional.empty(), Duration.ofMillis(10), Duration.ofSeconds(1), 64L << 20);
+            ServerSettings settings = new ServerSettings("127.0.0.1", 0, 0, Optional.empty(), Duration.ofMillis(10), Duration.ofSeconds(1));
             try (FeatureServer server = new FeatureServer(fixture.registry, fixture.onlinePath, settings, "test")) {
                 ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
                 AtomicBoolean done = new AtomicBoolean();

@@ -1,0 +1,109 @@
+package io.granary.feature.online;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import feast.proto.types.ValueProto.Value;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class RocksDbOnlineStoreTest {
+
+    @TempDir
+    Path dir;
+
+    private static List<OnlineRow> round(int round, int count) {
+        List<OnlineRow> rows = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            rows.add(new OnlineRow(1, round, 0, List.of(Value.newBuilder().setInt64Val(round * 1000L + i).build(), Value.getDefaultInstance())));
+        }
+        return rows;
+    }
+
+    @Test
+    void aFollowingReaderSeesEveryRoundAsTheWriterFlushesAndCompacts() throws Exception {
+        Path path = dir.resolve("online");
+        List<byte[]> keys = new ArrayList<>();
+        for (long id = 0; id < 200; id++) {
+            keys.add(EntityKeys.encode(List.of(id)));
+        }
+        try (RocksDbOnlineStore writer = RocksDbOnlineStore.openWriter(path)) {
+            writer.writeNewer("v", keys, round(1, keys.size()), Optional.empty());
+            writer.finishWrites("v", keys.size());
+            try (RocksDbOnlineStore reader = RocksDbOnlineStore.openReader(path)) {
+                // a server follows the writer all the time, so its catch-ups fall between any two steps of a write
+                AtomicBoolean writing = new AtomicBoolean(true);
+                Thread follower = new Thread(() -> {
+                    while (writing.get()) {
+                        reader.catchUp();
+                    }
+                });
+                follower.start();
+                try {
+                    followRounds(writer, reader, keys);
+                } finally {
+                    writing.set(false);
+                    follower.join();
+                }
+                Map<String, List<Optional<EncodedRow>>> encoded = reader.read(Map.of("v", List.of(keys.get(3)), "absent", List.of(keys.get(3))));
+                EncodedRow row = encoded.get("v").get(0).orElseThrow();
+                assertThat(row.eventTimeMicros()).isEqualTo(30);
+                assertThat(row.valueCount()).isEqualTo(2);
+                assertThat(row.isNull(0)).isFalse();
+                assertThat(row.isNull(1)).isTrue();
+                assertThat(encoded.get("absent").get(0)).isEmpty();
+            }
+        }
+    }
+
+    private static void followRounds(RocksDbOnlineStore writer, RocksDbOnlineStore reader, List<byte[]> keys) {
+        for (int round = 2; round <= 30; round++) {
+            // every other round a bulk load (compacted), else a partial update (flushed only)
+            int count = round % 2 == 0 ? keys.size() : 10;
+            writer.writeNewer("v", keys.subList(0, count), round(round, count), Optional.empty());
+            writer.finishWrites("v", count);
+            reader.catchUp();
+            List<Optional<OnlineRow>> rows = reader.read("v", List.of(keys.get(0), keys.get(150)));
+            assertThat(rows.get(0).orElseThrow().values().get(0).getInt64Val()).as("round %d, key 0", round).isEqualTo(round * 1000L);
+            int lastFull = round % 2 == 0 ? round : round - 1;
+            assertThat(rows.get(1).orElseThrow().values().get(0).getInt64Val()).as("round %d, key 150", round)
+                    .isEqualTo(lastFull * 1000L + 150);
+        }
+    }
+
+    @Test
+    void anOlderRowNeverReplacesANewerOne() {
+        byte[] key = EntityKeys.encode(List.of("u1"));
+        try (RocksDbOnlineStore store = RocksDbOnlineStore.openWriter(dir.resolve("online"))) {
+            OnlineRow newer = new OnlineRow(1, 200, 5, List.of(Value.newBuilder().setStringVal("new").build()));
+            OnlineRow older = new OnlineRow(1, 100, 9, List.of(Value.newBuilder().setStringVal("old").build()));
+            OnlineRow sameTimeLaterCreated = new OnlineRow(1, 200, 6, List.of(Value.newBuilder().setStringVal("recomputed").build()));
+
+            assertThat(store.writeNewer("v", List.of(key), List.of(newer), Optional.empty())).isEqualTo(1);
+            assertThat(store.writeNewer("v", List.of(key), List.of(older), Optional.empty())).isZero();
+            assertThat(store.read("v", List.of(key)).get(0).orElseThrow().values().get(0).getStringVal()).isEqualTo("new");
+            assertThat(store.writeNewer("v", List.of(key), List.of(sameTimeLaterCreated), Optional.empty())).isEqualTo(1);
+            assertThat(store.read("v", List.of(key)).get(0).orElseThrow().values().get(0).getStringVal()).isEqualTo("recomputed");
+        }
+    }
+
+    @Test
+    void writesLeaveNoLogForAServerToReplay() throws Exception {
+        Path path = dir.resolve("online");
+        try (RocksDbOnlineStore store = RocksDbOnlineStore.openWriter(path)) {
+            store.writeNewer("v", List.of(EntityKeys.encode(List.of(1L))), round(1, 1), Optional.of(new OnlineStore.StateRecord("s", new byte[] {1})));
+            try (Stream<Path> files = Files.list(path)) {
+                assertThat(files.filter(f -> f.toString().endsWith(".log")).mapToLong(f -> f.toFile().length()).sum())
+                        .as("rows and state are in tables, not only in the write-ahead log").isZero();
+            }
+            assertThat(store.state("s")).contains(new byte[] {1});
+        }
+    }
+}
