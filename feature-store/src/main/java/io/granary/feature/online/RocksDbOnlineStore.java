@@ -17,7 +17,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.Stream;
 import org.rocksdb.BlockBasedTableConfig;
@@ -293,24 +293,31 @@ public final class RocksDbOnlineStore implements OnlineStore {
     }
 
     /**
-     * Looks the keys up; a large request is split across the cores (a lookup is bound by memory
-     * latency, so the cores' lookups overlap), the calling thread taking the first part.
+     * Looks the keys up. A large request is split into parts for the helper threads (a lookup is
+     * bound by memory latency, so the cores' lookups overlap); the calling thread reads the first
+     * part, then reads itself, last first, every part no helper has started yet, so a busy helper
+     * never delays a request: it waits only for parts already being read.
      */
     private List<byte[]> multiGet(List<ColumnFamilyHandle> handles, List<byte[]> keys) throws RocksDBException {
-        int parts = Math.min(READ_HELPERS + 1, keys.size() / KEYS_PER_PARALLEL_PART);
+        int parts = READ_HELPERS < 1 ? 1 : Math.min(2 * (READ_HELPERS + 1), keys.size() / KEYS_PER_PARALLEL_PART);
         if (parts <= 1) {
             return keys.isEmpty() ? List.of() : db.multiGetAsList(handles, keys);
         }
         int partSize = (keys.size() + parts - 1) / parts;
-        List<Future<List<byte[]>>> others = new ArrayList<>(parts - 1);
-        for (int part = 1; part < parts; part++) {
-            int from = part * partSize;
-            int to = Math.min(keys.size(), from + partSize);
-            others.add(READ_HELPER_POOL.submit(() -> db.multiGetAsList(handles.subList(from, to), keys.subList(from, to))));
+        List<FutureTask<List<byte[]>>> others = new ArrayList<>(parts - 1);
+        for (int from = partSize; from < keys.size(); from += partSize) {
+            List<ColumnFamilyHandle> partHandles = handles.subList(from, Math.min(keys.size(), from + partSize));
+            List<byte[]> partKeys = keys.subList(from, Math.min(keys.size(), from + partSize));
+            FutureTask<List<byte[]>> part = new FutureTask<>(() -> db.multiGetAsList(partHandles, partKeys));
+            others.add(part);
+            READ_HELPER_POOL.execute(part);
         }
         List<byte[]> values = new ArrayList<>(keys.size());
         values.addAll(db.multiGetAsList(handles.subList(0, partSize), keys.subList(0, partSize)));
-        for (Future<List<byte[]>> other : others) {
+        for (int i = others.size() - 1; i >= 0; i--) {
+            others.get(i).run(); // does nothing if a helper has started it
+        }
+        for (FutureTask<List<byte[]>> other : others) {
             try {
                 values.addAll(other.get());
             } catch (ExecutionException e) {

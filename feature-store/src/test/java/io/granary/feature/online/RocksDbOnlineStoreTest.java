@@ -79,6 +79,43 @@ class RocksDbOnlineStoreTest {
     }
 
     @Test
+    void aLargeReadReturnsEveryViewsRowsInRequestOrder() {
+        Path path = dir.resolve("online");
+        List<byte[]> written = new ArrayList<>();
+        for (long id = 0; id < 1000; id += 2) {
+            written.add(EntityKeys.encode(List.of(id)));
+        }
+        List<OnlineRow> rows = new ArrayList<>();
+        for (long id = 0; id < 1000; id += 2) {
+            rows.add(new OnlineRow(1, id, 0, List.of(Value.newBuilder().setInt64Val(id).build())));
+        }
+        try (RocksDbOnlineStore writer = RocksDbOnlineStore.openWriter(path)) {
+            writer.writeNewer("a", written, rows, Optional.empty());
+            writer.writeNewer("b", written, rows, Optional.empty());
+        }
+        // more keys than one part of a split read, odd ones absent, in a shuffled order, over two views and one unknown view
+        List<byte[]> asked = new ArrayList<>();
+        List<Long> ids = new ArrayList<>();
+        for (long id = 999; id >= 0; id--) {
+            ids.add((id * 7919) % 1000);
+        }
+        ids.forEach(id -> asked.add(EntityKeys.encode(List.of(id))));
+        try (RocksDbOnlineStore reader = RocksDbOnlineStore.openReader(path)) {
+            Map<String, List<Optional<EncodedRow>>> found = reader.read(Map.of("a", asked, "b", asked.subList(0, 300), "c", asked));
+            for (String view : List.of("a", "b")) {
+                List<Optional<EncodedRow>> viewRows = found.get(view);
+                for (int i = 0; i < viewRows.size(); i++) {
+                    long id = ids.get(i);
+                    assertThat(viewRows.get(i).map(EncodedRow::eventTimeMicros)).as("view %s, id %d", view, id)
+                            .isEqualTo(id % 2 == 0 ? Optional.of(id) : Optional.empty());
+                }
+            }
+            assertThat(found.get("b")).hasSize(300);
+            assertThat(found.get("c")).hasSize(1000).allMatch(Optional::isEmpty);
+        }
+    }
+
+    @Test
     void anOlderRowNeverReplacesANewerOne() {
         byte[] key = EntityKeys.encode(List.of("u1"));
         try (RocksDbOnlineStore store = RocksDbOnlineStore.openWriter(dir.resolve("online"))) {
