@@ -1,6 +1,7 @@
 package io.granary.feature.online;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import feast.proto.types.ValueProto.Value;
 import java.nio.file.Files;
@@ -112,6 +113,24 @@ class RocksDbOnlineStoreTest {
             }
             assertThat(found.get("b")).hasSize(300);
             assertThat(found.get("c")).hasSize(1000).allMatch(Optional::isEmpty);
+        }
+    }
+
+    @Test
+    void aStoreInTheOlderTableFormatIsNamedWithTheWayOut() throws Exception {
+        Path path = dir.resolve("online");
+        // what Granary wrote before its store held plain tables: RocksDB's default block-based tables
+        try (org.rocksdb.Options options = new org.rocksdb.Options().setCreateIfMissing(true);
+             org.rocksdb.RocksDB db = org.rocksdb.RocksDB.open(options, path.toString());
+             org.rocksdb.FlushOptions flush = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
+            db.put(EntityKeys.encode(List.of(1L)), new byte[] {1});
+            db.flush(flush);
+        }
+        for (boolean writer : new boolean[] {true, false}) {
+            assertThatThrownBy(() -> (writer ? RocksDbOnlineStore.openWriter(path) : RocksDbOnlineStore.openReader(path)).close())
+                    .isInstanceOf(io.granary.common.GranaryException.class)
+                    .hasMessageContaining("was written in an older table format")
+                    .satisfies(e -> assertThat(((io.granary.common.GranaryException) e).hint()).contains("granary feature materialize"));
         }
     }
 
