@@ -81,6 +81,9 @@ public final class RocksDbOnlineStore implements OnlineStore {
         return thread;
     });
 
+    /** Less free space than this where a write failed: the disk is taken to be full. */
+    private static final long FULL_DISK_BYTES = 64L << 20;
+
     /** Keys are hashed on up to this many leading bytes (longer keys sharing them are told apart by a small sorted index). */
     private static final int KEY_PREFIX_BYTES = 24;
 
@@ -394,8 +397,7 @@ public final class RocksDbOnlineStore implements OnlineStore {
             db.flush(flush, List.of(handle, stateFamily));
             return newer;
         } catch (RocksDBException e) {
-            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot write the online store " + path + ": " + e.getMessage(),
-                    "check free space at " + path, e);
+            throw writeFailure("write", e);
         }
     }
 
@@ -422,9 +424,27 @@ public final class RocksDbOnlineStore implements OnlineStore {
                 LOG.info("compacted view {} for reading ({} keys) in {} ms", view, keys, (System.nanoTime() - start) / 1_000_000);
             }
         } catch (RocksDBException e) {
-            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot compact the online store " + path + ": " + e.getMessage(),
-                    "check free space at " + path, e);
+            throw writeFailure("compact", e);
         }
+    }
+
+    /**
+     * Names a full disk as such: once a write has failed for want of space, RocksDB reports
+     * later failures as "Writer has previous error", which would not tell the user why.
+     */
+    private GranaryException writeFailure(String action, RocksDBException e) {
+        String reason = String.valueOf(e.getMessage());
+        try {
+            long free = Files.getFileStore(path).getUsableSpace();
+            if (reason.contains("No space left") || free < FULL_DISK_BYTES) {
+                reason = "no space left on the device (" + io.granary.common.Sizes.format(free) + " free; RocksDB: " + e.getMessage() + ")";
+            }
+        } catch (java.io.IOException ignored) {
+            // keep RocksDB's own words
+        }
+        return new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot " + action + " the online store " + path + ": " + reason,
+                "free space at " + path + " (or move online_store.path) and run the materialization again: it carries on after the last"
+                        + " batch it finished", e);
     }
 
     @Override
