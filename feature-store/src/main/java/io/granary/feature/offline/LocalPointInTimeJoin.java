@@ -40,11 +40,13 @@ import org.apache.iceberg.arrow.vectorized.ColumnarBatch;
 import org.apache.iceberg.data.GenericRecord;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetWriter;
+import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.CloseableIterator;
 import org.apache.iceberg.io.FileAppender;
 import org.apache.iceberg.io.OutputFile;
 import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.types.Conversions;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 
@@ -157,6 +159,11 @@ public final class LocalPointInTimeJoin {
             }
         }
 
+        // A feature row later than the last entity row, or older than the first one by more than the
+        // view's ttl, can match no entity row: the views are read within that window (Feast's offline
+        // stores filter the same way), known before reading from the entity files' column bounds.
+        Optional<long[]> entityTimes = timeBounds(resolved.table(), snapshot.snapshotId(), entitySchema.findField(timestamp));
+
         // the entity rows and every view are read at once, one per core; then each view's matches
         ExecutorService pool = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(), runnable -> {
             Thread thread = new Thread(runnable, "granary-history-read");
@@ -177,7 +184,10 @@ public final class LocalPointInTimeJoin {
             for (Map.Entry<FeatureView, List<FeatureRef>> group : views.entrySet()) {
                 viewRows.put(group.getKey(), pool.submit(() -> {
                     long viewStart = System.nanoTime();
-                    ViewRows rows = ViewRows.read(datasets, registry, group.getKey(), group.getValue());
+                    long ttl = group.getKey().ttlSeconds() * 1_000_000L;
+                    long from = entityTimes.isEmpty() || ttl <= 0 ? Long.MIN_VALUE : entityTimes.get()[0] - ttl;
+                    long to = entityTimes.isEmpty() ? Long.MAX_VALUE : entityTimes.get()[1];
+                    ViewRows rows = ViewRows.read(datasets, registry, group.getKey(), group.getValue(), from, to);
                     LOG.debug("view {}: {} rows read and sorted in {} ms", group.getKey().name(), rows.order().length,
                             (System.nanoTime() - viewStart) / 1_000_000);
                     return rows;
@@ -185,13 +195,13 @@ public final class LocalPointInTimeJoin {
             }
             entities = await(entityRows);
             int timeField = position(entitySchema, timestamp);
-            long[] entityTimes = new long[entities.size()];
+            long[] rowTimes = new long[entities.size()];
             boolean[] entityTimeNull = new boolean[entities.size()];
             ColumnValues times = entities.column(timeField);
             boolean dates = times.typeId() == Type.TypeID.DATE;
             for (int i = 0; i < entities.size(); i++) {
                 entityTimeNull[i] = times.isNull(i);
-                entityTimes[i] = entityTimeNull[i] ? 0 : dates ? times.intAt(i) * 86_400_000_000L : times.longAt(i);
+                rowTimes[i] = entityTimeNull[i] ? 0 : dates ? times.intAt(i) * 86_400_000_000L : times.longAt(i);
             }
             Map<FeatureView, Future<int[]>> matches = new LinkedHashMap<>();
             for (Map.Entry<FeatureView, Future<ViewRows>> view : viewRows.entrySet()) {
@@ -200,7 +210,7 @@ public final class LocalPointInTimeJoin {
                 int[] keyFields = keyFieldsByView.get(view.getKey());
                 long ttl = view.getKey().ttlSeconds() * 1_000_000L;
                 EntityRows all = entities;
-                matches.put(view.getKey(), pool.submit(() -> rows.match(all, keyFields, entityTimes, entityTimeNull, ttl)));
+                matches.put(view.getKey(), pool.submit(() -> rows.match(all, keyFields, rowTimes, entityTimeNull, ttl)));
             }
             for (Map.Entry<FeatureView, List<FeatureRef>> group : views.entrySet()) {
                 ViewRows rows = await(viewRows.get(group.getKey()));
@@ -220,6 +230,34 @@ public final class LocalPointInTimeJoin {
                 table -> write(table, entities, entityColumns, outputValues, outputMatches), provenance.withInputs(inputs));
         LOG.debug("wrote {} rows in {} ms", result.rowsWritten(), (System.nanoTime() - writeStart) / 1_000_000);
         return result;
+    }
+
+    /**
+     * The earliest and latest value of a time column in micros, from the column bounds Iceberg
+     * keeps per data file (at least as wide as the values); empty when a file has none.
+     */
+    static Optional<long[]> timeBounds(Table table, long snapshotId, Types.NestedField field) {
+        long lowest = Long.MAX_VALUE;
+        long highest = Long.MIN_VALUE;
+        try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(snapshotId).includeColumnStats().planFiles()) {
+            for (FileScanTask task : tasks) {
+                Map<Integer, ByteBuffer> lower = task.file().lowerBounds();
+                Map<Integer, ByteBuffer> upper = task.file().upperBounds();
+                if (lower == null || upper == null || lower.get(field.fieldId()) == null || upper.get(field.fieldId()) == null) {
+                    return Optional.empty();
+                }
+                lowest = Math.min(lowest, micros(Conversions.fromByteBuffer(field.type(), lower.get(field.fieldId()))));
+                highest = Math.max(highest, micros(Conversions.fromByteBuffer(field.type(), upper.get(field.fieldId()))));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return lowest <= highest ? Optional.of(new long[] {lowest, highest}) : Optional.empty();
+    }
+
+    /** A timestamp (micros) or date (days) bound in micros. */
+    private static long micros(Object bound) {
+        return bound instanceof Integer days ? days * 86_400_000_000L : (Long) bound;
     }
 
     /** The refs by view, views keyed alike next to each other: the column order of the Spark engine's output. */
@@ -390,7 +428,9 @@ public final class LocalPointInTimeJoin {
             return features[feature];
         }
 
-        static ViewRows read(Datasets datasets, RegistryState registry, FeatureView view, List<FeatureRef> refs) {
+        /** The view's rows with event time in [fromMicros, toMicros]: the others can match no entity row. */
+        static ViewRows read(Datasets datasets, RegistryState registry, FeatureView view, List<FeatureRef> refs, long fromMicros,
+                             long toMicros) {
             List<String> joinKeys = registry.joinKeys(view);
             List<Entity> entities = view.entities().stream().map(registry::entity).toList();
             Table table = datasets.load(view.source().dataset());
@@ -412,6 +452,12 @@ public final class LocalPointInTimeJoin {
             view.source().createdTimestamp().ifPresent(columns::add);
             refs.forEach(ref -> columns.add(ref.feature()));
             TableScan scan = table.newScan().useSnapshot(snapshot.snapshotId()).select(columns);
+            Types.NestedField timeField = schema.findField(view.source().timestampField());
+            if (timeField.type().typeId() == Type.TypeID.TIMESTAMP && (fromMicros > Long.MIN_VALUE || toMicros < Long.MAX_VALUE)) {
+                // files and row groups wholly outside the window are not read at all
+                scan = scan.filter(Expressions.and(Expressions.greaterThanOrEqual(timeField.name(), fromMicros),
+                        Expressions.lessThanOrEqual(timeField.name(), toMicros)));
+            }
             long expected = 0;
             try (CloseableIterable<FileScanTask> tasks = scan.planFiles()) {
                 for (FileScanTask task : tasks) {
@@ -464,6 +510,10 @@ public final class LocalPointInTimeJoin {
                             if (time.isNullAt(row)) {
                                 continue;
                             }
+                            long eventTime = micros(time, row, timeType);
+                            if (eventTime < fromMicros || eventTime > toMicros) {
+                                continue;
+                            }
                             int keyId;
                             if (longIds != null) {
                                 if (keys[0].isNullAt(row)) {
@@ -483,7 +533,7 @@ public final class LocalPointInTimeJoin {
                                 keyId = known;
                             }
                             keyOf[count] = keyId;
-                            times[count] = micros(time, row, timeType);
+                            times[count] = eventTime;
                             created[count] = createdColumn == null || createdColumn.isNullAt(row) ? 0 : micros(createdColumn, row, createdType);
                             for (int f = 0; f < features.length; f++) {
                                 features[f].set(count, batch.column(featureAt[f]), row);

@@ -63,6 +63,12 @@ class PointInTimeJoinTest {
         create("item_stats", "item_stats.csv", "item_id,event_ts,ctr",
                 "a,2026-11-28T08:00:00Z,0.1",
                 "a,2026-11-28T12:00:00Z,0.2");
+        // around the entity rows' time window (09:00 to 12:00:00.000001) and a 1h ttl: the edges of what can match
+        create("user_window", "user_window.csv", "user_id,event_ts,clicks",
+                "1,2026-11-28T07:59:59.999999Z,100",
+                "1,2026-11-28T08:00:00Z,101",
+                "1,2026-11-28T12:00:00.000001Z,102",
+                "1,2026-11-28T12:00:00.000002Z,103");
         create("entities", "entities.csv", "row,user_id,item_id,ts",
                 "1,1,a,2026-11-28T11:00:00Z",
                 "2,1,a,2026-11-28T12:00:00Z",
@@ -86,6 +92,11 @@ class PointInTimeJoinTest {
                 "    ttl: 0",
                 "    source: {dataset: " + ns + ".item_stats, timestamp_field: event_ts}",
                 "    features: [{name: ctr, dtype: DOUBLE}]",
+                "  - name: user_window",
+                "    entities: [user]",
+                "    ttl: 1h",
+                "    source: {dataset: " + ns + ".user_window, timestamp_field: event_ts}",
+                "    features: [{name: clicks, dtype: INT64}]",
                 "  - name: user_forever",
                 "    entities: [user]",
                 "    ttl: 0",
@@ -105,6 +116,32 @@ class PointInTimeJoinTest {
     private WriteResult create(String name, String file, String... lines) {
         return datasets.create(DatasetName.parse(ns + "." + name), List.of(write(dir, file, lines)), Optional.empty(), List.of(),
                 WriteOptions.defaults(), Provenance.of("test", List.of()));
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void rowsAtTheEdgesOfTheEntityRowsTimeWindowStillMatch(boolean local) {
+        // the in-process engine reads a view only within [first entity row - ttl, last entity row]
+        Map<Long, String> answers = joined(local, registry.resolve(List.of("user_window:clicks")), false, "clicks");
+
+        assertThat(answers).containsEntry(7L, "101")   // 09:00: the row exactly 1h before, the window's first instant
+                .containsEntry(4L, "null")             // 10:30: that row is 2.5h old
+                .containsEntry(1L, "null")
+                .containsEntry(2L, "null")
+                .containsEntry(3L, "102")              // 12:00:00.000001: the row at the window's last instant
+                .containsEntry(5L, "null")
+                .containsEntry(6L, "null")
+                .hasSize(7);
+    }
+
+    @Test
+    void theEntityRowsTimeWindowComesFromTheirFilesColumnBounds() {
+        var table = datasets.load(DatasetName.parse(ns + ".entities"));
+        Optional<long[]> window = LocalPointInTimeJoin.timeBounds(table, table.currentSnapshot().snapshotId(), table.schema().findField("ts"));
+
+        assertThat(window).isPresent();
+        assertThat(window.get()).containsExactly(java.time.Instant.parse("2026-11-28T09:00:00Z").getEpochSecond() * 1_000_000,
+                java.time.Instant.parse("2026-11-28T12:00:00Z").getEpochSecond() * 1_000_000 + 1);
     }
 
     /** row number -> the named columns joined by '|', from the Spark engine or the in-process one. */
