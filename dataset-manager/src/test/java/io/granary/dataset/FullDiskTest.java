@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.granary.common.GranaryException;
 import io.granary.dataset.catalog.CatalogSettings;
+import io.granary.dataset.testing.TinyDisk;
 import java.io.BufferedWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +15,6 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,20 +29,18 @@ class FullDiskTest {
     Path dir;
 
     Path tiny;
+    TinyDisk disk;
 
     @BeforeEach
     void mountTinyDisk() throws Exception {
-        tiny = Files.createDirectories(dir.resolve("tiny"));
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", tiny.toString())
-                .redirectErrorStream(true).start();
-        boolean mounted = mount.waitFor(10, TimeUnit.SECONDS) && mount.exitValue() == 0;
-        Assumptions.assumeTrue(mounted, "cannot mount a tmpfs here (needs root): " + new String(mount.getInputStream().readAllBytes()));
+        disk = TinyDisk.mount(dir.resolve("tiny"), "3m");
+        tiny = disk.path();
     }
 
     @AfterEach
     void unmount() throws Exception {
-        if (tiny != null) {
-            new ProcessBuilder("umount", "--lazy", tiny.toString()).start().waitFor(10, TimeUnit.SECONDS);
+        if (disk != null) {
+            disk.close();
         }
     }
 

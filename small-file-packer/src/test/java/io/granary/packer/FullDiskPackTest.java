@@ -4,12 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.granary.common.GranaryException;
+import io.granary.dataset.testing.TinyDisk;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,19 +19,20 @@ class FullDiskPackTest {
     @TempDir
     Path dir;
 
+    private TinyDisk disk;
     private Path tiny;
 
     @BeforeEach
     void mountTinyDisk() throws Exception {
-        tiny = Files.createDirectories(dir.resolve("tiny"));
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", tiny.toString()).redirectErrorStream(true).start();
-        boolean mounted = mount.waitFor(10, TimeUnit.SECONDS) && mount.exitValue() == 0;
-        Assumptions.assumeTrue(mounted, "cannot mount a tmpfs here (needs root): " + new String(mount.getInputStream().readAllBytes()));
+        disk = TinyDisk.mount(dir.resolve("tiny"), "2m");
+        tiny = disk.path();
     }
 
     @AfterEach
     void unmount() throws Exception {
-        new ProcessBuilder("umount", "--lazy", tiny.toString()).start().waitFor(10, TimeUnit.SECONDS);
+        if (disk != null) {
+            disk.close();
+        }
     }
 
     @Test
@@ -55,7 +55,7 @@ class FullDiskPackTest {
         }
         assertThat(kept).as("shards finished before the disk filled").isPositive();
 
-        new ProcessBuilder("mount", "-o", "remount,size=16m", tiny.toString()).start().waitFor(10, TimeUnit.SECONDS);
+        disk.grow("16m");
         Packer.Result resumed = new Packer(null, false).pack(options);
         assertThat(resumed.shardsKept()).isEqualTo((int) kept);
         assertThat(resumed.manifest().samples()).isEqualTo(120);

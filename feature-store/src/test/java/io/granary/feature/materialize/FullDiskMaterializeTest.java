@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.granary.common.GranaryException;
+import io.granary.dataset.testing.TinyDisk;
 import io.granary.feature.online.EntityKeys;
 import io.granary.feature.online.OnlineRow;
 import io.granary.feature.online.RocksDbOnlineStore;
@@ -15,9 +16,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,19 +30,20 @@ class FullDiskMaterializeTest {
     @TempDir
     Path dir;
 
+    private TinyDisk disk;
     private Path tiny;
 
     @BeforeEach
     void mountTinyDisk() throws Exception {
-        tiny = Files.createDirectories(dir.resolve("tiny"));
-        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", tiny.toString()).redirectErrorStream(true).start();
-        boolean mounted = mount.waitFor(10, TimeUnit.SECONDS) && mount.exitValue() == 0;
-        Assumptions.assumeTrue(mounted, "cannot mount a tmpfs here (needs root): " + new String(mount.getInputStream().readAllBytes()));
+        disk = TinyDisk.mount(dir.resolve("tiny"), "2m");
+        tiny = disk.path();
     }
 
     @AfterEach
     void unmount() throws Exception {
-        new ProcessBuilder("umount", "--lazy", tiny.toString()).start().waitFor(10, TimeUnit.SECONDS);
+        if (disk != null) {
+            disk.close();
+        }
     }
 
     @Test
@@ -66,7 +66,7 @@ class FullDiskMaterializeTest {
                                 .contains("carries on after the last batch it finished"));
             }
 
-            new ProcessBuilder("mount", "-o", "remount,size=64m", tiny.toString()).start().waitFor(10, TimeUnit.SECONDS);
+            disk.grow("64m");
             try (RocksDbOnlineStore store = RocksDbOnlineStore.openWriter(online)) {
                 new Materializer(fixture.datasets, state, store).materializeIncremental(List.of("user_stats"), END);
                 for (long user : new long[] {0, USERS / 2, USERS - 1}) {
