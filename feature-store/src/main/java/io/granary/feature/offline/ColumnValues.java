@@ -67,6 +67,49 @@ final class ColumnValues {
         }
     }
 
+    /** A new column of {@code indexes.length} values: value i is this column's value at indexes[i], or null where that is negative. */
+    ColumnValues gather(int[] indexes) {
+        ColumnValues out = new ColumnValues(type, indexes.length);
+        for (int i = 0; i < indexes.length; i++) {
+            if (indexes[i] < 0 || nulls.get(indexes[i])) {
+                out.nulls.set(i);
+            }
+        }
+        switch (type.typeId()) {
+            case LONG, TIMESTAMP -> {
+                for (int i = 0; i < indexes.length; i++) {
+                    out.longs[i] = indexes[i] < 0 ? 0 : longs[indexes[i]];
+                }
+            }
+            case INTEGER, DATE -> {
+                for (int i = 0; i < indexes.length; i++) {
+                    out.ints[i] = indexes[i] < 0 ? 0 : ints[indexes[i]];
+                }
+            }
+            case DOUBLE -> {
+                for (int i = 0; i < indexes.length; i++) {
+                    out.doubles[i] = indexes[i] < 0 ? 0 : doubles[indexes[i]];
+                }
+            }
+            case FLOAT -> {
+                for (int i = 0; i < indexes.length; i++) {
+                    out.floats[i] = indexes[i] < 0 ? 0 : floats[indexes[i]];
+                }
+            }
+            case BOOLEAN -> {
+                for (int i = 0; i < indexes.length; i++) {
+                    out.booleans[i] = indexes[i] >= 0 && booleans[indexes[i]];
+                }
+            }
+            default -> {
+                for (int i = 0; i < indexes.length; i++) {
+                    out.objects[i] = indexes[i] < 0 ? null : objects[indexes[i]];
+                }
+            }
+        }
+        return out;
+    }
+
     Type.TypeID typeId() {
         return type.typeId();
     }

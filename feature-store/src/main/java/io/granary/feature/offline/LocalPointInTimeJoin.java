@@ -172,7 +172,6 @@ public final class LocalPointInTimeJoin {
         });
         List<String> inputs = new ArrayList<>(List.of(resolved.pinned()));
         List<ColumnValues> outputValues = new ArrayList<>();
-        List<int[]> outputMatches = new ArrayList<>();
         EntityRows entities;
         try {
             Future<EntityRows> entityRows = pool.submit(() -> {
@@ -203,22 +202,26 @@ public final class LocalPointInTimeJoin {
                 entityTimeNull[i] = times.isNull(i);
                 rowTimes[i] = entityTimeNull[i] ? 0 : dates ? times.intAt(i) * 86_400_000_000L : times.longAt(i);
             }
-            Map<FeatureView, Future<int[]>> matches = new LinkedHashMap<>();
+            // each view's matches, and its feature columns gathered into entity row order by them: one tight
+            // loop a column, whose random reads overlap, rather than one scattered read a cell while writing
+            Map<FeatureView, Future<List<ColumnValues>>> matches = new LinkedHashMap<>();
             for (Map.Entry<FeatureView, Future<ViewRows>> view : viewRows.entrySet()) {
                 ViewRows rows = await(view.getValue());
                 rows.pinned().ifPresent(inputs::add);
                 int[] keyFields = keyFieldsByView.get(view.getKey());
                 long ttl = view.getKey().ttlSeconds() * 1_000_000L;
                 EntityRows all = entities;
-                matches.put(view.getKey(), pool.submit(() -> rows.match(all, keyFields, rowTimes, entityTimeNull, ttl)));
+                matches.put(view.getKey(), pool.submit(() -> {
+                    int[] matched = rows.match(all, keyFields, rowTimes, entityTimeNull, ttl);
+                    List<ColumnValues> gathered = new ArrayList<>();
+                    for (int f = 0; f < rows.features().length; f++) {
+                        gathered.add(rows.values(f).gather(matched));
+                    }
+                    return gathered;
+                }));
             }
-            for (Map.Entry<FeatureView, List<FeatureRef>> group : views.entrySet()) {
-                ViewRows rows = await(viewRows.get(group.getKey()));
-                int[] matched = await(matches.get(group.getKey()));
-                for (int f = 0; f < group.getValue().size(); f++) {
-                    outputValues.add(rows.values(f));
-                    outputMatches.add(matched);
-                }
+            for (FeatureView view : views.keySet()) {
+                outputValues.addAll(await(matches.get(view)));
             }
         } finally {
             pool.shutdownNow();
@@ -227,7 +230,7 @@ public final class LocalPointInTimeJoin {
         long writeStart = System.nanoTime();
         int entityColumns = entitySchema.columns().size();
         WriteResult result = datasets.createFromFiles(out, outputSchema,
-                table -> write(table, entities, entityColumns, outputValues, outputMatches), provenance.withInputs(inputs));
+                table -> write(table, entities, entityColumns, outputValues), provenance.withInputs(inputs));
         LOG.debug("wrote {} rows in {} ms", result.rowsWritten(), (System.nanoTime() - writeStart) / 1_000_000);
         return result;
     }
@@ -237,27 +240,36 @@ public final class LocalPointInTimeJoin {
      * keeps per data file (at least as wide as the values); empty when a file has none.
      */
     static Optional<long[]> timeBounds(Table table, long snapshotId, Types.NestedField field) {
-        long lowest = Long.MAX_VALUE;
-        long highest = Long.MIN_VALUE;
+        long[] bounds = {Long.MAX_VALUE, Long.MIN_VALUE};
         try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(snapshotId).includeColumnStats().planFiles()) {
             for (FileScanTask task : tasks) {
-                Map<Integer, ByteBuffer> lower = task.file().lowerBounds();
-                Map<Integer, ByteBuffer> upper = task.file().upperBounds();
-                if (lower == null || upper == null || lower.get(field.fieldId()) == null || upper.get(field.fieldId()) == null) {
+                if (!widen(bounds, task.file(), field)) {
                     return Optional.empty();
                 }
-                lowest = Math.min(lowest, micros(Conversions.fromByteBuffer(field.type(), lower.get(field.fieldId()))));
-                highest = Math.max(highest, micros(Conversions.fromByteBuffer(field.type(), upper.get(field.fieldId()))));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return lowest <= highest ? Optional.of(new long[] {lowest, highest}) : Optional.empty();
+        if (bounds[0] > bounds[1]) {
+            return Optional.empty();
+        }
+        long unit = field.type().typeId() == Type.TypeID.DATE ? 86_400_000_000L : 1;
+        return Optional.of(new long[] {bounds[0] * unit, bounds[1] * unit});
     }
 
-    /** A timestamp (micros) or date (days) bound in micros. */
-    private static long micros(Object bound) {
-        return bound instanceof Integer days ? days * 86_400_000_000L : (Long) bound;
+    /**
+     * Widens {bounds[0], bounds[1]} to take in a data file's bounds of an integer, long, date or
+     * timestamp column (as stored: days, micros); false when the file keeps none.
+     */
+    private static boolean widen(long[] bounds, DataFile file, Types.NestedField field) {
+        Map<Integer, ByteBuffer> lower = file.lowerBounds();
+        Map<Integer, ByteBuffer> upper = file.upperBounds();
+        if (lower == null || upper == null || lower.get(field.fieldId()) == null || upper.get(field.fieldId()) == null) {
+            return false;
+        }
+        bounds[0] = Math.min(bounds[0], ((Number) Conversions.fromByteBuffer(field.type(), lower.get(field.fieldId()))).longValue());
+        bounds[1] = Math.max(bounds[1], ((Number) Conversions.fromByteBuffer(field.type(), upper.get(field.fieldId()))).longValue());
+        return true;
     }
 
     /** The refs by view, views keyed alike next to each other: the column order of the Spark engine's output. */
@@ -292,8 +304,7 @@ public final class LocalPointInTimeJoin {
     }
 
     /** Writes the output rows in as many files as there are cores, one thread each. */
-    private static List<DataFile> write(Table table, EntityRows entities, int entityColumns, List<ColumnValues> values,
-                                        List<int[]> matches) {
+    private static List<DataFile> write(Table table, EntityRows entities, int entityColumns, List<ColumnValues> values) {
         int threads = (int) Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), entities.size() / 100_000));
         ExecutorService pool = Executors.newFixedThreadPool(threads, runnable -> {
             Thread thread = new Thread(runnable, "granary-history-write");
@@ -307,7 +318,7 @@ public final class LocalPointInTimeJoin {
             for (int t = 0; t < threads; t++) {
                 int from = t * per;
                 int to = Math.min(entities.size(), from + per);
-                parts.add(pool.submit(() -> writeRows(table, entities, from, to, entityColumns, values, matches)));
+                parts.add(pool.submit(() -> writeRows(table, entities, from, to, entityColumns, values)));
             }
             for (Future<DataFile> part : parts) {
                 written.add(part.get());
@@ -328,7 +339,7 @@ public final class LocalPointInTimeJoin {
     }
 
     private static DataFile writeRows(Table table, EntityRows entities, int from, int to, int entityColumns,
-                                      List<ColumnValues> values, List<int[]> matches) throws IOException {
+                                      List<ColumnValues> values) throws IOException {
         String location = table.locationProvider().newDataLocation(UUID.randomUUID() + ".parquet");
         OutputFile file = table.io().newOutputFile(location);
         FileAppender<Record> appender = Parquet.write(file).forTable(table).createWriterFunc(GenericParquetWriter::create).build();
@@ -340,8 +351,7 @@ public final class LocalPointInTimeJoin {
                     row.set(c, entities.value(i, c));
                 }
                 for (int f = 0; f < values.size(); f++) {
-                    int match = matches.get(f)[i];
-                    row.set(entityColumns + f, match < 0 ? null : values.get(f).get(match));
+                    row.set(entityColumns + f, values.get(f).get(i));
                 }
                 appender.add(row);
             }
@@ -459,9 +469,14 @@ public final class LocalPointInTimeJoin {
                         Expressions.lessThanOrEqual(timeField.name(), toMicros)));
             }
             long expected = 0;
-            try (CloseableIterable<FileScanTask> tasks = scan.planFiles()) {
+            Types.NestedField firstKey = schema.findField(joinKeys.get(0));
+            long[] keyBounds = {Long.MAX_VALUE, Long.MIN_VALUE};
+            boolean keyBounded = joinKeys.size() == 1
+                    && (firstKey.type().typeId() == Type.TypeID.LONG || firstKey.type().typeId() == Type.TypeID.INTEGER);
+            try (CloseableIterable<FileScanTask> tasks = scan.includeColumnStats().planFiles()) {
                 for (FileScanTask task : tasks) {
                     expected += task.file().recordCount();
+                    keyBounded = keyBounded && widen(keyBounds, task.file(), firstKey);
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -490,7 +505,9 @@ public final class LocalPointInTimeJoin {
             boolean integerKeys = keyAt.length == 1 && (firstKeyType == Type.TypeID.LONG || firstKeyType == Type.TypeID.INTEGER)
                     && (entities.get(0).valueType() == io.granary.feature.registry.ValueType.INT64
                         || entities.get(0).valueType() == io.granary.feature.registry.ValueType.INT32);
-            LongIds longIds = integerKeys ? new LongIds(1 << 16) : null;
+            LongIds longIds = !integerKeys ? null
+                    : keyBounded && keyBounds[0] <= keyBounds[1] ? LongIds.within(keyBounds[0], keyBounds[1], capacity)
+                    : new LongIds(1 << 16);
             int[] keyOf = new int[capacity];
             long[] times = new long[capacity];
             long[] created = new long[capacity];
