@@ -24,14 +24,16 @@ public record OnlineRow(int layout, long eventTimeMicros, long createdTimeMicros
 
     /** True when this row should replace {@code stored}: later event time, or equal and later created. */
     public boolean isNewerThan(OnlineRow stored) {
-        return eventTimeMicros > stored.eventTimeMicros
-                || (eventTimeMicros == stored.eventTimeMicros && createdTimeMicros > stored.createdTimeMicros);
+        return isNewerThan(stored.eventTimeMicros, stored.createdTimeMicros);
     }
 
     /** The same, against a row as stored. */
     public boolean isNewerThan(EncodedRow stored) {
-        return eventTimeMicros > stored.eventTimeMicros()
-                || (eventTimeMicros == stored.eventTimeMicros() && createdTimeMicros > stored.createdTimeMicros());
+        return isNewerThan(stored.eventTimeMicros(), stored.createdTimeMicros());
+    }
+
+    private boolean isNewerThan(long storedEventMicros, long storedCreatedMicros) {
+        return eventTimeMicros > storedEventMicros || (eventTimeMicros == storedEventMicros && createdTimeMicros > storedCreatedMicros);
     }
 
     public byte[] encode() {

@@ -316,7 +316,8 @@ public final class RocksDbOnlineStore implements OnlineStore {
             }
             return rows;
         } catch (RocksDBException e) {
-            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot read the online store: " + e.getMessage(), "", e);
+            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot read the online store " + path + ": " + e.getMessage(),
+                    "check that " + path + " is readable; rematerialize into a fresh path if it is damaged", e);
         } finally {
             lock.readLock().unlock();
         }
@@ -357,7 +358,7 @@ public final class RocksDbOnlineStore implements OnlineStore {
                 throw new IllegalStateException("an online store read failed", e.getCause());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "interrupted while reading the online store", "", e);
+                throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "interrupted while reading the online store", "the server is shutting down; retry the request", e);
             }
         }
         return values;
@@ -457,7 +458,8 @@ public final class RocksDbOnlineStore implements OnlineStore {
             }
             return Optional.ofNullable(db.get(handle, name.getBytes(StandardCharsets.UTF_8)));
         } catch (RocksDBException e) {
-            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot read the online store: " + e.getMessage(), "", e);
+            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot read the online store " + path + ": " + e.getMessage(),
+                    "check that " + path + " is readable; rematerialize into a fresh path if it is damaged", e);
         } finally {
             lock.readLock().unlock();
         }
