@@ -54,11 +54,11 @@ final class EntityRows {
              CloseableIterator<ColumnarBatch> batches = reader.open(scan.planTasks())) {
             while (batches.hasNext()) {
                 try (ColumnarBatch batch = batches.next()) {
+                    if (count + batch.numRows() > expected) {
+                        throw new IllegalStateException(table.name() + " holds more rows than its files' record counts say");
+                    }
                     for (int c = 0; c < columns.length; c++) {
-                        var vector = batch.column(positions[c]);
-                        for (int row = 0; row < batch.numRows(); row++) {
-                            columns[c].set(count + row, vector, row);
-                        }
+                        columns[c].append(count, batch.column(positions[c]), batch.numRows());
                     }
                     count += batch.numRows();
                 }

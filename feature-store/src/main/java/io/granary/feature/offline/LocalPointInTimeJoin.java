@@ -35,11 +35,7 @@ import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableScan;
 import org.apache.iceberg.arrow.vectorized.ArrowReader;
-import org.apache.iceberg.arrow.vectorized.ColumnVector;
 import org.apache.iceberg.arrow.vectorized.ColumnarBatch;
-import org.apache.iceberg.data.GenericRecord;
-import org.apache.iceberg.data.Record;
-import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.CloseableIterator;
@@ -197,10 +193,9 @@ public final class LocalPointInTimeJoin {
             long[] rowTimes = new long[entities.size()];
             boolean[] entityTimeNull = new boolean[entities.size()];
             ColumnValues times = entities.column(timeField);
-            boolean dates = times.typeId() == Type.TypeID.DATE;
             for (int i = 0; i < entities.size(); i++) {
                 entityTimeNull[i] = times.isNull(i);
-                rowTimes[i] = entityTimeNull[i] ? 0 : dates ? times.intAt(i) * 86_400_000_000L : times.longAt(i);
+                rowTimes[i] = entityTimeNull[i] ? 0 : times.micros(i);
             }
             // each view's matches, and its feature columns gathered into entity row order by them: one tight
             // loop a column, whose random reads overlap, rather than one scattered read a cell while writing
@@ -340,20 +335,17 @@ public final class LocalPointInTimeJoin {
 
     private static DataFile writeRows(Table table, EntityRows entities, int from, int to, int entityColumns,
                                       List<ColumnValues> values) throws IOException {
+        List<ColumnValues> columns = new ArrayList<>();
+        for (int c = 0; c < entityColumns; c++) {
+            columns.add(entities.column(c));
+        }
+        columns.addAll(values);
         String location = table.locationProvider().newDataLocation(UUID.randomUUID() + ".parquet");
         OutputFile file = table.io().newOutputFile(location);
-        FileAppender<Record> appender = Parquet.write(file).forTable(table).createWriterFunc(GenericParquetWriter::create).build();
+        FileAppender<Integer> appender = Parquet.write(file).forTable(table).createWriterFunc(type -> new OutputRows(type, columns)).build();
         try (appender) {
-            GenericRecord template = GenericRecord.create(table.schema());
             for (int i = from; i < to; i++) {
-                Record row = template.copy();
-                for (int c = 0; c < entityColumns; c++) {
-                    row.set(c, entities.value(i, c));
-                }
-                for (int f = 0; f < values.size(); f++) {
-                    row.set(entityColumns + f, values.get(f).get(i));
-                }
-                appender.add(row);
+                appender.add(i);
             }
         }
         return DataFiles.builder(table.spec()).withPath(location).withFormat(FileFormat.PARQUET)
@@ -508,37 +500,54 @@ public final class LocalPointInTimeJoin {
             LongIds longIds = !integerKeys ? null
                     : keyBounded && keyBounds[0] <= keyBounds[1] ? LongIds.within(keyBounds[0], keyBounds[1], capacity)
                     : new LongIds(1 << 16);
+            // every row read keeps its place (features are copied in bulk, batch by batch); rows outside
+            // the time window or without a key or time get no bucket (key id -1)
             int[] keyOf = new int[capacity];
             long[] times = new long[capacity];
             long[] created = new long[capacity];
             int count = 0;
             Object[] parts = new Object[keyAt.length];
+            ColumnValues[] batchKeys = new ColumnValues[keyAt.length];
+            for (int k = 0; k < keyAt.length; k++) {
+                batchKeys[k] = ColumnValues.allocate(scanned.get(keyAt[k]).type(), BATCH_ROWS);
+            }
+            ColumnValues batchTimes = ColumnValues.allocate(timeType, BATCH_ROWS);
+            ColumnValues batchCreated = createdAt < 0 ? null : ColumnValues.allocate(createdType, BATCH_ROWS);
             try (ArrowReader reader = new ArrowReader(scan, BATCH_ROWS, false);
                  CloseableIterator<ColumnarBatch> batches = reader.open(scan.planTasks())) {
                 while (batches.hasNext()) {
                     try (ColumnarBatch batch = batches.next()) {
-                        ColumnVector time = batch.column(timeAt);
-                        ColumnVector createdColumn = createdAt < 0 ? null : batch.column(createdAt);
-                        ColumnVector[] keys = new ColumnVector[keyAt.length];
-                        for (int k = 0; k < keys.length; k++) {
-                            keys[k] = batch.column(keyAt[k]);
+                        int rows = batch.numRows();
+                        if (count + rows > capacity) {
+                            throw new IllegalStateException(view.source().dataset() + " holds more rows than its files' record counts say");
                         }
-                        for (int row = 0; row < batch.numRows(); row++) {
-                            if (time.isNullAt(row)) {
+                        for (int k = 0; k < keyAt.length; k++) {
+                            batchKeys[k].append(0, batch.column(keyAt[k]), rows);
+                        }
+                        batchTimes.append(0, batch.column(timeAt), rows);
+                        if (batchCreated != null) {
+                            batchCreated.append(0, batch.column(createdAt), rows);
+                        }
+                        for (int f = 0; f < features.length; f++) {
+                            features[f].append(count, batch.column(featureAt[f]), rows);
+                        }
+                        for (int row = 0; row < rows; row++) {
+                            int at = count + row;
+                            keyOf[at] = -1;
+                            if (batchTimes.isNull(row)) {
                                 continue;
                             }
-                            long eventTime = micros(time, row, timeType);
+                            long eventTime = batchTimes.micros(row);
                             if (eventTime < fromMicros || eventTime > toMicros) {
                                 continue;
                             }
-                            int keyId;
                             if (longIds != null) {
-                                if (keys[0].isNullAt(row)) {
+                                if (batchKeys[0].isNull(row)) {
                                     continue;
                                 }
-                                keyId = longIds.add(firstKeyType == Type.TypeID.LONG ? keys[0].getLong(row) : keys[0].getInt(row));
+                                keyOf[at] = longIds.add(firstKeyType == Type.TypeID.LONG ? batchKeys[0].longAt(row) : batchKeys[0].intAt(row));
                             } else {
-                                Object key = key(keys, row, entities, scanned, keyAt, parts);
+                                Object key = key(batchKeys, row, entities, parts);
                                 if (key == null) {
                                     continue;
                                 }
@@ -547,16 +556,12 @@ public final class LocalPointInTimeJoin {
                                     known = keyIds.size();
                                     keyIds.put(key, known);
                                 }
-                                keyId = known;
+                                keyOf[at] = known;
                             }
-                            keyOf[count] = keyId;
-                            times[count] = eventTime;
-                            created[count] = createdColumn == null || createdColumn.isNullAt(row) ? 0 : micros(createdColumn, row, createdType);
-                            for (int f = 0; f < features.length; f++) {
-                                features[f].set(count, batch.column(featureAt[f]), row);
-                            }
-                            count++;
+                            times[at] = eventTime;
+                            created[at] = batchCreated == null || batchCreated.isNull(row) ? 0 : batchCreated.micros(row);
                         }
+                        count += rows;
                     }
                 }
             } catch (IOException e) {
@@ -564,18 +569,25 @@ public final class LocalPointInTimeJoin {
             }
             int keyCount = longIds != null ? longIds.size() : keyIds.size();
             int[] bucketStart = new int[keyCount + 1];
+            int bucketed = 0;
             for (int i = 0; i < count; i++) {
-                bucketStart[keyOf[i] + 1]++;
+                if (keyOf[i] >= 0) {
+                    bucketStart[keyOf[i] + 1]++;
+                    bucketed++;
+                }
             }
             for (int k = 0; k < keyCount; k++) {
                 bucketStart[k + 1] += bucketStart[k];
             }
             int[] fill = Arrays.copyOf(bucketStart, bucketStart.length);
             // rows laid out bucket by bucket, with their times beside them, so sorting and searching a bucket stay in cache
-            int[] order = new int[count];
-            long[] bucketTimes = new long[count];
-            long[] bucketCreated = new long[count];
+            int[] order = new int[bucketed];
+            long[] bucketTimes = new long[bucketed];
+            long[] bucketCreated = new long[bucketed];
             for (int i = 0; i < count; i++) {
+                if (keyOf[i] < 0) {
+                    continue;
+                }
                 int at = fill[keyOf[i]]++;
                 order[at] = i;
                 bucketTimes[at] = times[i];
@@ -654,35 +666,17 @@ public final class LocalPointInTimeJoin {
             return id == null ? -1 : id;
         }
 
-        private static Object key(ColumnVector[] keys, int row, List<Entity> entities, List<Types.NestedField> scanned, int[] keyAt,
-                                  Object[] parts) {
+        private static Object key(ColumnValues[] keys, int row, List<Entity> entities, Object[] parts) {
             if (keys.length == 1) {
-                return keyValue(raw(keys[0], row, scanned.get(keyAt[0]).type()), entities.get(0));
+                return keyValue(keys[0].get(row), entities.get(0));
             }
             for (int k = 0; k < keys.length; k++) {
-                parts[k] = keyValue(raw(keys[k], row, scanned.get(keyAt[k]).type()), entities.get(k));
+                parts[k] = keyValue(keys[k].get(row), entities.get(k));
                 if (parts[k] == null) {
                     return null;
                 }
             }
             return List.of(parts.clone());
-        }
-
-        private static Object raw(ColumnVector vector, int row, Type type) {
-            if (vector.isNullAt(row)) {
-                return null;
-            }
-            return switch (type.typeId()) {
-                case LONG -> vector.getLong(row);
-                case INTEGER -> (long) vector.getInt(row);
-                case BOOLEAN -> vector.getBoolean(row);
-                case BINARY -> ByteBuffer.wrap(vector.getBinary(row));
-                default -> vector.getString(row);
-            };
-        }
-
-        private static long micros(ColumnVector vector, int row, Type type) {
-            return type.typeId() == Type.TypeID.DATE ? vector.getInt(row) * 86_400_000_000L : vector.getLong(row);
         }
 
         private static int indexOf(List<Types.NestedField> fields, String name) {
