@@ -1,5 +1,6 @@
 package io.granary.feature.offline;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Instant;
@@ -8,17 +9,32 @@ import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.BitSet;
+import java.util.List;
+import java.util.Optional;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.DateDayVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.Float4Vector;
 import org.apache.arrow.vector.Float8Vector;
 import org.apache.arrow.vector.TimeStampVector;
+import org.apache.iceberg.DoubleFieldMetrics;
+import org.apache.iceberg.FieldMetrics;
+import org.apache.iceberg.FloatFieldMetrics;
 import org.apache.iceberg.arrow.vectorized.ColumnVector;
-import org.apache.iceberg.parquet.ColumnWriter;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
+import org.apache.parquet.bytes.BytesInput;
+import org.apache.parquet.bytes.HeapByteBufferAllocator;
+import org.apache.parquet.column.statistics.BinaryStatistics;
+import org.apache.parquet.column.statistics.BooleanStatistics;
+import org.apache.parquet.column.statistics.DoubleStatistics;
+import org.apache.parquet.column.statistics.FloatStatistics;
+import org.apache.parquet.column.statistics.IntStatistics;
+import org.apache.parquet.column.statistics.LongStatistics;
+import org.apache.parquet.column.statistics.Statistics;
+import org.apache.parquet.column.values.rle.RunLengthBitPackingHybridEncoder;
 import org.apache.parquet.io.api.Binary;
 
 /**
@@ -197,21 +213,157 @@ final class ColumnValues {
         return floats[at];
     }
 
-    /** Writes the value at {@code at} to a top-level Parquet column (so a null is definition level 0). */
-    void writeTo(ColumnWriter<?> column, int at) {
-        if (nulls.get(at)) {
-            column.writeNull(0, 0);
-            return;
+    /** Bytes a value takes in Parquet, about: for sizing row groups and pages. */
+    int estimatedWidth() {
+        return switch (type.typeId()) {
+            case LONG, TIMESTAMP, DOUBLE -> Long.BYTES;
+            case INTEGER, DATE, FLOAT -> Integer.BYTES;
+            case BOOLEAN -> 1;
+            default -> 32;
+        };
+    }
+
+    /** Adds values [from, to) to a Parquet column's statistics. */
+    void addTo(Statistics<?> statistics, int from, int to) {
+        for (int at = from; at < to; at++) {
+            if (nulls.get(at)) {
+                statistics.incrementNumNulls();
+                continue;
+            }
+            switch (type.typeId()) {
+                case LONG, TIMESTAMP -> ((LongStatistics) statistics).updateStats(longs[at]);
+                case INTEGER, DATE -> ((IntStatistics) statistics).updateStats(ints[at]);
+                case DOUBLE -> ((DoubleStatistics) statistics).updateStats(doubles[at]);
+                case FLOAT -> ((FloatStatistics) statistics).updateStats(floats[at]);
+                case BOOLEAN -> ((BooleanStatistics) statistics).updateStats(booleans[at]);
+                default -> ((BinaryStatistics) statistics).updateStats(binary(at));
+            }
         }
+    }
+
+    private Binary binary(int at) {
+        return type.typeId() == Type.TypeID.STRING ? Binary.fromString((String) objects[at])
+                : Binary.fromConstantByteBuffer((ByteBuffer) objects[at]);
+    }
+
+    /**
+     * The definition levels of values [from, to) of a top-level optional column (1 set, 0 null),
+     * as a Parquet v1 data page holds them: their length, then the run-length / bit-packed hybrid.
+     */
+    BytesInput definitionLevels(int from, int to) throws IOException {
+        if (nulls.nextSetBit(from) < 0 || nulls.nextSetBit(from) >= to) {
+            // one run of ones: its header (the run length, shifted, as a varint), then the value in a byte
+            byte[] run = new byte[10];
+            int length = 0;
+            long header = (long) (to - from) << 1;
+            while ((header & ~0x7FL) != 0) {
+                run[length++] = (byte) ((header & 0x7F) | 0x80);
+                header >>>= 7;
+            }
+            run[length++] = (byte) header;
+            run[length++] = 1;
+            return BytesInput.concat(BytesInput.fromInt(length), BytesInput.from(run, 0, length));
+        }
+        try (RunLengthBitPackingHybridEncoder encoder = new RunLengthBitPackingHybridEncoder(1, 1024, 1 << 20,
+                HeapByteBufferAllocator.getInstance())) {
+            for (int at = from; at < to; at++) {
+                encoder.writeInt(nulls.get(at) ? 0 : 1);
+            }
+            byte[] levels = encoder.toBytes().toByteArray();
+            return BytesInput.concat(BytesInput.fromInt(levels.length), BytesInput.from(levels));
+        }
+    }
+
+    /** The non-null values of [from, to), PLAIN-encoded. */
+    byte[] plain(int from, int to) {
+        int firstNull = nulls.nextSetBit(from);
+        boolean anyNull = firstNull >= 0 && firstNull < to;
+        int present = anyNull ? to - from - nulls.get(from, to).cardinality() : to - from;
         switch (type.typeId()) {
-            case LONG, TIMESTAMP -> column.writeLong(0, longs[at]);
-            case INTEGER, DATE -> column.writeInteger(0, ints[at]);
-            case DOUBLE -> column.writeDouble(0, doubles[at]);
-            case FLOAT -> column.writeFloat(0, floats[at]);
-            case BOOLEAN -> column.writeBoolean(0, booleans[at]);
-            case STRING -> column.writeBinary(0, Binary.fromString((String) objects[at]));
-            default -> column.writeBinary(0, Binary.fromConstantByteBuffer((ByteBuffer) objects[at]));
+            case LONG, TIMESTAMP, DOUBLE, INTEGER, DATE, FLOAT -> {
+                ByteBuffer out = ByteBuffer.allocate(present * estimatedWidth()).order(ByteOrder.LITTLE_ENDIAN);
+                for (int at = from; at < to; ) {
+                    int run = runOfValues(at, to);
+                    switch (type.typeId()) {
+                        case LONG, TIMESTAMP -> out.asLongBuffer().put(longs, at, run);
+                        case DOUBLE -> out.asDoubleBuffer().put(doubles, at, run);
+                        case INTEGER, DATE -> out.asIntBuffer().put(ints, at, run);
+                        default -> out.asFloatBuffer().put(floats, at, run);
+                    }
+                    out.position(out.position() + run * estimatedWidth());
+                    at += run;
+                    while (at < to && nulls.get(at)) {
+                        at++;
+                    }
+                }
+                return out.array();
+            }
+            case BOOLEAN -> {
+                byte[] out = new byte[(present + 7) / 8];
+                int bit = 0;
+                for (int at = from; at < to; at++) {
+                    if (!nulls.get(at)) {
+                        if (booleans[at]) {
+                            out[bit >>> 3] |= (byte) (1 << (bit & 7));
+                        }
+                        bit++;
+                    }
+                }
+                return out;
+            }
+            default -> {
+                List<byte[]> values = new ArrayList<>(present);
+                int size = 0;
+                for (int at = from; at < to; at++) {
+                    if (!nulls.get(at)) {
+                        byte[] value = binary(at).getBytes();
+                        values.add(value);
+                        size += Integer.BYTES + value.length;
+                    }
+                }
+                ByteBuffer out = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+                for (byte[] value : values) {
+                    out.putInt(value.length).put(value);
+                }
+                return out.array();
+            }
         }
+    }
+
+    /** How many values from {@code at} on (before {@code to}) are not null. */
+    private int runOfValues(int at, int to) {
+        int nextNull = nulls.nextSetBit(at);
+        return (nextNull < 0 || nextNull > to ? to : nextNull) - at;
+    }
+
+    /**
+     * Iceberg's metrics of floating point values [from, to), NaNs counted, as its own writers keep
+     * them (which for such columns replace the counts and bounds of the Parquet footer).
+     */
+    Optional<FieldMetrics<?>> fieldMetrics(int fieldId, int from, int to) {
+        FieldMetrics<? extends Number> values;
+        if (type.typeId() == Type.TypeID.DOUBLE) {
+            DoubleFieldMetrics.Builder metrics = new DoubleFieldMetrics.Builder(fieldId);
+            for (int at = from; at < to; at++) {
+                if (!nulls.get(at)) {
+                    metrics.addValue(doubles[at]);
+                }
+            }
+            values = metrics.build();
+        } else if (type.typeId() == Type.TypeID.FLOAT) {
+            FloatFieldMetrics.Builder metrics = new FloatFieldMetrics.Builder(fieldId);
+            for (int at = from; at < to; at++) {
+                if (!nulls.get(at)) {
+                    metrics.addValue(floats[at]);
+                }
+            }
+            values = metrics.build();
+        } else {
+            return Optional.empty();
+        }
+        long nullCount = to - from - values.valueCount();
+        return Optional.of(new FieldMetrics<>(fieldId, to - from, nullCount, values.nanValueCount(), values.lowerBound(),
+                values.upperBound()));
     }
 
     /** A timestamp (micros) or date (days) value as micros since the epoch. */

@@ -16,32 +16,22 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.apache.iceberg.DataFile;
-import org.apache.iceberg.DataFiles;
-import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.TableScan;
-import org.apache.iceberg.arrow.vectorized.ArrowReader;
-import org.apache.iceberg.arrow.vectorized.ColumnarBatch;
-import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.io.CloseableIterator;
-import org.apache.iceberg.io.FileAppender;
-import org.apache.iceberg.io.OutputFile;
-import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.Conversions;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
@@ -56,7 +46,6 @@ public final class LocalPointInTimeJoin {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LocalPointInTimeJoin.class);
 
-    private static final int BATCH_ROWS = 64 * 1024;
 
     private final Datasets datasets;
     private final RegistryState registry;
@@ -160,7 +149,8 @@ public final class LocalPointInTimeJoin {
         // stores filter the same way), known before reading from the entity files' column bounds.
         Optional<long[]> entityTimes = timeBounds(resolved.table(), snapshot.snapshotId(), entitySchema.findField(timestamp));
 
-        // the entity rows and every view are read at once, one per core; then each view's matches
+        // The entity rows are read and indexed per set of join keys while every view is read, one
+        // task per core; a view offers its rows to the entity rows once their index is there.
         ExecutorService pool = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(), runnable -> {
             Thread thread = new Thread(runnable, "granary-history-read");
             thread.setDaemon(true);
@@ -168,59 +158,63 @@ public final class LocalPointInTimeJoin {
         });
         List<String> inputs = new ArrayList<>(List.of(resolved.pinned()));
         List<ColumnValues> outputValues = new ArrayList<>();
-        EntityRows entities;
+        CompletableFuture<EntityRows> entityRows = new CompletableFuture<>();
+        Map<List<Integer>, CompletableFuture<EntityIndex>> indexes = new LinkedHashMap<>();
+        Map<List<Integer>, List<Entity>> keyEntities = new LinkedHashMap<>();
+        for (FeatureView view : views.keySet()) {
+            indexes.putIfAbsent(keys(keyFieldsByView.get(view)), new CompletableFuture<>());
+            keyEntities.putIfAbsent(keys(keyFieldsByView.get(view)), view.entities().stream().map(registry::entity).toList());
+        }
+        int timeField = position(entitySchema, timestamp);
         try {
-            Future<EntityRows> entityRows = pool.submit(() -> {
-                EntityRows rows = EntityRows.read(resolved.table(), snapshot.snapshotId(), entitySchema);
-                LOG.debug("read {} entity rows in {} ms", rows.size(), (System.nanoTime() - started) / 1_000_000);
-                return rows;
+            // submitted first, so running before any view can wait for it
+            pool.submit(() -> {
+                try {
+                    EntityRows rows = EntityRows.read(resolved.table(), snapshot.snapshotId(), entitySchema);
+                    entityRows.complete(rows);
+                    LOG.debug("read {} entity rows in {} ms", rows.size(), (System.nanoTime() - started) / 1_000_000);
+                    for (Map.Entry<List<Integer>, CompletableFuture<EntityIndex>> index : indexes.entrySet()) {
+                        int[] keyFields = index.getKey().stream().mapToInt(Integer::intValue).toArray();
+                        index.getValue().complete(EntityIndex.build(rows, keyFields, keyEntities.get(index.getKey()), timeField));
+                    }
+                    LOG.debug("indexed the entity rows in {} ms", (System.nanoTime() - started) / 1_000_000);
+                } catch (Throwable e) {
+                    entityRows.completeExceptionally(e);
+                    indexes.values().forEach(index -> index.completeExceptionally(e));
+                }
             });
-            Map<FeatureView, Future<ViewRows>> viewRows = new LinkedHashMap<>();
+            Map<FeatureView, Future<ViewJoin>> viewJoins = new LinkedHashMap<>();
             for (Map.Entry<FeatureView, List<FeatureRef>> group : views.entrySet()) {
-                viewRows.put(group.getKey(), pool.submit(() -> {
+                FeatureView view = group.getKey();
+                long ttl = view.ttlSeconds() * 1_000_000L;
+                long from = entityTimes.isEmpty() || ttl <= 0 ? Long.MIN_VALUE : entityTimes.get()[0] - ttl;
+                long to = entityTimes.isEmpty() ? Long.MAX_VALUE : entityTimes.get()[1];
+                Future<EntityIndex> index = indexes.get(keys(keyFieldsByView.get(view)));
+                viewJoins.put(view, pool.submit(() -> {
                     long viewStart = System.nanoTime();
-                    long ttl = group.getKey().ttlSeconds() * 1_000_000L;
-                    long from = entityTimes.isEmpty() || ttl <= 0 ? Long.MIN_VALUE : entityTimes.get()[0] - ttl;
-                    long to = entityTimes.isEmpty() ? Long.MAX_VALUE : entityTimes.get()[1];
-                    ViewRows rows = ViewRows.read(datasets, registry, group.getKey(), group.getValue(), from, to);
-                    LOG.debug("view {}: {} rows read and sorted in {} ms", group.getKey().name(), rows.order().length,
+                    ViewJoin join = ViewJoin.read(datasets, registry, view, group.getValue(), from, to, index);
+                    LOG.debug("view {}: {} rows read and offered in {} ms", view.name(), join.rowsRead(),
                             (System.nanoTime() - viewStart) / 1_000_000);
-                    return rows;
+                    return join;
                 }));
-            }
-            entities = await(entityRows);
-            int timeField = position(entitySchema, timestamp);
-            long[] rowTimes = new long[entities.size()];
-            boolean[] entityTimeNull = new boolean[entities.size()];
-            ColumnValues times = entities.column(timeField);
-            for (int i = 0; i < entities.size(); i++) {
-                entityTimeNull[i] = times.isNull(i);
-                rowTimes[i] = entityTimeNull[i] ? 0 : times.micros(i);
             }
             // each view's matches, and its feature columns gathered into entity row order by them: one tight
             // loop a column, whose random reads overlap, rather than one scattered read a cell while writing
-            Map<FeatureView, Future<List<ColumnValues>>> matches = new LinkedHashMap<>();
-            for (Map.Entry<FeatureView, Future<ViewRows>> view : viewRows.entrySet()) {
-                ViewRows rows = await(view.getValue());
-                rows.pinned().ifPresent(inputs::add);
-                int[] keyFields = keyFieldsByView.get(view.getKey());
+            Map<FeatureView, Future<List<ColumnValues>>> gathered = new LinkedHashMap<>();
+            for (Map.Entry<FeatureView, Future<ViewJoin>> view : viewJoins.entrySet()) {
+                ViewJoin join = await(view.getValue());
+                join.pinned().ifPresent(inputs::add);
                 long ttl = view.getKey().ttlSeconds() * 1_000_000L;
-                EntityRows all = entities;
-                matches.put(view.getKey(), pool.submit(() -> {
-                    int[] matched = rows.match(all, keyFields, rowTimes, entityTimeNull, ttl);
-                    List<ColumnValues> gathered = new ArrayList<>();
-                    for (int f = 0; f < rows.features().length; f++) {
-                        gathered.add(rows.values(f).gather(matched));
-                    }
-                    return gathered;
-                }));
+                int entityCount = await(entityRows).size();
+                gathered.put(view.getKey(), pool.submit(() -> join.gather(entityCount, ttl)));
             }
             for (FeatureView view : views.keySet()) {
-                outputValues.addAll(await(matches.get(view)));
+                outputValues.addAll(await(gathered.get(view)));
             }
         } finally {
             pool.shutdownNow();
         }
+        EntityRows entities = await(entityRows);
         Schema outputSchema = new Schema(outputFields);
         long writeStart = System.nanoTime();
         int entityColumns = entitySchema.columns().size();
@@ -281,7 +275,11 @@ public final class LocalPointInTimeJoin {
     }
 
 
-    private static <T> T await(Future<T> future) {
+    private static List<Integer> keys(int[] keyFields) {
+        return Arrays.stream(keyFields).boxed().toList();
+    }
+
+    static <T> T await(Future<T> future) {
         try {
             return future.get();
         } catch (InterruptedException e) {
@@ -341,15 +339,7 @@ public final class LocalPointInTimeJoin {
         }
         columns.addAll(values);
         String location = table.locationProvider().newDataLocation(UUID.randomUUID() + ".parquet");
-        OutputFile file = table.io().newOutputFile(location);
-        FileAppender<Integer> appender = Parquet.write(file).forTable(table).createWriterFunc(type -> new OutputRows(type, columns)).build();
-        try (appender) {
-            for (int i = from; i < to; i++) {
-                appender.add(i);
-            }
-        }
-        return DataFiles.builder(table.spec()).withPath(location).withFormat(FileFormat.PARQUET)
-                .withFileSizeInBytes(appender.length()).withMetrics(appender.metrics()).build();
+        return ColumnarParquet.write(table, table.io().newOutputFile(location), columns, from, to);
     }
 
     /** The entity rows' event-time column: the given one, else event_timestamp, else their only timestamp or date column. */
@@ -413,317 +403,5 @@ public final class LocalPointInTimeJoin {
             case BYTES -> value instanceof ByteBuffer ? value : ByteBuffer.wrap(value.toString().getBytes());
             default -> value.toString();
         };
-    }
-
-    /**
-     * One feature view's rows, bucketed by key and sorted by (event time, created time) within a
-     * bucket, with the needed feature columns.
-     */
-    private record ViewRows(Map<Object, Integer> keyIds, LongIds longIds, int[] bucketStart, int[] order, long[] times, ColumnValues[] features,
-                            Type[] types, List<Entity> entities, Optional<String> pinned) {
-
-        Type type(int feature) {
-            return types[feature];
-        }
-
-        ColumnValues values(int feature) {
-            return features[feature];
-        }
-
-        /** The view's rows with event time in [fromMicros, toMicros]: the others can match no entity row. */
-        static ViewRows read(Datasets datasets, RegistryState registry, FeatureView view, List<FeatureRef> refs, long fromMicros,
-                             long toMicros) {
-            List<String> joinKeys = registry.joinKeys(view);
-            List<Entity> entities = view.entities().stream().map(registry::entity).toList();
-            Table table = datasets.load(view.source().dataset());
-            Schema schema = table.schema();
-            Type[] types = new Type[refs.size()];
-            for (int f = 0; f < refs.size(); f++) {
-                types[f] = schema.findField(refs.get(f).feature()).type();
-            }
-            Snapshot snapshot = table.currentSnapshot();
-            if (snapshot == null) {
-                ColumnValues[] none = new ColumnValues[refs.size()];
-                for (int f = 0; f < none.length; f++) {
-                    none[f] = ColumnValues.allocate(types[f], 0);
-                }
-                return new ViewRows(Map.of(), null, new int[] {0}, new int[0], new long[0], none, types, entities, Optional.empty());
-            }
-            List<String> columns = new ArrayList<>(joinKeys);
-            columns.add(view.source().timestampField());
-            view.source().createdTimestamp().ifPresent(columns::add);
-            refs.forEach(ref -> columns.add(ref.feature()));
-            TableScan scan = table.newScan().useSnapshot(snapshot.snapshotId()).select(columns);
-            Types.NestedField timeField = schema.findField(view.source().timestampField());
-            if (timeField.type().typeId() == Type.TypeID.TIMESTAMP && (fromMicros > Long.MIN_VALUE || toMicros < Long.MAX_VALUE)) {
-                // files and row groups wholly outside the window are not read at all
-                scan = scan.filter(Expressions.and(Expressions.greaterThanOrEqual(timeField.name(), fromMicros),
-                        Expressions.lessThanOrEqual(timeField.name(), toMicros)));
-            }
-            long expected = 0;
-            Types.NestedField firstKey = schema.findField(joinKeys.get(0));
-            long[] keyBounds = {Long.MAX_VALUE, Long.MIN_VALUE};
-            boolean keyBounded = joinKeys.size() == 1
-                    && (firstKey.type().typeId() == Type.TypeID.LONG || firstKey.type().typeId() == Type.TypeID.INTEGER);
-            try (CloseableIterable<FileScanTask> tasks = scan.includeColumnStats().planFiles()) {
-                for (FileScanTask task : tasks) {
-                    expected += task.file().recordCount();
-                    keyBounded = keyBounded && widen(keyBounds, task.file(), firstKey);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            if (expected > Integer.MAX_VALUE - 16) {
-                throw new GranaryException(view.source().dataset() + " has too many rows for the in-process engine", "use --engine spark");
-            }
-            int capacity = (int) expected;
-            List<Types.NestedField> scanned = scan.schema().columns();
-            int[] keyAt = new int[joinKeys.size()];
-            for (int k = 0; k < keyAt.length; k++) {
-                keyAt[k] = indexOf(scanned, joinKeys.get(k));
-            }
-            int timeAt = indexOf(scanned, view.source().timestampField());
-            Type timeType = scanned.get(timeAt).type();
-            int createdAt = view.source().createdTimestamp().map(c -> indexOf(scanned, c)).orElse(-1);
-            Type createdType = createdAt < 0 ? null : scanned.get(createdAt).type();
-            int[] featureAt = new int[refs.size()];
-            ColumnValues[] features = new ColumnValues[refs.size()];
-            for (int f = 0; f < refs.size(); f++) {
-                featureAt[f] = indexOf(scanned, refs.get(f).feature());
-                features[f] = ColumnValues.allocate(types[f], capacity);
-            }
-            Map<Object, Integer> keyIds = new HashMap<>();
-            Type.TypeID firstKeyType = scanned.get(keyAt[0]).type().typeId();
-            boolean integerKeys = keyAt.length == 1 && (firstKeyType == Type.TypeID.LONG || firstKeyType == Type.TypeID.INTEGER)
-                    && (entities.get(0).valueType() == io.granary.feature.registry.ValueType.INT64
-                        || entities.get(0).valueType() == io.granary.feature.registry.ValueType.INT32);
-            LongIds longIds = !integerKeys ? null
-                    : keyBounded && keyBounds[0] <= keyBounds[1] ? LongIds.within(keyBounds[0], keyBounds[1], capacity)
-                    : new LongIds(1 << 16);
-            // every row read keeps its place (features are copied in bulk, batch by batch); rows outside
-            // the time window or without a key or time get no bucket (key id -1)
-            int[] keyOf = new int[capacity];
-            long[] times = new long[capacity];
-            long[] created = new long[capacity];
-            int count = 0;
-            Object[] parts = new Object[keyAt.length];
-            ColumnValues[] batchKeys = new ColumnValues[keyAt.length];
-            for (int k = 0; k < keyAt.length; k++) {
-                batchKeys[k] = ColumnValues.allocate(scanned.get(keyAt[k]).type(), BATCH_ROWS);
-            }
-            ColumnValues batchTimes = ColumnValues.allocate(timeType, BATCH_ROWS);
-            ColumnValues batchCreated = createdAt < 0 ? null : ColumnValues.allocate(createdType, BATCH_ROWS);
-            try (ArrowReader reader = new ArrowReader(scan, BATCH_ROWS, false);
-                 CloseableIterator<ColumnarBatch> batches = reader.open(scan.planTasks())) {
-                while (batches.hasNext()) {
-                    try (ColumnarBatch batch = batches.next()) {
-                        int rows = batch.numRows();
-                        if (count + rows > capacity) {
-                            throw new IllegalStateException(view.source().dataset() + " holds more rows than its files' record counts say");
-                        }
-                        for (int k = 0; k < keyAt.length; k++) {
-                            batchKeys[k].append(0, batch.column(keyAt[k]), rows);
-                        }
-                        batchTimes.append(0, batch.column(timeAt), rows);
-                        if (batchCreated != null) {
-                            batchCreated.append(0, batch.column(createdAt), rows);
-                        }
-                        for (int f = 0; f < features.length; f++) {
-                            features[f].append(count, batch.column(featureAt[f]), rows);
-                        }
-                        for (int row = 0; row < rows; row++) {
-                            int at = count + row;
-                            keyOf[at] = -1;
-                            if (batchTimes.isNull(row)) {
-                                continue;
-                            }
-                            long eventTime = batchTimes.micros(row);
-                            if (eventTime < fromMicros || eventTime > toMicros) {
-                                continue;
-                            }
-                            if (longIds != null) {
-                                if (batchKeys[0].isNull(row)) {
-                                    continue;
-                                }
-                                keyOf[at] = longIds.add(firstKeyType == Type.TypeID.LONG ? batchKeys[0].longAt(row) : batchKeys[0].intAt(row));
-                            } else {
-                                Object key = key(batchKeys, row, entities, parts);
-                                if (key == null) {
-                                    continue;
-                                }
-                                Integer known = keyIds.get(key);
-                                if (known == null) {
-                                    known = keyIds.size();
-                                    keyIds.put(key, known);
-                                }
-                                keyOf[at] = known;
-                            }
-                            times[at] = eventTime;
-                            created[at] = batchCreated == null || batchCreated.isNull(row) ? 0 : batchCreated.micros(row);
-                        }
-                        count += rows;
-                    }
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            int keyCount = longIds != null ? longIds.size() : keyIds.size();
-            int[] bucketStart = new int[keyCount + 1];
-            int bucketed = 0;
-            for (int i = 0; i < count; i++) {
-                if (keyOf[i] >= 0) {
-                    bucketStart[keyOf[i] + 1]++;
-                    bucketed++;
-                }
-            }
-            for (int k = 0; k < keyCount; k++) {
-                bucketStart[k + 1] += bucketStart[k];
-            }
-            int[] fill = Arrays.copyOf(bucketStart, bucketStart.length);
-            // rows laid out bucket by bucket, with their times beside them, so sorting and searching a bucket stay in cache
-            int[] order = new int[bucketed];
-            long[] bucketTimes = new long[bucketed];
-            long[] bucketCreated = new long[bucketed];
-            for (int i = 0; i < count; i++) {
-                if (keyOf[i] < 0) {
-                    continue;
-                }
-                int at = fill[keyOf[i]]++;
-                order[at] = i;
-                bucketTimes[at] = times[i];
-                bucketCreated[at] = created[i];
-            }
-            for (int k = 0; k < keyCount; k++) {
-                sortByTime(order, bucketTimes, bucketCreated, bucketStart[k], bucketStart[k + 1]);
-            }
-            return new ViewRows(keyIds, longIds, bucketStart, order, bucketTimes, features, types, entities,
-                    Optional.of(view.source().dataset() + "@" + snapshot.snapshotId()));
-        }
-
-        /** For each entity row, the feature row it gets (-1 for none): the last one at or before its time, within the ttl. */
-        int[] match(EntityRows rows, int[] keyFields, long[] rowTimes, boolean[] rowTimeNull, long ttlMicros) {
-            int[] matches = new int[rows.size()];
-            Object[] parts = new Object[keyFields.length];
-            for (int i = 0; i < rows.size(); i++) {
-                matches[i] = -1;
-                if (rowTimeNull[i]) {
-                    continue;
-                }
-                int keyId = keyId(rows, i, keyFields, parts);
-                if (keyId < 0) {
-                    continue;
-                }
-                long t = rowTimes[i];
-                int low = bucketStart[keyId];
-                int high = bucketStart[keyId + 1] - 1;
-                int found = -1;
-                while (low <= high) {
-                    int middle = (low + high) >>> 1;
-                    if (times[middle] <= t) {
-                        found = middle;
-                        low = middle + 1;
-                    } else {
-                        high = middle - 1;
-                    }
-                }
-                if (found >= 0 && (ttlMicros <= 0 || t - times[found] <= ttlMicros)) {
-                    matches[i] = order[found];
-                }
-            }
-            return matches;
-        }
-
-        /** The bucket of an entity row's key, or -1 when the view has no rows for it. */
-        private int keyId(EntityRows rows, int row, int[] keyFields, Object[] parts) {
-            if (keyFields.length == 1) {
-                ColumnValues column = rows.column(keyFields[0]);
-                if (column.isNull(row)) {
-                    return -1;
-                }
-                if (longIds != null && column.typeId() == Type.TypeID.LONG) {
-                    return longIds.get(column.longAt(row));
-                }
-                if (longIds != null && column.typeId() == Type.TypeID.INTEGER) {
-                    return longIds.get(column.intAt(row));
-                }
-                Object key = keyValue(column.get(row), entities.get(0));
-                if (key == null) {
-                    return -1;
-                }
-                if (longIds != null) {
-                    return longIds.get((Long) key);
-                }
-                Integer id = keyIds.get(key);
-                return id == null ? -1 : id;
-            }
-            for (int k = 0; k < keyFields.length; k++) {
-                parts[k] = keyValue(rows.value(row, keyFields[k]), entities.get(k));
-                if (parts[k] == null) {
-                    return -1;
-                }
-            }
-            Integer id = keyIds.get(List.of(parts.clone()));
-            return id == null ? -1 : id;
-        }
-
-        private static Object key(ColumnValues[] keys, int row, List<Entity> entities, Object[] parts) {
-            if (keys.length == 1) {
-                return keyValue(keys[0].get(row), entities.get(0));
-            }
-            for (int k = 0; k < keys.length; k++) {
-                parts[k] = keyValue(keys[k].get(row), entities.get(k));
-                if (parts[k] == null) {
-                    return null;
-                }
-            }
-            return List.of(parts.clone());
-        }
-
-        private static int indexOf(List<Types.NestedField> fields, String name) {
-            for (int i = 0; i < fields.size(); i++) {
-                if (fields.get(i).name().equals(name)) {
-                    return i;
-                }
-            }
-            throw new IllegalStateException("column " + name + " missing from the scan");
-        }
-
-        /** Sorts the rows of one bucket by (event time, created time): insertion sort for the usual few, a merge sort beyond. */
-        private static void sortByTime(int[] order, long[] times, long[] created, int from, int to) {
-            if (to - from <= 32) {
-                for (int i = from + 1; i < to; i++) {
-                    int row = order[i];
-                    long time = times[i];
-                    long made = created[i];
-                    int j = i - 1;
-                    while (j >= from && (times[j] > time || (times[j] == time && created[j] > made))) {
-                        order[j + 1] = order[j];
-                        times[j + 1] = times[j];
-                        created[j + 1] = created[j];
-                        j--;
-                    }
-                    order[j + 1] = row;
-                    times[j + 1] = time;
-                    created[j + 1] = made;
-                }
-                return;
-            }
-            Integer[] positions = new Integer[to - from];
-            for (int i = from; i < to; i++) {
-                positions[i - from] = i;
-            }
-            Arrays.sort(positions, (a, b) -> times[a] != times[b] ? Long.compare(times[a], times[b]) : Long.compare(created[a], created[b]));
-            int[] sortedOrder = new int[to - from];
-            long[] sortedTimes = new long[to - from];
-            long[] sortedCreated = new long[to - from];
-            for (int i = 0; i < positions.length; i++) {
-                sortedOrder[i] = order[positions[i]];
-                sortedTimes[i] = times[positions[i]];
-                sortedCreated[i] = created[positions[i]];
-            }
-            System.arraycopy(sortedOrder, 0, order, from, sortedOrder.length);
-            System.arraycopy(sortedTimes, 0, times, from, sortedTimes.length);
-            System.arraycopy(sortedCreated, 0, created, from, sortedCreated.length);
-        }
     }
 }
