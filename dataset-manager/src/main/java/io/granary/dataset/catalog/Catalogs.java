@@ -11,10 +11,14 @@ import org.apache.iceberg.catalog.Catalog;
 /** Opens the Iceberg catalog that {@link CatalogSettings} describe. */
 public final class Catalogs {
 
+    /** The Hadoop setting naming the file system of file: paths; {@link LocalFiles} unless granary.yaml names another. */
+    public static final String LOCAL_FILE_SYSTEM = "fs.file.impl";
+
     private Catalogs() {}
 
     public static Configuration hadoopConfiguration(CatalogSettings settings) {
         Configuration conf = new Configuration();
+        conf.set(LOCAL_FILE_SYSTEM, LocalFiles.class.getName());
         settings.hadoop().forEach(conf::set);
         return conf;
     }

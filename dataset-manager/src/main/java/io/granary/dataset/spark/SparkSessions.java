@@ -1,6 +1,8 @@
 package io.granary.dataset.spark;
 
 import io.granary.dataset.catalog.CatalogSettings;
+import io.granary.dataset.catalog.Catalogs;
+import io.granary.dataset.catalog.LocalFiles;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
@@ -31,6 +33,7 @@ public final class SparkSessions {
         catalog.icebergProperties().forEach((key, value) -> config.put(prefix + "." + key, value));
         // Other granary processes (and this one, without Spark) commit too: never read a cached, stale table.
         config.put(prefix + ".cache-enabled", "false");
+        config.put("spark.hadoop." + Catalogs.LOCAL_FILE_SYSTEM, LocalFiles.class.getName());
         catalog.hadoop().forEach((key, value) -> config.put("spark.hadoop." + key, value));
         config.put("spark.sql.defaultCatalog", CatalogSettings.NAME);
         config.put("spark.sql.session.timeZone", "UTC");

@@ -10,7 +10,6 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
 import org.apache.arrow.vector.BigIntVector;
@@ -44,7 +43,7 @@ import org.apache.parquet.io.api.Binary;
 final class ColumnValues {
 
     private final Type type;
-    private final BitSet nulls = new BitSet();
+    private final Bits nulls;
     private long[] longs;
     private int[] ints;
     private double[] doubles;
@@ -54,6 +53,7 @@ final class ColumnValues {
 
     private ColumnValues(Type type, int size) {
         this.type = type;
+        this.nulls = new Bits(size);
         switch (type.typeId()) {
             case LONG, TIMESTAMP -> longs = new long[size];
             case INTEGER, DATE -> ints = new int[size];
@@ -140,10 +140,6 @@ final class ColumnValues {
             case STRING -> objects[at] = vector.getString(row);
             default -> objects[at] = ByteBuffer.wrap(vector.getBinary(row));
         }
-    }
-
-    boolean hasNulls() {
-        return !nulls.isEmpty();
     }
 
     /** A new column of {@code indexes.length} values: value i is this column's value at indexes[i], or null where that is negative. */
@@ -251,7 +247,7 @@ final class ColumnValues {
      * as a Parquet v1 data page holds them: their length, then the run-length / bit-packed hybrid.
      */
     BytesInput definitionLevels(int from, int to) throws IOException {
-        if (nulls.nextSetBit(from) < 0 || nulls.nextSetBit(from) >= to) {
+        if (nulls.nextSet(from, to) < 0) {
             // one run of ones: its header (the run length, shifted, as a varint), then the value in a byte
             byte[] run = new byte[10];
             int length = 0;
@@ -276,9 +272,7 @@ final class ColumnValues {
 
     /** The non-null values of [from, to), PLAIN-encoded. */
     byte[] plain(int from, int to) {
-        int firstNull = nulls.nextSetBit(from);
-        boolean anyNull = firstNull >= 0 && firstNull < to;
-        int present = anyNull ? to - from - nulls.get(from, to).cardinality() : to - from;
+        int present = to - from - nulls.count(from, to);
         switch (type.typeId()) {
             case LONG, TIMESTAMP, DOUBLE, INTEGER, DATE, FLOAT -> {
                 ByteBuffer out = ByteBuffer.allocate(present * estimatedWidth()).order(ByteOrder.LITTLE_ENDIAN);
@@ -332,8 +326,8 @@ final class ColumnValues {
 
     /** How many values from {@code at} on (before {@code to}) are not null. */
     private int runOfValues(int at, int to) {
-        int nextNull = nulls.nextSetBit(at);
-        return (nextNull < 0 || nextNull > to ? to : nextNull) - at;
+        int nextNull = nulls.nextSet(at, to);
+        return (nextNull < 0 ? to : nextNull) - at;
     }
 
     /**

@@ -151,7 +151,8 @@ public final class LocalPointInTimeJoin {
 
         // The entity rows are read and indexed per set of join keys while every view is read, one
         // task per core; a view offers its rows to the entity rows once their index is there.
-        ExecutorService pool = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(), runnable -> {
+        int cores = Runtime.getRuntime().availableProcessors();
+        ExecutorService pool = Executors.newFixedThreadPool(cores, runnable -> {
             Thread thread = new Thread(runnable, "granary-history-read");
             thread.setDaemon(true);
             return thread;
@@ -183,30 +184,40 @@ public final class LocalPointInTimeJoin {
                     indexes.values().forEach(index -> index.completeExceptionally(e));
                 }
             });
-            Map<FeatureView, Future<ViewJoin>> viewJoins = new LinkedHashMap<>();
+            // each view planned in the pool too, then read in parts of whole files, one task a part
+            Map<FeatureView, Future<ViewJoin>> planned = new LinkedHashMap<>();
             for (Map.Entry<FeatureView, List<FeatureRef>> group : views.entrySet()) {
                 FeatureView view = group.getKey();
                 long ttl = view.ttlSeconds() * 1_000_000L;
                 long from = entityTimes.isEmpty() || ttl <= 0 ? Long.MIN_VALUE : entityTimes.get()[0] - ttl;
                 long to = entityTimes.isEmpty() ? Long.MAX_VALUE : entityTimes.get()[1];
-                Future<EntityIndex> index = indexes.get(keys(keyFieldsByView.get(view)));
-                viewJoins.put(view, pool.submit(() -> {
-                    long viewStart = System.nanoTime();
-                    ViewJoin join = ViewJoin.read(datasets, registry, view, group.getValue(), from, to, index);
-                    LOG.debug("view {}: {} rows read and offered in {} ms", view.name(), join.rowsRead(),
-                            (System.nanoTime() - viewStart) / 1_000_000);
-                    return join;
-                }));
+                planned.put(view, pool.submit(() -> ViewJoin.plan(datasets, registry, view, group.getValue(), from, to, cores)));
+            }
+            Map<FeatureView, List<Future<ViewJoin.Run[]>>> offered = new LinkedHashMap<>();
+            for (Map.Entry<FeatureView, Future<ViewJoin>> view : planned.entrySet()) {
+                ViewJoin join = await(view.getValue());
+                Future<EntityIndex> index = indexes.get(keys(keyFieldsByView.get(view.getKey())));
+                List<Future<ViewJoin.Run[]>> parts = new ArrayList<>();
+                for (int part = 0; part < join.parts(); part++) {
+                    int which = part;
+                    parts.add(pool.submit(() -> join.readPart(which, index)));
+                }
+                offered.put(view.getKey(), parts);
             }
             // each view's matches, and its feature columns gathered into entity row order by them: one tight
             // loop a column, whose random reads overlap, rather than one scattered read a cell while writing
             Map<FeatureView, Future<List<ColumnValues>>> gathered = new LinkedHashMap<>();
-            for (Map.Entry<FeatureView, Future<ViewJoin>> view : viewJoins.entrySet()) {
-                ViewJoin join = await(view.getValue());
+            for (Map.Entry<FeatureView, List<Future<ViewJoin.Run[]>>> view : offered.entrySet()) {
+                List<ViewJoin.Run[]> runs = new ArrayList<>();
+                view.getValue().forEach(part -> runs.add(await(part)));
+                ViewJoin join = await(planned.get(view.getKey()));
                 join.pinned().ifPresent(inputs::add);
+                LOG.debug("view {}: {} rows read in {} parts by {} ms", view.getKey().name(), join.rowsRead(), join.parts(),
+                        (System.nanoTime() - started) / 1_000_000);
                 long ttl = view.getKey().ttlSeconds() * 1_000_000L;
+                EntityIndex index = await(indexes.get(keys(keyFieldsByView.get(view.getKey()))));
                 int entityCount = await(entityRows).size();
-                gathered.put(view.getKey(), pool.submit(() -> join.gather(entityCount, ttl)));
+                gathered.put(view.getKey(), pool.submit(() -> join.gather(runs, index, entityCount, ttl)));
             }
             for (FeatureView view : views.keySet()) {
                 outputValues.addAll(await(gathered.get(view)));

@@ -12,6 +12,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Future;
+import org.apache.iceberg.BaseCombinedScanTask;
+import org.apache.iceberg.CombinedScanTask;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
@@ -43,88 +45,151 @@ final class ViewJoin {
     private static final int OFFER_ROW = 3;
     private static final int SLOT_WIDTH = 4;
 
-    private final ColumnValues[] features;
-    private final EntityIndex index;
-    private final long[] slots;
-    private final int rowsRead;
-    private final Optional<String> pinned;
+    /** Slots per run: 16K slots of 32 bytes, half a megabyte, well within a core's cache. */
+    private static final int RUN_SHIFT = 14;
 
-    private ViewJoin(ColumnValues[] features, EntityIndex index, long[] slots, int rowsRead, Optional<String> pinned) {
-        this.features = features;
-        this.index = index;
-        this.slots = slots;
-        this.rowsRead = rowsRead;
+    private final String dataset;
+    private final Optional<String> pinned;
+    private final long fromMicros;
+    private final long toMicros;
+    private final TableScan scan;
+    private final List<List<FileScanTask>> parts;
+    private final int[] partStart;
+    private final int[] partEnd;
+    private final int[] keyAt;
+    private final int timeAt;
+    private final int createdAt;
+    private final int[] featureAt;
+    private final ColumnValues[] keys;
+    private final ColumnValues times;
+    private final ColumnValues created;
+    private final ColumnValues[] features;
+    private final int[] rowsRead;
+
+    private ViewJoin(String dataset, Optional<String> pinned, long fromMicros, long toMicros, TableScan scan, List<List<FileScanTask>> parts,
+                     int[] partStart, int[] partEnd, int[] keyAt, int timeAt, int createdAt, int[] featureAt, ColumnValues[] keys,
+                     ColumnValues times, ColumnValues created, ColumnValues[] features) {
+        this.dataset = dataset;
         this.pinned = pinned;
+        this.fromMicros = fromMicros;
+        this.toMicros = toMicros;
+        this.scan = scan;
+        this.parts = parts;
+        this.partStart = partStart;
+        this.partEnd = partEnd;
+        this.keyAt = keyAt;
+        this.timeAt = timeAt;
+        this.createdAt = createdAt;
+        this.featureAt = featureAt;
+        this.keys = keys;
+        this.times = times;
+        this.created = created;
+        this.features = features;
+        this.rowsRead = new int[parts.size()];
     }
 
     /**
-     * Reads the view's rows with event time in [fromMicros, toMicros] (the others can match no
-     * entity row) and offers them to the entity rows once {@code entityIndex} is done.
+     * Plans reading the view's rows with event time in [fromMicros, toMicros] (the others can match
+     * no entity row) in at most {@code maxParts} parts of whole data files, which may be read at once.
      */
-    static ViewJoin read(Datasets datasets, RegistryState registry, FeatureView view, List<FeatureRef> refs, long fromMicros, long toMicros,
-                         Future<EntityIndex> entityIndex) {
+    static ViewJoin plan(Datasets datasets, RegistryState registry, FeatureView view, List<FeatureRef> refs, long fromMicros, long toMicros,
+                         int maxParts) {
         List<String> joinKeys = registry.joinKeys(view);
         Table table = datasets.load(view.source().dataset());
         Schema schema = table.schema();
         Snapshot snapshot = table.currentSnapshot();
-        if (snapshot == null) {
-            ColumnValues[] none = new ColumnValues[refs.size()];
-            for (int f = 0; f < none.length; f++) {
-                none[f] = ColumnValues.allocate(schema.findField(refs.get(f).feature()).type(), 0);
-            }
-            EntityIndex index = LocalPointInTimeJoin.await(entityIndex);
-            return new ViewJoin(none, index, emptySlots(index), 0, Optional.empty());
-        }
         List<String> columns = new ArrayList<>(joinKeys);
         columns.add(view.source().timestampField());
         view.source().createdTimestamp().ifPresent(columns::add);
         refs.forEach(ref -> columns.add(ref.feature()));
-        TableScan scan = table.newScan().useSnapshot(snapshot.snapshotId()).select(columns);
-        Types.NestedField timeField = schema.findField(view.source().timestampField());
-        if (timeField.type().typeId() == Type.TypeID.TIMESTAMP && (fromMicros > Long.MIN_VALUE || toMicros < Long.MAX_VALUE)) {
-            // files and row groups wholly outside the window are not read at all
-            scan = scan.filter(Expressions.and(Expressions.greaterThanOrEqual(timeField.name(), fromMicros),
-                    Expressions.lessThanOrEqual(timeField.name(), toMicros)));
-        }
-        long expected = 0;
-        try (CloseableIterable<FileScanTask> tasks = scan.planFiles()) {
-            for (FileScanTask task : tasks) {
-                expected += task.file().recordCount();
+        TableScan scan = table.newScan().select(columns);
+        List<FileScanTask> files = new ArrayList<>();
+        if (snapshot != null) {
+            scan = scan.useSnapshot(snapshot.snapshotId());
+            Types.NestedField timeField = schema.findField(view.source().timestampField());
+            if (timeField.type().typeId() == Type.TypeID.TIMESTAMP && (fromMicros > Long.MIN_VALUE || toMicros < Long.MAX_VALUE)) {
+                // files and row groups wholly outside the window are not read at all
+                scan = scan.filter(Expressions.and(Expressions.greaterThanOrEqual(timeField.name(), fromMicros),
+                        Expressions.lessThanOrEqual(timeField.name(), toMicros)));
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            try (CloseableIterable<FileScanTask> tasks = scan.planFiles()) {
+                tasks.forEach(files::add);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
-        if (expected > Integer.MAX_VALUE - 16) {
-            throw new GranaryException(view.source().dataset() + " has too many rows for the in-process engine", "use --engine spark");
+        // parts of about equal rows, each a run of files in the table's order: rows are offered in
+        // that order, part after part, so that of rows equal in event and created time the last read
+        // wins, however many parts there are
+        long total = files.stream().mapToLong(file -> file.file().recordCount()).sum();
+        int partCount = Math.max(0, Math.min(maxParts, files.size()));
+        List<List<FileScanTask>> parts = new ArrayList<>();
+        long[] partRows = new long[partCount];
+        long cumulative = 0;
+        for (FileScanTask file : files) {
+            if (parts.isEmpty() || (parts.size() < partCount && cumulative >= total * parts.size() / partCount)) {
+                parts.add(new ArrayList<>());
+            }
+            parts.get(parts.size() - 1).add(file);
+            partRows[parts.size() - 1] += file.file().recordCount();
+            cumulative += file.file().recordCount();
         }
-        int capacity = (int) expected;
+        partCount = parts.size();
+        // each part fills its own range of the columns, starting on a 64-row boundary so that no two
+        // parts share a word of a column's null bits
+        int[] partStart = new int[partCount];
+        int[] partEnd = new int[partCount];
+        long capacity = 0;
+        for (int p = 0; p < partCount; p++) {
+            partStart[p] = (int) capacity;
+            capacity += partRows[p];
+            partEnd[p] = (int) capacity;
+            capacity = (capacity + 63) & ~63L;
+            if (capacity > Integer.MAX_VALUE - 64) {
+                throw new GranaryException(view.source().dataset() + " has too many rows for the in-process engine", "use --engine spark");
+            }
+        }
         List<Types.NestedField> scanned = scan.schema().columns();
         int[] keyAt = new int[joinKeys.size()];
         ColumnValues[] keys = new ColumnValues[joinKeys.size()];
         for (int k = 0; k < keyAt.length; k++) {
             keyAt[k] = indexOf(scanned, joinKeys.get(k));
-            keys[k] = ColumnValues.allocate(scanned.get(keyAt[k]).type(), capacity);
+            keys[k] = ColumnValues.allocate(scanned.get(keyAt[k]).type(), (int) capacity);
         }
         int timeAt = indexOf(scanned, view.source().timestampField());
-        ColumnValues times = ColumnValues.allocate(scanned.get(timeAt).type(), capacity);
+        ColumnValues times = ColumnValues.allocate(scanned.get(timeAt).type(), (int) capacity);
         int createdAt = view.source().createdTimestamp().map(c -> indexOf(scanned, c)).orElse(-1);
-        ColumnValues created = createdAt < 0 ? null : ColumnValues.allocate(scanned.get(createdAt).type(), capacity);
+        ColumnValues created = createdAt < 0 ? null : ColumnValues.allocate(scanned.get(createdAt).type(), (int) capacity);
         int[] featureAt = new int[refs.size()];
         ColumnValues[] features = new ColumnValues[refs.size()];
         for (int f = 0; f < refs.size(); f++) {
             featureAt[f] = indexOf(scanned, refs.get(f).feature());
-            features[f] = ColumnValues.allocate(scanned.get(featureAt[f]).type(), capacity);
+            features[f] = ColumnValues.allocate(scanned.get(featureAt[f]).type(), (int) capacity);
         }
+        Optional<String> pinned = snapshot == null ? Optional.empty() : Optional.of(view.source().dataset() + "@" + snapshot.snapshotId());
+        return new ViewJoin(view.source().dataset().toString(), pinned, fromMicros, toMicros, scan, parts, partStart, partEnd, keyAt, timeAt,
+                createdAt, featureAt, keys, times, created, features);
+    }
 
-        Offers offers = null;
-        int count = 0;
+    int parts() {
+        return parts.size();
+    }
+
+    /**
+     * Reads one part and offers its rows to the entity rows once {@code entityIndex} is done (rows
+     * read before then wait in the columns): its rows sorted into runs of entity slots.
+     */
+    Run[] readPart(int part, Future<EntityIndex> entityIndex) {
+        Runs offers = null;
+        int count = partStart[part];
+        CloseableIterable<CombinedScanTask> tasks = CloseableIterable.withNoopClose(List.of(new BaseCombinedScanTask(parts.get(part))));
         try (ArrowReader reader = new ArrowReader(scan, BATCH_ROWS, false);
-             CloseableIterator<ColumnarBatch> batches = reader.open(scan.planTasks())) {
+             CloseableIterator<ColumnarBatch> batches = reader.open(tasks)) {
             while (batches.hasNext()) {
                 try (ColumnarBatch batch = batches.next()) {
                     int rows = batch.numRows();
-                    if (count + rows > capacity) {
-                        throw new IllegalStateException(view.source().dataset() + " holds more rows than its files' record counts say");
+                    if (count + rows > partEnd[part]) {
+                        throw new IllegalStateException(dataset + " holds more rows than its files' record counts say");
                     }
                     for (int k = 0; k < keyAt.length; k++) {
                         keys[k].append(count, batch.column(keyAt[k]), rows);
@@ -138,9 +203,8 @@ final class ViewJoin {
                     }
                     count += rows;
                 }
-                // rows read before the entity rows are indexed wait in the columns until they are
                 if (offers == null && entityIndex.isDone()) {
-                    offers = new Offers(LocalPointInTimeJoin.await(entityIndex), keys, times, created, fromMicros, toMicros, capacity);
+                    offers = new Runs(LocalPointInTimeJoin.await(entityIndex), part);
                 }
                 if (offers != null) {
                     offers.addUpTo(count);
@@ -150,10 +214,19 @@ final class ViewJoin {
             throw new UncheckedIOException(e);
         }
         if (offers == null) {
-            offers = new Offers(LocalPointInTimeJoin.await(entityIndex), keys, times, created, fromMicros, toMicros, capacity);
+            offers = new Runs(LocalPointInTimeJoin.await(entityIndex), part);
         }
         offers.addUpTo(count);
-        return new ViewJoin(features, offers.index, offers.offer(), count, Optional.of(view.source().dataset() + "@" + snapshot.snapshotId()));
+        rowsRead[part] = count - partStart[part];
+        return offers.runs;
+    }
+
+    int rowsRead() {
+        return Arrays.stream(rowsRead).sum();
+    }
+
+    Optional<String> pinned() {
+        return pinned;
     }
 
     private static long[] emptySlots(EntityIndex index) {
@@ -166,41 +239,26 @@ final class ViewJoin {
     }
 
     /**
-     * The rows read so far, offered to the entity slots. Slots are visited at random, and a view's
-     * slots are far larger than a core's cache: so rows are first sorted into runs by the part of
-     * the slots their key falls in (a pass of sequential writes), and each run, whose slots then
-     * stay in cache, is offered in turn once every row has been read.
+     * A part's rows sorted into runs by where their key's entity slots lie. Slots are visited at
+     * random, and a view's slots are far larger than a core's cache: so rows are first sorted into
+     * runs of slots that fit it (a pass of sequential writes), and then offered run by run.
      */
-    private static final class Offers {
-
-        /** Slots per run: 16K slots of 32 bytes, half a megabyte, well within a core's cache. */
-        private static final int RUN_SHIFT = 14;
+    private final class Runs {
 
         private final EntityIndex index;
-        private final long[] slots;
-        private final ColumnValues[] keys;
-        private final ColumnValues times;
-        private final ColumnValues created;
-        private final long fromMicros;
-        private final long toMicros;
         private final Object[] parts;
         private final Run[] runs;
         private int offered;
 
-        Offers(EntityIndex index, ColumnValues[] keys, ColumnValues times, ColumnValues created, long fromMicros, long toMicros,
-               int expectedRows) {
+        Runs(EntityIndex index, int part) {
             this.index = index;
-            this.slots = emptySlots(index);
-            this.keys = keys;
-            this.times = times;
-            this.created = created;
-            this.fromMicros = fromMicros;
-            this.toMicros = toMicros;
             this.parts = new Object[keys.length];
             this.runs = new Run[(index.slots() >>> RUN_SHIFT) + 1];
+            int expectedRows = partEnd[part] - partStart[part];
             for (int r = 0; r < runs.length; r++) {
                 runs[r] = new Run(Math.max(1024, expectedRows / runs.length + expectedRows / runs.length / 8), created != null);
             }
+            this.offered = partStart[part];
         }
 
         /** Sorts the rows read up to {@code count} into runs. */
@@ -223,9 +281,15 @@ final class ViewJoin {
             offered = count;
         }
 
-        /** Offers every row added, run by run. */
-        long[] offer() {
-            for (Run run : runs) {
+    }
+
+    /** Offers every part's rows to the entity slots, run by run (the parts' rows of a run one after the other). */
+    private static long[] offer(EntityIndex index, List<Run[]> partRuns) {
+        long[] slots = emptySlots(index);
+        int runCount = partRuns.isEmpty() ? 0 : partRuns.get(0).length;
+        for (int r = 0; r < runCount; r++) {
+            for (Run[] runs : partRuns) {
+                Run run = runs[r];
                 long[] entries = run.entries;
                 int width = run.width;
                 for (int e = 0; e < run.size * width; e += width) {
@@ -256,15 +320,15 @@ final class ViewJoin {
                     }
                 }
             }
-            return slots;
         }
+        return slots;
     }
 
     /**
      * Rows whose key's slots start in one run of slots, one after the other in a single array (a
      * single stream of writes per run): key id and row number, event time, created time if any.
      */
-    private static final class Run {
+    static final class Run {
 
         private final int width;
         private long[] entries;
@@ -295,19 +359,13 @@ final class ViewJoin {
                 || (time == slots[at + OFFER_TIME] && created >= slots[at + OFFER_CREATED]);
     }
 
-    int rowsRead() {
-        return rowsRead;
-    }
-
-    Optional<String> pinned() {
-        return pinned;
-    }
-
     /**
-     * The feature columns in entity row order: each entity row gets the latest row offered at or
-     * before its slot, within {@code ttlMicros} of its time (no limit when not positive); else null.
+     * The feature columns in entity row order, once every part is read: each entity row
+     * gets the latest row offered at or before its slot, within {@code ttlMicros} of its time (no
+     * limit when not positive); else null.
      */
-    List<ColumnValues> gather(int entityRows, long ttlMicros) {
+    List<ColumnValues> gather(List<Run[]> partRuns, EntityIndex index, int entityRows, long ttlMicros) {
+        long[] slots = offer(index, partRuns);
         int[] matched = new int[entityRows];
         Arrays.fill(matched, -1);
         for (int key = 0; key < index.keyCount(); key++) {
