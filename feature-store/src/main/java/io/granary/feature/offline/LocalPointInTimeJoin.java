@@ -193,11 +193,11 @@ public final class LocalPointInTimeJoin {
                 long to = entityTimes.isEmpty() ? Long.MAX_VALUE : entityTimes.get()[1];
                 planned.put(view, pool.submit(() -> ViewJoin.plan(datasets, registry, view, group.getValue(), from, to, cores)));
             }
-            Map<FeatureView, List<Future<ViewJoin.Run[]>>> offered = new LinkedHashMap<>();
+            Map<FeatureView, List<Future<ViewJoin.Runs>>> offered = new LinkedHashMap<>();
             for (Map.Entry<FeatureView, Future<ViewJoin>> view : planned.entrySet()) {
                 ViewJoin join = await(view.getValue());
                 Future<EntityIndex> index = indexes.get(keys(keyFieldsByView.get(view.getKey())));
-                List<Future<ViewJoin.Run[]>> parts = new ArrayList<>();
+                List<Future<ViewJoin.Runs>> parts = new ArrayList<>();
                 for (int part = 0; part < join.parts(); part++) {
                     int which = part;
                     parts.add(pool.submit(() -> join.readPart(which, index)));
@@ -207,8 +207,8 @@ public final class LocalPointInTimeJoin {
             // each view's matches, and its feature columns gathered into entity row order by them: one tight
             // loop a column, whose random reads overlap, rather than one scattered read a cell while writing
             Map<FeatureView, Future<List<ColumnValues>>> gathered = new LinkedHashMap<>();
-            for (Map.Entry<FeatureView, List<Future<ViewJoin.Run[]>>> view : offered.entrySet()) {
-                List<ViewJoin.Run[]> runs = new ArrayList<>();
+            for (Map.Entry<FeatureView, List<Future<ViewJoin.Runs>>> view : offered.entrySet()) {
+                List<ViewJoin.Runs> runs = new ArrayList<>();
                 view.getValue().forEach(part -> runs.add(await(part)));
                 ViewJoin join = await(planned.get(view.getKey()));
                 join.pinned().ifPresent(inputs::add);

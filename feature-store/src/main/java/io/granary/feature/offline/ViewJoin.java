@@ -45,8 +45,8 @@ final class ViewJoin {
     private static final int OFFER_ROW = 3;
     private static final int SLOT_WIDTH = 4;
 
-    /** Slots per run: 16K slots of 32 bytes, half a megabyte, well within a core's cache. */
-    private static final int RUN_SHIFT = 14;
+    /** Slots per run: 32K slots of 32 bytes, a megabyte, within a core's cache. */
+    private static final int RUN_SHIFT = 15;
 
     private final String dataset;
     private final Optional<String> pinned;
@@ -179,7 +179,7 @@ final class ViewJoin {
      * Reads one part and offers its rows to the entity rows once {@code entityIndex} is done (rows
      * read before then wait in the columns): its rows sorted into runs of entity slots.
      */
-    Run[] readPart(int part, Future<EntityIndex> entityIndex) {
+    Runs readPart(int part, Future<EntityIndex> entityIndex) {
         Runs offers = null;
         int count = partStart[part];
         CloseableIterable<CombinedScanTask> tasks = CloseableIterable.withNoopClose(List.of(new BaseCombinedScanTask(parts.get(part))));
@@ -207,7 +207,7 @@ final class ViewJoin {
                     offers = new Runs(LocalPointInTimeJoin.await(entityIndex), part);
                 }
                 if (offers != null) {
-                    offers.addUpTo(count);
+                    offers.countUpTo(count);
                 }
             }
         } catch (IOException e) {
@@ -216,9 +216,10 @@ final class ViewJoin {
         if (offers == null) {
             offers = new Runs(LocalPointInTimeJoin.await(entityIndex), part);
         }
-        offers.addUpTo(count);
+        offers.countUpTo(count);
+        offers.sort();
         rowsRead[part] = count - partStart[part];
-        return offers.runs;
+        return offers;
     }
 
     int rowsRead() {
@@ -241,58 +242,79 @@ final class ViewJoin {
     /**
      * A part's rows sorted into runs by where their key's entity slots lie. Slots are visited at
      * random, and a view's slots are far larger than a core's cache: so rows are first sorted into
-     * runs of slots that fit it (a pass of sequential writes), and then offered run by run.
+     * runs of slots that fit it, and then offered run by run. The sort is a counting sort: rows
+     * are counted per run as they are read, then written run by run into one array.
      */
-    private final class Runs {
+    final class Runs {
 
         private final EntityIndex index;
+        private final int first;
+        private final int[] keyOf;
+        private final int[] runStart;
         private final Object[] parts;
-        private final Run[] runs;
-        private int offered;
+        private final int width;
+        private long[] entries;
+        private int counted;
 
         Runs(EntityIndex index, int part) {
             this.index = index;
+            this.first = partStart[part];
+            this.keyOf = new int[partEnd[part] - partStart[part]];
+            this.runStart = new int[(index.slots() >>> RUN_SHIFT) + 2];
             this.parts = new Object[keys.length];
-            this.runs = new Run[(index.slots() >>> RUN_SHIFT) + 1];
-            int expectedRows = partEnd[part] - partStart[part];
-            for (int r = 0; r < runs.length; r++) {
-                runs[r] = new Run(Math.max(1024, expectedRows / runs.length + expectedRows / runs.length / 8), created != null);
-            }
-            this.offered = partStart[part];
+            this.width = created == null ? 2 : 3;
+            this.counted = first;
         }
 
-        /** Sorts the rows read up to {@code count} into runs. */
-        void addUpTo(int count) {
-            for (int row = offered; row < count; row++) {
-                if (times.isNull(row)) {
-                    continue;
+        /** Finds the key of each row read up to {@code count} (-1 for rows that can match nothing) and counts it to its run. */
+        void countUpTo(int count) {
+            for (int row = counted; row < count; row++) {
+                int keyId = -1;
+                if (!times.isNull(row)) {
+                    long time = times.micros(row);
+                    if (time >= fromMicros && time <= toMicros) {
+                        keyId = index.keyId(keys, row, parts);
+                    }
                 }
-                long time = times.micros(row);
-                if (time < fromMicros || time > toMicros) {
-                    continue;
+                keyOf[row - first] = keyId;
+                if (keyId >= 0) {
+                    runStart[(index.bucketStart(keyId) >>> RUN_SHIFT) + 1]++;
                 }
-                int keyId = index.keyId(keys, row, parts);
+            }
+            counted = count;
+        }
+
+        /** Writes the counted rows run by run: key id and row number, event time, created time if any. */
+        void sort() {
+            for (int r = 1; r < runStart.length; r++) {
+                runStart[r] += runStart[r - 1];
+            }
+            int[] fill = Arrays.copyOf(runStart, runStart.length - 1);
+            entries = new long[runStart[runStart.length - 1] * width];
+            for (int row = first; row < counted; row++) {
+                int keyId = keyOf[row - first];
                 if (keyId < 0) {
                     continue;
                 }
-                long made = created == null || created.isNull(row) ? 0 : created.micros(row);
-                runs[index.bucketStart(keyId) >>> RUN_SHIFT].add(keyId, row, time, made);
+                int at = fill[index.bucketStart(keyId) >>> RUN_SHIFT]++ * width;
+                entries[at] = (long) keyId << 32 | row;
+                entries[at + 1] = times.micros(row);
+                if (width == 3) {
+                    entries[at + 2] = created.isNull(row) ? 0 : created.micros(row);
+                }
             }
-            offered = count;
         }
-
     }
 
     /** Offers every part's rows to the entity slots, run by run (the parts' rows of a run one after the other). */
-    private static long[] offer(EntityIndex index, List<Run[]> partRuns) {
+    private static long[] offer(EntityIndex index, List<Runs> partRuns) {
         long[] slots = emptySlots(index);
-        int runCount = partRuns.isEmpty() ? 0 : partRuns.get(0).length;
+        int runCount = (index.slots() >>> RUN_SHIFT) + 1;
         for (int r = 0; r < runCount; r++) {
-            for (Run[] runs : partRuns) {
-                Run run = runs[r];
-                long[] entries = run.entries;
-                int width = run.width;
-                for (int e = 0; e < run.size * width; e += width) {
+            for (Runs runs : partRuns) {
+                long[] entries = runs.entries;
+                int width = runs.width;
+                for (int e = runs.runStart[r] * width; e < runs.runStart[r + 1] * width; e += width) {
                     int keyId = (int) (entries[e] >>> 32);
                     int row = (int) entries[e];
                     long time = entries[e + 1];
@@ -324,35 +346,6 @@ final class ViewJoin {
         return slots;
     }
 
-    /**
-     * Rows whose key's slots start in one run of slots, one after the other in a single array (a
-     * single stream of writes per run): key id and row number, event time, created time if any.
-     */
-    static final class Run {
-
-        private final int width;
-        private long[] entries;
-        private int size;
-
-        Run(int capacity, boolean withCreated) {
-            width = withCreated ? 3 : 2;
-            entries = new long[capacity * width];
-        }
-
-        void add(int keyId, int row, long time, long made) {
-            int at = size * width;
-            if (at + width > entries.length) {
-                entries = Arrays.copyOf(entries, entries.length + (entries.length >> 1) + 16 * width);
-            }
-            entries[at] = (long) keyId << 32 | (row & 0xFFFFFFFFL);
-            entries[at + 1] = time;
-            if (width == 3) {
-                entries[at + 2] = made;
-            }
-            size++;
-        }
-    }
-
     /** Whether a row at (time, created) wins over the offer kept at {@code at}: later event time, then later created time, then read later. */
     private static boolean newer(long time, long created, long[] slots, int at) {
         return slots[at + OFFER_ROW] < 0 || time > slots[at + OFFER_TIME]
@@ -364,7 +357,7 @@ final class ViewJoin {
      * gets the latest row offered at or before its slot, within {@code ttlMicros} of its time (no
      * limit when not positive); else null.
      */
-    List<ColumnValues> gather(List<Run[]> partRuns, EntityIndex index, int entityRows, long ttlMicros) {
+    List<ColumnValues> gather(List<Runs> partRuns, EntityIndex index, int entityRows, long ttlMicros) {
         long[] slots = offer(index, partRuns);
         int[] matched = new int[entityRows];
         Arrays.fill(matched, -1);
