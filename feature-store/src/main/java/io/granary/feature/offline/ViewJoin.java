@@ -38,15 +38,14 @@ final class ViewJoin {
 
     private static final int BATCH_ROWS = 64 * 1024;
 
-    /** Per entity slot: its time, then the time, created time and row number of the latest row offered (-1: none). */
-    private static final int SLOT_TIME = 0;
-    private static final int OFFER_TIME = 1;
-    private static final int OFFER_CREATED = 2;
-    private static final int OFFER_ROW = 3;
-    private static final int SLOT_WIDTH = 4;
+    /** Per entity slot: the time, created time and row number of the latest row offered (-1: none). */
+    private static final int OFFER_TIME = 0;
+    private static final int OFFER_CREATED = 1;
+    private static final int OFFER_ROW = 2;
+    private static final int SLOT_WIDTH = 3;
 
-    /** Slots per run: 32K slots of 32 bytes, a megabyte, within a core's cache. */
-    private static final int RUN_SHIFT = 15;
+    /** Entity slots per run, about: 32K, whose times and offers take a megabyte, within a core's cache. */
+    private static final int SLOTS_PER_RUN = 1 << 15;
 
     private final String dataset;
     private final Optional<String> pinned;
@@ -230,10 +229,22 @@ final class ViewJoin {
         return pinned;
     }
 
+    /**
+     * A run is the rows of a range of key ids: keys are numbered in slot order, so a range of
+     * them owns a range of slots, SLOTS_PER_RUN of them on average.
+     */
+    private static int keyShift(EntityIndex index) {
+        long keysPerRun = Math.max(1, (long) index.keyCount() * SLOTS_PER_RUN / Math.max(1, index.slots()));
+        return 63 - Long.numberOfLeadingZeros(keysPerRun);
+    }
+
+    private static int runCount(EntityIndex index) {
+        return (index.keyCount() >>> keyShift(index)) + 1;
+    }
+
     private static long[] emptySlots(EntityIndex index) {
         long[] slots = new long[index.slots() * SLOT_WIDTH];
         for (int slot = 0; slot < index.slots(); slot++) {
-            slots[slot * SLOT_WIDTH + SLOT_TIME] = index.slotTime(slot);
             slots[slot * SLOT_WIDTH + OFFER_ROW] = -1;
         }
         return slots;
@@ -253,6 +264,7 @@ final class ViewJoin {
         private final int[] runStart;
         private final Object[] parts;
         private final int width;
+        private final int keyShift;
         private long[] entries;
         private int counted;
 
@@ -260,9 +272,10 @@ final class ViewJoin {
             this.index = index;
             this.first = partStart[part];
             this.keyOf = new int[partEnd[part] - partStart[part]];
-            this.runStart = new int[(index.slots() >>> RUN_SHIFT) + 2];
+            this.runStart = new int[runCount(index) + 1];
             this.parts = new Object[keys.length];
             this.width = created == null ? 2 : 3;
+            this.keyShift = keyShift(index);
             this.counted = first;
         }
 
@@ -278,7 +291,7 @@ final class ViewJoin {
                 }
                 keyOf[row - first] = keyId;
                 if (keyId >= 0) {
-                    runStart[(index.bucketStart(keyId) >>> RUN_SHIFT) + 1]++;
+                    runStart[(keyId >>> keyShift) + 1]++;
                 }
             }
             counted = count;
@@ -296,7 +309,7 @@ final class ViewJoin {
                 if (keyId < 0) {
                     continue;
                 }
-                int at = fill[index.bucketStart(keyId) >>> RUN_SHIFT]++ * width;
+                int at = fill[keyId >>> keyShift]++ * width;
                 entries[at] = (long) keyId << 32 | row;
                 entries[at + 1] = times.micros(row);
                 if (width == 3) {
@@ -309,7 +322,7 @@ final class ViewJoin {
     /** Offers every part's rows to the entity slots, run by run (the parts' rows of a run one after the other). */
     private static long[] offer(EntityIndex index, List<Runs> partRuns) {
         long[] slots = emptySlots(index);
-        int runCount = (index.slots() >>> RUN_SHIFT) + 1;
+        int runCount = runCount(index);
         for (int r = 0; r < runCount; r++) {
             for (Runs runs : partRuns) {
                 long[] entries = runs.entries;
@@ -325,7 +338,7 @@ final class ViewJoin {
                     int high = end;
                     while (low < high) {
                         int middle = (low + high) >>> 1;
-                        if (slots[middle * SLOT_WIDTH + SLOT_TIME] < time) {
+                        if (index.slotTime(middle) < time) {
                             low = middle + 1;
                         } else {
                             high = middle;
@@ -368,7 +381,7 @@ final class ViewJoin {
                 if (slots[at + OFFER_ROW] >= 0 && (bestAt < 0 || newer(slots[at + OFFER_TIME], slots[at + OFFER_CREATED], slots, bestAt))) {
                     bestAt = at;
                 }
-                if (bestAt >= 0 && (ttlMicros <= 0 || slots[at + SLOT_TIME] - slots[bestAt + OFFER_TIME] <= ttlMicros)) {
+                if (bestAt >= 0 && (ttlMicros <= 0 || index.slotTime(slot) - slots[bestAt + OFFER_TIME] <= ttlMicros)) {
                     matched[index.slotRow(slot)] = (int) slots[bestAt + OFFER_ROW];
                 }
             }
