@@ -37,8 +37,9 @@ import org.apache.parquet.column.values.rle.RunLengthBitPackingHybridEncoder;
 import org.apache.parquet.io.api.Binary;
 
 /**
- * One column of a feature view held in a primitive array (no object per value), filled from
- * Arrow batches and read back as the values Iceberg's generic records take.
+ * One column of the point-in-time join held in a primitive array (no object per value): filled
+ * from Arrow batches, read back as the values Iceberg's generic records take, and encoded into
+ * Parquet pages for the output.
  */
 final class ColumnValues {
 
@@ -199,14 +200,6 @@ final class ColumnValues {
 
     int intAt(int at) {
         return ints[at];
-    }
-
-    double doubleAt(int at) {
-        return doubles[at];
-    }
-
-    float floatAt(int at) {
-        return floats[at];
     }
 
     /** Bytes a value takes in Parquet, about: for sizing row groups and pages. */
