@@ -77,10 +77,11 @@ final class ColumnarParquet {
         ParquetCodecFactory codecs = new ParquetCodecFactory(conf, pageBytes);
         CompressionCodecFactory.BytesInputCompressor compressor = codecs.getCompressor(codec);
         List<FieldMetrics<?>> fieldMetrics = new ArrayList<>();
-        ParquetFileWriter writer = new ParquetFileWriter(parquetFile(file), type, ParquetFileWriter.Mode.CREATE, rowGroupBytes, 0,
-                ParquetProperties.DEFAULT_COLUMN_INDEX_TRUNCATE_LENGTH, ParquetProperties.DEFAULT_STATISTICS_TRUNCATE_LENGTH,
-                ParquetProperties.DEFAULT_PAGE_WRITE_CHECKSUM_ENABLED);
+        ParquetFileWriter writer = null;
         try {
+            writer = new ParquetFileWriter(parquetFile(file), type, ParquetFileWriter.Mode.CREATE, rowGroupBytes, 0,
+                    ParquetProperties.DEFAULT_COLUMN_INDEX_TRUNCATE_LENGTH, ParquetProperties.DEFAULT_STATISTICS_TRUNCATE_LENGTH,
+                    ParquetProperties.DEFAULT_PAGE_WRITE_CHECKSUM_ENABLED);
             writer.start();
             for (int group = from; group < to; group += groupRows) {
                 int groupEnd = (int) Math.min(to, (long) group + groupRows);
@@ -110,11 +111,22 @@ final class ColumnarParquet {
                         .ifPresent(fieldMetrics::add);
             }
             writer.end(Map.of("iceberg.schema", SchemaParser.toJson(schema)));
-        } catch (IOException | RuntimeException e) {
-            writer.abort();
+        } catch (Throwable e) {
+            // no half-written file left behind (a full disk, which Hadoop's local file system reports
+            // as an Error); the error that stopped the write is the one to report
+            try {
+                if (writer != null) {
+                    writer.abort();
+                }
+            } catch (RuntimeException ignored) {
+                // closing on a full disk fails too
+            }
+            try {
+                table.io().deleteFile(file.location());
+            } catch (RuntimeException ignored) {
+            }
             throw e;
         } finally {
-            compressor.release();
             codecs.release();
         }
         Metrics metrics = ParquetUtil.footerMetrics(writer.getFooter(), fieldMetrics.stream(), MetricsConfig.forTable(table));

@@ -1,6 +1,7 @@
 package io.granary.feature.offline;
 
 import io.granary.common.GranaryException;
+import io.granary.common.IoFailures;
 import io.granary.dataset.DatasetName;
 import io.granary.dataset.DatasetRef;
 import io.granary.dataset.Datasets;
@@ -315,15 +316,15 @@ public final class LocalPointInTimeJoin {
             thread.setDaemon(true);
             return thread;
         });
-        List<DataFile> written = new ArrayList<>();
+        List<Future<DataFile>> parts = new ArrayList<>();
         try {
-            List<Future<DataFile>> parts = new ArrayList<>();
             int per = (entities.size() + threads - 1) / threads;
             for (int t = 0; t < threads; t++) {
                 int from = t * per;
                 int to = Math.min(entities.size(), from + per);
                 parts.add(pool.submit(() -> writeRows(table, entities, from, to, entityColumns, values)));
             }
+            List<DataFile> written = new ArrayList<>();
             for (Future<DataFile> part : parts) {
                 written.add(part.get());
             }
@@ -332,11 +333,17 @@ public final class LocalPointInTimeJoin {
             Thread.currentThread().interrupt();
             throw new GranaryException("interrupted while writing", "run it again");
         } catch (ExecutionException e) {
-            written.forEach(file -> table.io().deleteFile(file.location()));
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
+            // every file the other threads finished goes too: nothing is committed, nothing left behind
+            for (Future<DataFile> part : parts) {
+                try {
+                    table.io().deleteFile(part.get().location());
+                } catch (InterruptedException | ExecutionException | RuntimeException ignored) {
+                    // that part failed or was stopped: it deleted its own file
+                }
             }
-            throw new IllegalStateException(e.getCause());
+            RuntimeException error = e.getCause() instanceof RuntimeException runtime ? runtime
+                    : e.getCause() instanceof IOException io ? new UncheckedIOException(io) : new IllegalStateException(e.getCause());
+            throw IoFailures.whileWriting("the rows of " + table.name(), table.location(), error);
         } finally {
             pool.shutdownNow();
         }

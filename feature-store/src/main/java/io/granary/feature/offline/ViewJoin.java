@@ -29,10 +29,11 @@ import org.apache.iceberg.types.Types;
 
 /**
  * One feature view's side of the in-process point-in-time join. Its rows are read in Arrow
- * batches and each is offered to the first entity slot of its key at or after its event time (see
- * {@link EntityIndex}), which keeps the latest (event time, created time) offered. Walking a key's
- * slots in time order, the latest offer so far is then each entity row's point-in-time row: no
- * feature row is sorted or bucketed, and rows whose key no entity row has are dropped at once.
+ * batches, in parts of whole files that tasks read at once, and each is offered to the first
+ * entity slot of its key at or after its event time (see {@link EntityIndex}), which keeps the
+ * latest (event time, created time) offered. Walking a key's slots in time order, the latest
+ * offer so far is then each entity row's point-in-time row: no feature row is sorted or bucketed,
+ * and rows whose key no entity row has are dropped as they are read.
  */
 final class ViewJoin {
 
