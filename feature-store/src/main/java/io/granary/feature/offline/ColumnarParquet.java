@@ -38,7 +38,9 @@ import org.apache.parquet.schema.MessageType;
  * table, a column chunk at a time: values PLAIN-encoded in bulk straight from the arrays,
  * definition levels run-length encoded, each page compressed with the table's codec. Parquet's
  * record writer spends tens of nanoseconds a value on its per-value path; this spends a few.
- * Statistics, column indexes and Iceberg's metrics (with NaN counts) are kept as its writer keeps them.
+ * Statistics, column indexes and Iceberg's metrics (with NaN counts) are kept as its writer keeps them;
+ * the table's codec, compression level, row group, page size and page row limit apply. Values are
+ * never dictionary-encoded and no bloom filters are written: training data is read whole, in order.
  */
 final class ColumnarParquet {
 
@@ -118,12 +120,13 @@ final class ColumnarParquet {
                 if (writer != null) {
                     writer.abort();
                 }
-            } catch (RuntimeException ignored) {
+            } catch (RuntimeException | Error ignored) {
                 // closing on a full disk fails too
             }
             try {
                 table.io().deleteFile(file.location());
-            } catch (RuntimeException ignored) {
+            } catch (RuntimeException | Error ignored) {
+                // the same
             }
             throw e;
         } finally {
