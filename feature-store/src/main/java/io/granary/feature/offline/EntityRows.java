@@ -2,7 +2,10 @@ package io.granary.feature.offline;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
+import org.apache.iceberg.BaseCombinedScanTask;
+import org.apache.iceberg.CombinedScanTask;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
@@ -27,12 +30,14 @@ final class EntityRows {
     }
 
     /** Every row of {@code table} at {@code snapshotId}, its columns in the order of {@code schema}. */
-    static EntityRows read(Table table, long snapshotId, Schema schema) {
+    static EntityRows read(String dataset, Table table, long snapshotId, Schema schema) {
         List<String> names = schema.columns().stream().map(Types.NestedField::name).toList();
         TableScan scan = table.newScan().useSnapshot(snapshotId).select(names);
         long expected = 0;
+        List<FileScanTask> files = new ArrayList<>();
         try (CloseableIterable<FileScanTask> tasks = scan.planFiles()) {
             for (FileScanTask task : tasks) {
+                files.add(task);
                 expected += task.file().recordCount();
             }
         } catch (IOException e) {
@@ -50,21 +55,25 @@ final class EntityRows {
             }
         }
         int count = 0;
-        try (ArrowReader reader = new ArrowReader(scan, BATCH_ROWS, false);
-             CloseableIterator<ColumnarBatch> batches = reader.open(scan.planTasks())) {
-            while (batches.hasNext()) {
-                try (ColumnarBatch batch = batches.next()) {
-                    if (count + batch.numRows() > expected) {
-                        throw new IllegalStateException(table.name() + " holds more rows than its files' record counts say");
+        for (FileScanTask file : files) {
+            // file by file, so that a damaged one is named
+            CloseableIterable<CombinedScanTask> tasks = CloseableIterable.withNoopClose(List.of(new BaseCombinedScanTask(file)));
+            try (ArrowReader reader = new ArrowReader(scan, BATCH_ROWS, false);
+                 CloseableIterator<ColumnarBatch> batches = reader.open(tasks)) {
+                while (batches.hasNext()) {
+                    try (ColumnarBatch batch = batches.next()) {
+                        if (count + batch.numRows() > expected) {
+                            throw new IllegalStateException(dataset + " holds more rows than its files' record counts say");
+                        }
+                        for (int c = 0; c < columns.length; c++) {
+                            columns[c].append(count, batch.column(positions[c]), batch.numRows());
+                        }
+                        count += batch.numRows();
                     }
-                    for (int c = 0; c < columns.length; c++) {
-                        columns[c].append(count, batch.column(positions[c]), batch.numRows());
-                    }
-                    count += batch.numRows();
                 }
+            } catch (IOException | RuntimeException e) {
+                throw LocalPointInTimeJoin.unreadable(dataset, file.file().location(), e);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
         return new EntityRows(columns, count);
     }

@@ -172,7 +172,7 @@ public final class LocalPointInTimeJoin {
             // submitted first, so running before any view can wait for it
             pool.submit(() -> {
                 try {
-                    EntityRows rows = EntityRows.read(resolved.table(), snapshot.snapshotId(), entitySchema);
+                    EntityRows rows = EntityRows.read(entitiesRef.dataset().toString(), resolved.table(), snapshot.snapshotId(), entitySchema);
                     entityRows.complete(rows);
                     LOG.debug("read {} entity rows in {} ms", rows.size(), (System.nanoTime() - started) / 1_000_000);
                     for (Map.Entry<List<Integer>, CompletableFuture<EntityIndex>> index : indexes.entrySet()) {
@@ -286,6 +286,20 @@ public final class LocalPointInTimeJoin {
         return ordered;
     }
 
+
+    /** A data file of {@code dataset} that could not be read (damaged, truncated, gone), named with the reason. */
+    static GranaryException unreadable(String dataset, String file, Exception error) {
+        if (error instanceof GranaryException granary) {
+            return granary;
+        }
+        Throwable root = error;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String reason = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        return new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot read " + dataset + ": " + reason + " (in " + file + ")",
+                "the data file may be damaged or truncated: restore it from a copy, or rewrite " + dataset + " from its source", error);
+    }
 
     private static List<Integer> keys(int[] keyFields) {
         return Arrays.stream(keyFields).boxed().toList();

@@ -182,36 +182,39 @@ final class ViewJoin {
     Runs readPart(int part, Future<EntityIndex> entityIndex) {
         Runs offers = null;
         int count = partStart[part];
-        CloseableIterable<CombinedScanTask> tasks = CloseableIterable.withNoopClose(List.of(new BaseCombinedScanTask(parts.get(part))));
-        try (ArrowReader reader = new ArrowReader(scan, BATCH_ROWS, false);
-             CloseableIterator<ColumnarBatch> batches = reader.open(tasks)) {
-            while (batches.hasNext()) {
-                try (ColumnarBatch batch = batches.next()) {
-                    int rows = batch.numRows();
-                    if (count + rows > partEnd[part]) {
-                        throw new IllegalStateException(dataset + " holds more rows than its files' record counts say");
+        for (FileScanTask file : parts.get(part)) {
+            // file by file, so that a damaged one is named
+            CloseableIterable<CombinedScanTask> tasks = CloseableIterable.withNoopClose(List.of(new BaseCombinedScanTask(file)));
+            try (ArrowReader reader = new ArrowReader(scan, BATCH_ROWS, false);
+                 CloseableIterator<ColumnarBatch> batches = reader.open(tasks)) {
+                while (batches.hasNext()) {
+                    try (ColumnarBatch batch = batches.next()) {
+                        int rows = batch.numRows();
+                        if (count + rows > partEnd[part]) {
+                            throw new IllegalStateException(dataset + " holds more rows than its files' record counts say");
+                        }
+                        for (int k = 0; k < keyAt.length; k++) {
+                            keys[k].append(count, batch.column(keyAt[k]), rows);
+                        }
+                        times.append(count, batch.column(timeAt), rows);
+                        if (created != null) {
+                            created.append(count, batch.column(createdAt), rows);
+                        }
+                        for (int f = 0; f < features.length; f++) {
+                            features[f].append(count, batch.column(featureAt[f]), rows);
+                        }
+                        count += rows;
                     }
-                    for (int k = 0; k < keyAt.length; k++) {
-                        keys[k].append(count, batch.column(keyAt[k]), rows);
+                    if (offers == null && entityIndex.isDone()) {
+                        offers = new Runs(LocalPointInTimeJoin.await(entityIndex), part);
                     }
-                    times.append(count, batch.column(timeAt), rows);
-                    if (created != null) {
-                        created.append(count, batch.column(createdAt), rows);
+                    if (offers != null) {
+                        offers.countUpTo(count);
                     }
-                    for (int f = 0; f < features.length; f++) {
-                        features[f].append(count, batch.column(featureAt[f]), rows);
-                    }
-                    count += rows;
                 }
-                if (offers == null && entityIndex.isDone()) {
-                    offers = new Runs(LocalPointInTimeJoin.await(entityIndex), part);
-                }
-                if (offers != null) {
-                    offers.countUpTo(count);
-                }
+            } catch (IOException | RuntimeException e) {
+                throw LocalPointInTimeJoin.unreadable(dataset, file.file().location(), e);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
         if (offers == null) {
             offers = new Runs(LocalPointInTimeJoin.await(entityIndex), part);

@@ -18,6 +18,7 @@ import io.granary.feature.registry.Definitions;
 import io.granary.feature.registry.FeatureRef;
 import io.granary.feature.registry.Registry;
 import io.granary.feature.registry.RegistryState;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.apache.iceberg.Table;
 import org.apache.iceberg.data.IcebergGenerics;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.io.CloseableIterable;
@@ -270,5 +272,34 @@ class PointInTimeJoinTest {
                 .hasMessageContaining("'row' is bigint, not a timestamp");
         assertThatThrownBy(() -> PointInTimeJoin.timestampColumn(spark.table("granary." + ns + ".user_stats").schema(), Optional.empty()))
                 .hasMessageContaining("timestamps: event_ts, created_ts");
+    }
+
+    @Test
+    void aDamagedDataFileIsNamedByTheInProcessEngine() throws Exception {
+        Table table = datasets.load(DatasetName.parse(ns + ".user_stats"));
+        String location = table.currentSnapshot().addedDataFiles(table.io()).iterator().next().location();
+        Path file = Path.of(java.net.URI.create(location.startsWith("file:") ? location : "file://" + location));
+        byte[] bytes = Files.readAllBytes(file);
+        for (int i = 8; i < bytes.length - 8; i++) {
+            bytes[i] ^= 0x5a;
+        }
+        Files.write(file, bytes);
+        LocalPointInTimeJoin engine = new LocalPointInTimeJoin(datasets, registry);
+        List<FeatureRef> refs = registry.resolve(List.of("user_stats:clicks"));
+
+        // Hadoop's checksum file catches it first; without one, reading the pages does
+        for (boolean withChecksum : new boolean[] {true, false}) {
+            if (!withChecksum) {
+                Files.delete(file.resolveSibling("." + file.getFileName() + ".crc"));
+            }
+            assertThatThrownBy(() -> engine.history(DatasetRef.parse(ns + ".entities"), Optional.of("ts"), refs, false,
+                    DatasetName.parse(ns + ".damaged"), Provenance.of("feature history", List.of())))
+                    .as("with its checksum file: %s", withChecksum)
+                    .isInstanceOf(GranaryException.class)
+                    .hasMessageContaining("cannot read " + ns + ".user_stats: ")
+                    .hasMessageContaining(file.getFileName().toString())
+                    .satisfies(e -> assertThat(((GranaryException) e).hint()).contains("damaged or truncated"));
+            assertThat(datasets.exists(DatasetName.parse(ns + ".damaged"))).isFalse();
+        }
     }
 }
