@@ -33,7 +33,10 @@ public final class SparkSessions {
         catalog.icebergProperties().forEach((key, value) -> config.put(prefix + "." + key, value));
         // Other granary processes (and this one, without Spark) commit too: never read a cached, stale table.
         config.put(prefix + ".cache-enabled", "false");
-        config.put("spark.hadoop." + Catalogs.LOCAL_FILE_SYSTEM, LocalFiles.class.getName());
+        if (spark.isLocal()) {
+            // in this JVM only: a cluster's executors do not have Granary's classes
+            config.put("spark.hadoop." + Catalogs.LOCAL_FILE_SYSTEM, LocalFiles.class.getName());
+        }
         catalog.hadoop().forEach((key, value) -> config.put("spark.hadoop." + key, value));
         config.put("spark.sql.defaultCatalog", CatalogSettings.NAME);
         config.put("spark.sql.session.timeZone", "UTC");

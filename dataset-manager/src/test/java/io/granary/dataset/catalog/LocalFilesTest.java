@@ -2,6 +2,8 @@ package io.granary.dataset.catalog;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.granary.dataset.spark.SparkSessions;
+import io.granary.dataset.spark.SparkSettings;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,6 +31,15 @@ class LocalFilesTest {
                 Map.of(Catalogs.LOCAL_FILE_SYSTEM, org.apache.hadoop.fs.LocalFileSystem.class.getName()));
         assertThat(FileSystem.newInstance(dir.toUri(), Catalogs.hadoopConfiguration(named)))
                 .isNotInstanceOf(LocalFiles.class);
+    }
+
+    @Test
+    void sparkInThisJvmUsesItAClustersExecutorsKeepHadoopsOwn() {
+        CatalogSettings catalog = CatalogSettings.localHadoop(dir);
+        assertThat(SparkSessions.config(SparkSettings.local(), catalog))
+                .containsEntry("spark.hadoop." + Catalogs.LOCAL_FILE_SYSTEM, LocalFiles.class.getName());
+        assertThat(SparkSessions.config(new SparkSettings("yarn", Map.of()), catalog))
+                .doesNotContainKey("spark.hadoop." + Catalogs.LOCAL_FILE_SYSTEM);
     }
 
     @Test
