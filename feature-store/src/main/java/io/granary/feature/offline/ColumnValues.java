@@ -214,18 +214,55 @@ final class ColumnValues {
 
     /** Adds values [from, to) to a Parquet column's statistics. */
     void addTo(Statistics<?> statistics, int from, int to) {
-        for (int at = from; at < to; at++) {
-            if (nulls.get(at)) {
-                statistics.incrementNumNulls();
-                continue;
+        int nullCount = nulls.count(from, to);
+        statistics.incrementNumNulls(nullCount);
+        if (nullCount == to - from) {
+            return;
+        }
+        switch (type.typeId()) {
+            case LONG, TIMESTAMP -> {
+                // integers have no NaN: their smallest and largest value are all the statistics hold
+                long min = Long.MAX_VALUE;
+                long max = Long.MIN_VALUE;
+                for (int at = from; at < to; at++) {
+                    if (!nulls.get(at)) {
+                        min = Math.min(min, longs[at]);
+                        max = Math.max(max, longs[at]);
+                    }
+                }
+                ((LongStatistics) statistics).updateStats(min);
+                ((LongStatistics) statistics).updateStats(max);
             }
-            switch (type.typeId()) {
-                case LONG, TIMESTAMP -> ((LongStatistics) statistics).updateStats(longs[at]);
-                case INTEGER, DATE -> ((IntStatistics) statistics).updateStats(ints[at]);
-                case DOUBLE -> ((DoubleStatistics) statistics).updateStats(doubles[at]);
-                case FLOAT -> ((FloatStatistics) statistics).updateStats(floats[at]);
-                case BOOLEAN -> ((BooleanStatistics) statistics).updateStats(booleans[at]);
-                default -> ((BinaryStatistics) statistics).updateStats(binary(at));
+            case INTEGER, DATE -> {
+                int min = Integer.MAX_VALUE;
+                int max = Integer.MIN_VALUE;
+                for (int at = from; at < to; at++) {
+                    if (!nulls.get(at)) {
+                        min = Math.min(min, ints[at]);
+                        max = Math.max(max, ints[at]);
+                    }
+                }
+                ((IntStatistics) statistics).updateStats(min);
+                ((IntStatistics) statistics).updateStats(max);
+            }
+            case DOUBLE -> {
+                DoubleStatistics doubleStatistics = (DoubleStatistics) statistics;
+                for (int at = from; at < to; at++) {
+                    if (!nulls.get(at)) {
+                        doubleStatistics.updateStats(doubles[at]);
+                    }
+                }
+            }
+            default -> {
+                for (int at = from; at < to; at++) {
+                    if (!nulls.get(at)) {
+                        switch (type.typeId()) {
+                            case FLOAT -> ((FloatStatistics) statistics).updateStats(floats[at]);
+                            case BOOLEAN -> ((BooleanStatistics) statistics).updateStats(booleans[at]);
+                            default -> ((BinaryStatistics) statistics).updateStats(binary(at));
+                        }
+                    }
+                }
             }
         }
     }

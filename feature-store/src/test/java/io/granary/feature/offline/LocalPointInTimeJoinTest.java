@@ -25,6 +25,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
@@ -39,6 +40,7 @@ import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.FileAppender;
 import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.types.Conversions;
 import org.apache.iceberg.types.Types;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -242,6 +244,25 @@ class LocalPointInTimeJoinTest {
         }
         assertThat(nulls).isEqualTo(expectedDoubleNulls);
         assertThat(nans).isEqualTo(expectedNaNs);
+        // and the bounds of every file are its values' smallest and largest (readers skip files by them)
+        for (String column : List.of("user_a__f_long", "user_a__f_int", "user_a__f_date", "ts", "user_region__f_long")) {
+            Types.NestedField field = table.schema().findField(column);
+            Comparable<Object> lowest = null;
+            Comparable<Object> highest = null;
+            for (DataFile file : table.currentSnapshot().addedDataFiles(table.io())) {
+                Comparable<Object> lower = Conversions.fromByteBuffer(field.type(), file.lowerBounds().get(field.fieldId()));
+                Comparable<Object> upper = Conversions.fromByteBuffer(field.type(), file.upperBounds().get(field.fieldId()));
+                lowest = lowest == null || lower.compareTo(lowest) < 0 ? lower : lowest;
+                highest = highest == null || upper.compareTo(highest) > 0 ? upper : highest;
+            }
+            List<Object> values = new ArrayList<>();
+            try (CloseableIterable<Record> rows = IcebergGenerics.read(table).select(column).build()) {
+                rows.forEach(row -> values.add(row.getField(column)));
+            }
+            List<Long> stored = values.stream().filter(Objects::nonNull).map(value -> toStored(value)).sorted().toList();
+            assertThat(List.of(((Number) lowest).longValue(), ((Number) highest).longValue())).as(column)
+                    .isEqualTo(List.of(stored.get(0), stored.get(stored.size() - 1)));
+        }
         var spark = SharedSpark.session().sql("SELECT count(user_a__f_str), count(user_a__f_bin), count(user_a__f_date), "
                 + "sum(CASE WHEN isnan(user_a__f_double) THEN 1 ELSE 0 END), count(label) FROM granary." + out).first();
         assertThat(spark.getLong(0)).isEqualTo(written.values().stream().filter(r -> r.getField("user_a__f_str") != null).count());
@@ -286,6 +307,17 @@ class LocalPointInTimeJoinTest {
         }
         datasets.create(DatasetName.parse(ns + "." + name), List.of(file), Optional.empty(), List.of(), WriteOptions.defaults(),
                 Provenance.of("test", List.of()));
+    }
+
+    /** A value as Iceberg stores it in bounds: days for dates, micros for timestamps. */
+    private static long toStored(Object value) {
+        if (value instanceof LocalDate date) {
+            return date.toEpochDay();
+        }
+        if (value instanceof OffsetDateTime time) {
+            return micros(time);
+        }
+        return ((Number) value).longValue();
     }
 
     private static OffsetDateTime time(long micros) {
