@@ -204,6 +204,11 @@ final class ColumnValues {
 
     /** Bytes a value takes in Parquet, about: for sizing row groups and pages. */
     int estimatedWidth() {
+        return width(type);
+    }
+
+    /** Bytes a value of this type takes, about, in Parquet and in memory here (a string's or binary's guessed). */
+    static int width(Type type) {
         return switch (type.typeId()) {
             case LONG, TIMESTAMP, DOUBLE -> Long.BYTES;
             case INTEGER, DATE, FLOAT -> Integer.BYTES;

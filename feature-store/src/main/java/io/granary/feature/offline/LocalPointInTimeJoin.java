@@ -2,6 +2,7 @@ package io.granary.feature.offline;
 
 import io.granary.common.GranaryException;
 import io.granary.common.IoFailures;
+import io.granary.common.Sizes;
 import io.granary.dataset.DatasetName;
 import io.granary.dataset.DatasetRef;
 import io.granary.dataset.Datasets;
@@ -50,10 +51,18 @@ public final class LocalPointInTimeJoin {
 
     private final Datasets datasets;
     private final RegistryState registry;
+    private final long memoryBudget;
 
     public LocalPointInTimeJoin(Datasets datasets, RegistryState registry) {
+        // a quarter of the heap left for everything else this process holds
+        this(datasets, registry, Runtime.getRuntime().maxMemory() / 4 * 3);
+    }
+
+    /** An engine that refuses joins whose rows would take more than {@code memoryBudget} bytes to hold. */
+    LocalPointInTimeJoin(Datasets datasets, RegistryState registry, long memoryBudget) {
         this.datasets = datasets;
         this.registry = registry;
+        this.memoryBudget = memoryBudget;
     }
 
     /** Why this join must run on Spark instead (a column type or delete files the local engine does not read), if it must. */
@@ -97,7 +106,50 @@ public final class LocalPointInTimeJoin {
                 }
             }
         }
+        long needed = memoryNeeded(entities, refs);
+        if (needed > memoryBudget) {
+            return Optional.of("it would hold about " + Sizes.format(needed) + " in memory, more than the " + Sizes.format(memoryBudget)
+                    + " this process can spare (GRANARY_HEAP raises it)");
+        }
         return Optional.empty();
+    }
+
+    /**
+     * What the join holds in memory at its peak, about: per feature row read its keys, times,
+     * features and place in a run; per entity row its columns, its slots and its answers.
+     */
+    private long memoryNeeded(ResolvedRef entities, List<FeatureRef> refs) {
+        long entityBytes = 0;
+        for (Types.NestedField column : entities.schema().columns()) {
+            entityBytes += ColumnValues.width(column.type());
+        }
+        long total = 0;
+        Map<FeatureView, List<FeatureRef>> views = views(refs);
+        for (Map.Entry<FeatureView, List<FeatureRef>> group : views.entrySet()) {
+            FeatureView view = group.getKey();
+            Table table = datasets.load(view.source().dataset());
+            Schema schema = table.schema();
+            long rowBytes = Long.BYTES + Integer.BYTES + 2 * Long.BYTES;
+            for (String key : registry.joinKeys(view)) {
+                rowBytes += ColumnValues.width(schema.findField(key).type());
+            }
+            if (view.source().createdTimestamp().isPresent()) {
+                rowBytes += 2 * Long.BYTES;
+            }
+            for (FeatureRef ref : group.getValue()) {
+                int width = ColumnValues.width(schema.findField(ref.feature()).type());
+                rowBytes += width;
+                entityBytes += width;
+            }
+            total += totalRecords(table.currentSnapshot()) * rowBytes;
+            // the view's slots, offers and answers for each entity row, and its key set's index
+            entityBytes += 3 * Long.BYTES + 2 * Integer.BYTES + 24;
+        }
+        return total + totalRecords(entities.snapshot().orElse(null)) * entityBytes;
+    }
+
+    private static long totalRecords(Snapshot snapshot) {
+        return snapshot == null ? 0 : Long.parseLong(snapshot.summary().getOrDefault("total-records", "0"));
     }
 
     /** Writes the entity rows of {@code entitiesRef} with the features' point-in-time values as a new dataset. */
@@ -107,7 +159,8 @@ public final class LocalPointInTimeJoin {
             throw GranaryException.alreadyExists("dataset " + out + " already exists", "choose another --out, or drop it first");
         }
         unsupported(entitiesRef, refs).ifPresent(why -> {
-            throw new GranaryException("the in-process engine cannot run this join: " + why, "use --engine spark");
+            throw new GranaryException("the in-process engine cannot run this join: " + why,
+                    "use --engine spark (which --engine auto picks by itself then)");
         });
         long started = System.nanoTime();
         ResolvedRef resolved = datasets.resolve(entitiesRef);

@@ -302,4 +302,19 @@ class PointInTimeJoinTest {
             assertThat(datasets.exists(DatasetName.parse(ns + ".damaged"))).isFalse();
         }
     }
+
+    @Test
+    void aJoinTooBigForThisProcesssMemoryIsLeftToSpark() {
+        List<FeatureRef> refs = registry.resolve(List.of("user_stats:clicks", "item_stats:ctr"));
+        assertThat(new LocalPointInTimeJoin(datasets, registry).unsupported(DatasetRef.parse(ns + ".entities"), refs)).isEmpty();
+
+        LocalPointInTimeJoin small = new LocalPointInTimeJoin(datasets, registry, 1024);
+        assertThat(small.unsupported(DatasetRef.parse(ns + ".entities"), refs)).get(org.assertj.core.api.InstanceOfAssertFactories.STRING)
+                .startsWith("it would hold about ").contains("in memory, more than the 1.0 KiB this process can spare");
+        assertThatThrownBy(() -> small.history(DatasetRef.parse(ns + ".entities"), Optional.of("ts"), refs, false,
+                DatasetName.parse(ns + ".too_big"), Provenance.of("feature history", List.of())))
+                .isInstanceOf(GranaryException.class)
+                .hasMessageStartingWith("the in-process engine cannot run this join: it would hold about ")
+                .satisfies(e -> assertThat(((GranaryException) e).hint()).contains("--engine spark"));
+    }
 }
