@@ -65,7 +65,10 @@ public final class LocalPointInTimeJoin {
         this.memoryBudget = memoryBudget;
     }
 
-    /** Why this join must run on Spark instead (a column type or delete files the local engine does not read), if it must. */
+    /**
+     * Why this join must run on Spark instead (a column type or delete files the local engine does
+     * not read, or more rows than this process's memory holds), if it must.
+     */
     public Optional<String> unsupported(DatasetRef entitiesRef, List<FeatureRef> refs) {
         ResolvedRef entities = datasets.resolve(entitiesRef);
         for (Types.NestedField column : entities.schema().columns()) {
@@ -131,13 +134,13 @@ public final class LocalPointInTimeJoin {
             Schema schema = table.schema();
             long rowBytes = Long.BYTES + Integer.BYTES + 2 * Long.BYTES;
             for (String key : registry.joinKeys(view)) {
-                rowBytes += ColumnValues.width(schema.findField(key).type());
+                rowBytes += width(schema, key);
             }
             if (view.source().createdTimestamp().isPresent()) {
                 rowBytes += 2 * Long.BYTES;
             }
             for (FeatureRef ref : group.getValue()) {
-                int width = ColumnValues.width(schema.findField(ref.feature()).type());
+                int width = width(schema, ref.feature());
                 rowBytes += width;
                 entityBytes += width;
             }
@@ -146,6 +149,12 @@ public final class LocalPointInTimeJoin {
             entityBytes += 3 * Long.BYTES + 2 * Integer.BYTES + 24;
         }
         return total + totalRecords(entities.snapshot().orElse(null)) * entityBytes;
+    }
+
+    /** A column's width; a column the source lost since the registry checked it fails the join later, with its name. */
+    private static int width(Schema schema, String column) {
+        Types.NestedField field = schema.findField(column);
+        return field == null ? Long.BYTES : ColumnValues.width(field.type());
     }
 
     private static long totalRecords(Snapshot snapshot) {
