@@ -151,6 +151,15 @@ public final class LocalPointInTimeJoin {
         return total + totalRecords(entities.snapshot().orElse(null)) * entityBytes;
     }
 
+    /** The source columns a feature of a view is read with: join keys, times, the feature. */
+    private List<String> sourceColumns(FeatureView view, FeatureRef ref) {
+        List<String> columns = new ArrayList<>(registry.joinKeys(view));
+        columns.add(view.source().timestampField());
+        view.source().createdTimestamp().ifPresent(columns::add);
+        columns.add(ref.feature());
+        return columns;
+    }
+
     /** A column's width; a column the source lost since the registry checked it fails the join later, with its name. */
     private static int width(Schema schema, String column) {
         Types.NestedField field = schema.findField(column);
@@ -202,6 +211,12 @@ public final class LocalPointInTimeJoin {
                 if (outputFields.stream().anyMatch(field -> field.name().equals(name))) {
                     throw new GranaryException("the entity rows already have a column '" + name + "'",
                             "use --full-names to name feature columns VIEW__FEATURE");
+                }
+                for (String column : sourceColumns(view, ref)) {
+                    if (source.findField(column) == null) {
+                        throw new GranaryException("feature view " + view.name() + "'s source " + view.source().dataset() + " has no column '"
+                                + column + "' any more", "restore the column, or change the view and apply it again (granary feature apply)");
+                    }
                 }
                 outputFields.add(Types.NestedField.optional(id++, name, source.findField(ref.feature()).type()));
             }

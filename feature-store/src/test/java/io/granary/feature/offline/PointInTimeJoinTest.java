@@ -317,4 +317,16 @@ class PointInTimeJoinTest {
                 .hasMessageStartingWith("the in-process engine cannot run this join: it would hold about ")
                 .satisfies(e -> assertThat(((GranaryException) e).hint()).contains("--engine spark"));
     }
+
+    @Test
+    void aSourceColumnDroppedSinceTheViewWasAppliedIsNamed() {
+        datasets.load(DatasetName.parse(ns + ".user_stats")).updateSchema().deleteColumn("created_ts").commit();
+
+        assertThatThrownBy(() -> new LocalPointInTimeJoin(datasets, registry).history(DatasetRef.parse(ns + ".entities"), Optional.of("ts"),
+                registry.resolve(List.of("user_stats:clicks")), false, DatasetName.parse(ns + ".dropped"),
+                Provenance.of("feature history", List.of())))
+                .isInstanceOf(GranaryException.class)
+                .hasMessage("feature view user_stats's source " + ns + ".user_stats has no column 'created_ts' any more")
+                .satisfies(e -> assertThat(((GranaryException) e).hint()).contains("granary feature apply"));
+    }
 }
