@@ -178,7 +178,7 @@ public final class LocalPointInTimeJoin {
         }
         unsupported(entitiesRef, refs).ifPresent(why -> {
             throw new GranaryException("the in-process engine cannot run this join: " + why,
-                    "use --engine spark (which --engine auto picks by itself then)");
+                    "use --engine spark (--engine auto, the default, does so by itself)");
         });
         long started = System.nanoTime();
         ResolvedRef resolved = datasets.resolve(entitiesRef);
@@ -230,11 +230,7 @@ public final class LocalPointInTimeJoin {
         // The entity rows are read and indexed per set of join keys while every view is read, one
         // task per core; a view offers its rows to the entity rows once their index is there.
         int cores = Runtime.getRuntime().availableProcessors();
-        ExecutorService pool = Executors.newFixedThreadPool(cores, runnable -> {
-            Thread thread = new Thread(runnable, "granary-history-read");
-            thread.setDaemon(true);
-            return thread;
-        });
+        ExecutorService pool = daemonPool(cores, "granary-history-read");
         List<String> inputs = new ArrayList<>(List.of(resolved.pinned()));
         List<ColumnValues> outputValues = new ArrayList<>();
         CompletableFuture<EntityRows> entityRows = new CompletableFuture<>();
@@ -274,7 +270,7 @@ public final class LocalPointInTimeJoin {
             Map<FeatureView, List<Future<ViewJoin.Runs>>> offered = new LinkedHashMap<>();
             for (Map.Entry<FeatureView, Future<ViewJoin>> view : planned.entrySet()) {
                 ViewJoin join = await(view.getValue());
-                Future<EntityIndex> index = indexes.get(keys(keyFieldsByView.get(view.getKey())));
+                CompletableFuture<EntityIndex> index = indexes.get(keys(keyFieldsByView.get(view.getKey())));
                 List<Future<ViewJoin.Runs>> parts = new ArrayList<>();
                 for (int part = 0; part < join.parts(); part++) {
                     int which = part;
@@ -364,6 +360,15 @@ public final class LocalPointInTimeJoin {
     }
 
 
+    /** Threads that never keep the process alive, named for thread dumps. */
+    private static ExecutorService daemonPool(int threads, String name) {
+        return Executors.newFixedThreadPool(threads, runnable -> {
+            Thread thread = new Thread(runnable, name);
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
     /** A data file of {@code dataset} that could not be read (damaged, truncated, gone), named with the reason. */
     static GranaryException unreadable(String dataset, String file, Exception error) {
         if (error instanceof GranaryException granary) {
@@ -402,11 +407,7 @@ public final class LocalPointInTimeJoin {
     /** Writes the output rows in as many files as there are cores, one thread each. */
     private static List<DataFile> write(Table table, EntityRows entities, int entityColumns, List<ColumnValues> values) {
         int threads = (int) Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), entities.size() / 100_000));
-        ExecutorService pool = Executors.newFixedThreadPool(threads, runnable -> {
-            Thread thread = new Thread(runnable, "granary-history-write");
-            thread.setDaemon(true);
-            return thread;
-        });
+        ExecutorService pool = daemonPool(threads, "granary-history-write");
         List<Future<DataFile>> parts = new ArrayList<>();
         try {
             int per = (entities.size() + threads - 1) / threads;

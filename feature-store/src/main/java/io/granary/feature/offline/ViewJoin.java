@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Future;
+import java.util.concurrent.CompletableFuture;
 import org.apache.iceberg.BaseCombinedScanTask;
 import org.apache.iceberg.CombinedScanTask;
 import org.apache.iceberg.FileScanTask;
@@ -179,7 +179,7 @@ final class ViewJoin {
      * Reads one part and offers its rows to the entity rows once {@code entityIndex} is done (rows
      * read before then wait in the columns): its rows sorted into runs of entity slots.
      */
-    Runs readPart(int part, Future<EntityIndex> entityIndex) {
+    Runs readPart(int part, CompletableFuture<EntityIndex> entityIndex) {
         Runs offers = null;
         int count = partStart[part];
         for (FileScanTask file : parts.get(part)) {
@@ -205,7 +205,8 @@ final class ViewJoin {
                         }
                         count += rows;
                     }
-                    if (offers == null && entityIndex.isDone()) {
+                    // a failed index is reported after the loop, not as this file's fault
+                    if (offers == null && entityIndex.isDone() && !entityIndex.isCompletedExceptionally()) {
                         offers = new Runs(LocalPointInTimeJoin.await(entityIndex), part);
                     }
                     if (offers != null) {
