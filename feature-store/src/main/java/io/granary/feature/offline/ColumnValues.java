@@ -10,6 +10,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.apache.arrow.vector.BigIntVector;
@@ -123,6 +124,115 @@ final class ColumnValues {
         for (int row = 0; row < rows; row++) {
             if (!nulls.get(at + row)) {
                 set(at + row, vector, row);
+            }
+        }
+    }
+
+    /** An empty column of this one's type with room for {@code size} values (a dictionary's). */
+    ColumnValues emptyLike(int size) {
+        return new ColumnValues(type, size);
+    }
+
+    /** Marks rows [at, at + count) present. */
+    void markPresent(int at, int count) {
+        nulls.clear(at, at + count);
+    }
+
+    /** Marks rows [at, at + count) null where their definition level is 0, present where 1; returns how many are null. */
+    int markNulls(int at, int[] levels, int count) {
+        nulls.clear(at, at + count);
+        int nullCount = 0;
+        for (int i = 0; i < count; i++) {
+            if (levels[i] == 0) {
+                nulls.set(at + i);
+                nullCount++;
+            }
+        }
+        return nullCount;
+    }
+
+    /**
+     * Puts PLAIN-encoded values (little-endian, booleans a bit each) at the present rows of
+     * [at, at + count), of which {@code nullCount} are null (marked before).
+     */
+    void putPlain(int at, int count, ByteBuffer values, int nullCount) {
+        if (type.typeId() == Type.TypeID.BOOLEAN) {
+            int bit = 0;
+            int start = values.position();
+            for (int row = at; row < at + count; row++) {
+                if (nullCount == 0 || !nulls.get(row)) {
+                    booleans[row] = (values.get(start + (bit >>> 3)) & (1 << (bit & 7))) != 0;
+                    bit++;
+                }
+            }
+            return;
+        }
+        if (nullCount == 0) {
+            switch (type.typeId()) {
+                case LONG, TIMESTAMP -> values.asLongBuffer().get(longs, at, count);
+                case INTEGER, DATE -> values.asIntBuffer().get(ints, at, count);
+                case DOUBLE -> values.asDoubleBuffer().get(doubles, at, count);
+                case FLOAT -> values.asFloatBuffer().get(floats, at, count);
+                default -> throw new IllegalStateException("no plain values of " + type + " here");
+            }
+            return;
+        }
+        int from = values.position();
+        int width = estimatedWidth();
+        int value = 0;
+        for (int row = at; row < at + count; row++) {
+            if (!nulls.get(row)) {
+                int offset = from + value++ * width;
+                switch (type.typeId()) {
+                    case LONG, TIMESTAMP -> longs[row] = values.getLong(offset);
+                    case INTEGER, DATE -> ints[row] = values.getInt(offset);
+                    case DOUBLE -> doubles[row] = values.getDouble(offset);
+                    case FLOAT -> floats[row] = values.getFloat(offset);
+                    default -> throw new IllegalStateException("no plain values of " + type + " here");
+                }
+            }
+        }
+    }
+
+    /**
+     * Puts dictionary values, {@code dictionary}'s value at each id of {@code ids}, at the present
+     * rows of [at, at + count), of which {@code nullCount} are null (marked before).
+     */
+    void putDictionary(int at, int count, ColumnValues dictionary, int[] ids, int nullCount) {
+        if (nullCount == 0) {
+            // one loop a type: the common case, dictionary-encoded keys
+            switch (type.typeId()) {
+                case LONG, TIMESTAMP -> {
+                    long[] values = dictionary.longs;
+                    for (int i = 0; i < count; i++) {
+                        longs[at + i] = values[ids[i]];
+                    }
+                    return;
+                }
+                case INTEGER, DATE -> {
+                    int[] values = dictionary.ints;
+                    for (int i = 0; i < count; i++) {
+                        ints[at + i] = values[ids[i]];
+                    }
+                    return;
+                }
+                default -> {
+                    // below
+                }
+            }
+        }
+        int id = 0;
+        for (int row = at; row < at + count; row++) {
+            if (nullCount == 0 || !nulls.get(row)) {
+                int entry = ids[id++];
+                switch (type.typeId()) {
+                    case LONG, TIMESTAMP -> longs[row] = dictionary.longs[entry];
+                    case INTEGER, DATE -> ints[row] = dictionary.ints[entry];
+                    case DOUBLE -> doubles[row] = dictionary.doubles[entry];
+                    case FLOAT -> floats[row] = dictionary.floats[entry];
+                    case BOOLEAN -> booleans[row] = dictionary.booleans[entry];
+                    default -> objects[row] = dictionary.objects[entry];
+                }
             }
         }
     }
@@ -278,71 +388,53 @@ final class ColumnValues {
     }
 
     /**
-     * The definition levels of values [from, to) of a top-level optional column (1 set, 0 null),
-     * as a Parquet v1 data page holds them: their length, then the run-length / bit-packed hybrid.
+     * Writes the body of a Parquet v1 data page holding values [from, to) into {@code page}: the
+     * definition levels of an optional column (their length, then the run-length / bit-packed
+     * hybrid; 1 set, 0 null), then the non-null values PLAIN-encoded. Returns its length.
      */
-    BytesInput definitionLevels(int from, int to) throws IOException {
-        if (nulls.nextSet(from, to) < 0) {
-            // one run of ones: its header (the run length, shifted, as a varint), then the value in a byte
-            byte[] run = new byte[10];
-            int length = 0;
-            long header = (long) (to - from) << 1;
-            while ((header & ~0x7FL) != 0) {
-                run[length++] = (byte) ((header & 0x7F) | 0x80);
-                header >>>= 7;
-            }
-            run[length++] = (byte) header;
-            run[length++] = 1;
-            return BytesInput.concat(BytesInput.fromInt(length), BytesInput.from(run, 0, length));
-        }
-        try (RunLengthBitPackingHybridEncoder encoder = new RunLengthBitPackingHybridEncoder(1, 1024, 1 << 20,
-                HeapByteBufferAllocator.getInstance())) {
-            for (int at = from; at < to; at++) {
-                encoder.writeInt(nulls.get(at) ? 0 : 1);
-            }
-            byte[] levels = encoder.toBytes().toByteArray();
-            return BytesInput.concat(BytesInput.fromInt(levels.length), BytesInput.from(levels));
-        }
-    }
-
-    /** The non-null values of [from, to), PLAIN-encoded. */
-    byte[] plain(int from, int to) {
+    int encodePage(ColumnarParquet.PageBuffer page, boolean optional, int from, int to) throws IOException {
+        byte[] levels = optional ? definitionLevels(from, to) : new byte[0];
         int present = to - from - nulls.count(from, to);
         switch (type.typeId()) {
             case LONG, TIMESTAMP, DOUBLE, INTEGER, DATE, FLOAT -> {
-                ByteBuffer out = ByteBuffer.allocate(present * estimatedWidth()).order(ByteOrder.LITTLE_ENDIAN);
+                byte[] out = page.atLeast(levels.length + present * estimatedWidth());
+                System.arraycopy(levels, 0, out, 0, levels.length);
+                ByteBuffer values = ByteBuffer.wrap(out, levels.length, present * estimatedWidth()).slice().order(ByteOrder.LITTLE_ENDIAN);
                 for (int at = from; at < to; ) {
                     int run = runOfValues(at, to);
                     switch (type.typeId()) {
-                        case LONG, TIMESTAMP -> out.asLongBuffer().put(longs, at, run);
-                        case DOUBLE -> out.asDoubleBuffer().put(doubles, at, run);
-                        case INTEGER, DATE -> out.asIntBuffer().put(ints, at, run);
-                        default -> out.asFloatBuffer().put(floats, at, run);
+                        case LONG, TIMESTAMP -> values.asLongBuffer().put(longs, at, run);
+                        case DOUBLE -> values.asDoubleBuffer().put(doubles, at, run);
+                        case INTEGER, DATE -> values.asIntBuffer().put(ints, at, run);
+                        default -> values.asFloatBuffer().put(floats, at, run);
                     }
-                    out.position(out.position() + run * estimatedWidth());
+                    values.position(values.position() + run * estimatedWidth());
                     at += run;
                     while (at < to && nulls.get(at)) {
                         at++;
                     }
                 }
-                return out.array();
+                return levels.length + present * estimatedWidth();
             }
             case BOOLEAN -> {
-                byte[] out = new byte[(present + 7) / 8];
+                int size = levels.length + (present + 7) / 8;
+                byte[] out = page.atLeast(size);
+                System.arraycopy(levels, 0, out, 0, levels.length);
+                Arrays.fill(out, levels.length, size, (byte) 0);
                 int bit = 0;
                 for (int at = from; at < to; at++) {
                     if (!nulls.get(at)) {
                         if (booleans[at]) {
-                            out[bit >>> 3] |= (byte) (1 << (bit & 7));
+                            out[levels.length + (bit >>> 3)] |= (byte) (1 << (bit & 7));
                         }
                         bit++;
                     }
                 }
-                return out;
+                return size;
             }
             default -> {
                 List<byte[]> values = new ArrayList<>(present);
-                int size = 0;
+                int size = levels.length;
                 for (int at = from; at < to; at++) {
                     if (!nulls.get(at)) {
                         byte[] value = binary(at).getBytes();
@@ -350,12 +442,39 @@ final class ColumnValues {
                         size += Integer.BYTES + value.length;
                     }
                 }
-                ByteBuffer out = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+                ByteBuffer out = ByteBuffer.wrap(page.atLeast(size), 0, size).order(ByteOrder.LITTLE_ENDIAN);
+                out.put(levels);
                 for (byte[] value : values) {
                     out.putInt(value.length).put(value);
                 }
-                return out.array();
+                return size;
             }
+        }
+    }
+
+    /** The definition levels of values [from, to), their length first. */
+    private byte[] definitionLevels(int from, int to) throws IOException {
+        if (nulls.nextSet(from, to) < 0) {
+            // one run of ones: its header (the run length, shifted, as a varint), then the value in a byte
+            byte[] run = new byte[Integer.BYTES + 10];
+            int length = Integer.BYTES;
+            long header = (long) (to - from) << 1;
+            while ((header & ~0x7FL) != 0) {
+                run[length++] = (byte) ((header & 0x7F) | 0x80);
+                header >>>= 7;
+            }
+            run[length++] = (byte) header;
+            run[length++] = 1;
+            ByteBuffer.wrap(run).order(ByteOrder.LITTLE_ENDIAN).putInt(length - Integer.BYTES);
+            return Arrays.copyOf(run, length);
+        }
+        try (RunLengthBitPackingHybridEncoder encoder = new RunLengthBitPackingHybridEncoder(1, 1024, 1 << 20,
+                HeapByteBufferAllocator.getInstance())) {
+            for (int at = from; at < to; at++) {
+                encoder.writeInt(nulls.get(at) ? 0 : 1);
+            }
+            byte[] levels = encoder.toBytes().toByteArray();
+            return BytesInput.concat(BytesInput.fromInt(levels.length), BytesInput.from(levels)).toByteArray();
         }
     }
 

@@ -5,6 +5,8 @@ import java.io.OutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdCompressCtx;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DataFiles;
@@ -44,6 +46,9 @@ import org.apache.parquet.schema.MessageType;
  */
 final class ColumnarParquet {
 
+    /** Parquet's zstd level when a table sets none (write.parquet.compression-level), as its own writer uses. */
+    static final int DEFAULT_ZSTD_LEVEL = 3;
+
     private ColumnarParquet() {
     }
 
@@ -63,12 +68,6 @@ final class ColumnarParquet {
                 TableProperties.PARQUET_PAGE_SIZE_BYTES_DEFAULT);
         int pageRows = PropertyUtil.propertyAsInt(properties, TableProperties.PARQUET_PAGE_ROW_LIMIT,
                 TableProperties.PARQUET_PAGE_ROW_LIMIT_DEFAULT);
-        Configuration conf = new Configuration(false);
-        String level = properties.get(TableProperties.PARQUET_COMPRESSION_LEVEL);
-        if (level != null && codec == CompressionCodecName.ZSTD) {
-            conf.set("parquet.compression.codec.zstd.level", level);
-        }
-
         long rowBytes = 1;
         for (ColumnValues column : columns) {
             rowBytes += column.estimatedWidth();
@@ -76,11 +75,10 @@ final class ColumnarParquet {
         int groupRows = (int) Math.max(1, Math.min(Integer.MAX_VALUE, rowGroupBytes / rowBytes));
         int rowsPerPage = (int) Math.max(1, Math.min(pageRows, pageBytes / rowBytes * columns.size()));
 
-        ParquetCodecFactory codecs = new ParquetCodecFactory(conf, pageBytes);
-        CompressionCodecFactory.BytesInputCompressor compressor = codecs.getCompressor(codec);
         List<FieldMetrics<?>> fieldMetrics = new ArrayList<>();
+        PageBuffer page = new PageBuffer();
         ParquetFileWriter writer = null;
-        try {
+        try (PageCompressor compressor = PageCompressor.of(codec, properties.get(TableProperties.PARQUET_COMPRESSION_LEVEL), pageBytes)) {
             writer = new ParquetFileWriter(parquetFile(file), type, ParquetFileWriter.Mode.CREATE, rowGroupBytes, 0,
                     ParquetProperties.DEFAULT_COLUMN_INDEX_TRUNCATE_LENGTH, ParquetProperties.DEFAULT_STATISTICS_TRUNCATE_LENGTH,
                     ParquetProperties.DEFAULT_PAGE_WRITE_CHECKSUM_ENABLED);
@@ -92,17 +90,14 @@ final class ColumnarParquet {
                     ColumnDescriptor descriptor = type.getColumns().get(c);
                     ColumnValues column = columns.get(c);
                     writer.startColumn(descriptor, groupEnd - group, codec);
-                    for (int page = group; page < groupEnd; page += rowsPerPage) {
-                        int pageEnd = Math.min(groupEnd, page + rowsPerPage);
+                    boolean optional = descriptor.getMaxDefinitionLevel() > 0;
+                    for (int first = group; first < groupEnd; first += rowsPerPage) {
+                        int end = Math.min(groupEnd, first + rowsPerPage);
                         Statistics<?> statistics = Statistics.createStats(descriptor.getPrimitiveType());
-                        column.addTo(statistics, page, pageEnd);
-                        BytesInput levels = descriptor.getMaxDefinitionLevel() == 0 ? BytesInput.empty()
-                                : column.definitionLevels(page, pageEnd);
-                        BytesInput raw = BytesInput.concat(levels, BytesInput.from(column.plain(page, pageEnd)));
-                        long rawSize = raw.size();
-                        writer.writeDataPage(pageEnd - page, (int) rawSize, compressor.compress(raw), statistics, pageEnd - page,
-                                Encoding.BIT_PACKED, descriptor.getMaxDefinitionLevel() == 0 ? Encoding.BIT_PACKED : Encoding.RLE,
-                                Encoding.PLAIN);
+                        column.addTo(statistics, first, end);
+                        int size = column.encodePage(page, optional, first, end);
+                        writer.writeDataPage(end - first, size, compressor.compress(page.bytes(), size), statistics, end - first,
+                                Encoding.BIT_PACKED, optional ? Encoding.RLE : Encoding.BIT_PACKED, Encoding.PLAIN);
                     }
                     writer.endColumn();
                 }
@@ -129,13 +124,79 @@ final class ColumnarParquet {
                 // the same
             }
             throw e;
-        } finally {
-            codecs.release();
         }
         Metrics metrics = ParquetUtil.footerMetrics(writer.getFooter(), fieldMetrics.stream(), MetricsConfig.forTable(table));
         return DataFiles.builder(table.spec()).withPath(file.location()).withFormat(FileFormat.PARQUET)
                 .withFileSizeInBytes(writer.getPos()).withMetrics(metrics)
                 .withSplitOffsets(ParquetUtil.getSplitOffsets(writer.getFooter())).build();
+    }
+
+    /** A page's bytes before compression, one array reused from page to page. */
+    static final class PageBuffer {
+
+        private byte[] bytes = new byte[1 << 16];
+
+        /** The array, at least {@code size} bytes long. */
+        byte[] atLeast(int size) {
+            if (bytes.length < size) {
+                bytes = new byte[Math.max(size, bytes.length * 2)];
+            }
+            return bytes;
+        }
+
+        byte[] bytes() {
+            return bytes;
+        }
+    }
+
+    /**
+     * Compresses pages with the table's codec. Zstd (Granary's) runs in one call on a context kept
+     * for the file, into a reused array: Parquet's codec streams every page through a new one.
+     */
+    private interface PageCompressor extends AutoCloseable {
+
+        /** The compressed form of page[0, length), valid until the next call. */
+        BytesInput compress(byte[] page, int length) throws IOException;
+
+        @Override
+        void close();
+
+        static PageCompressor of(CompressionCodecName codec, String level, int pageBytes) {
+            if (codec == CompressionCodecName.ZSTD) {
+                ZstdCompressCtx context = new ZstdCompressCtx().setLevel(level == null ? DEFAULT_ZSTD_LEVEL : Integer.parseInt(level));
+                byte[][] out = {new byte[0]};
+                return new PageCompressor() {
+                    @Override
+                    public BytesInput compress(byte[] page, int length) {
+                        int bound = (int) Zstd.compressBound(length);
+                        if (out[0].length < bound) {
+                            out[0] = new byte[bound];
+                        }
+                        int size = context.compressByteArray(out[0], 0, bound, page, 0, length);
+                        return BytesInput.from(out[0], 0, size);
+                    }
+
+                    @Override
+                    public void close() {
+                        context.close();
+                    }
+                };
+            }
+            Configuration conf = new Configuration(false);
+            ParquetCodecFactory codecs = new ParquetCodecFactory(conf, pageBytes);
+            CompressionCodecFactory.BytesInputCompressor compressor = codecs.getCompressor(codec);
+            return new PageCompressor() {
+                @Override
+                public BytesInput compress(byte[] page, int length) throws IOException {
+                    return compressor.compress(BytesInput.from(page, 0, length));
+                }
+
+                @Override
+                public void close() {
+                    codecs.release();
+                }
+            };
+        }
     }
 
     /** Iceberg's output file as Parquet's. */

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.iceberg.BaseCombinedScanTask;
 import org.apache.iceberg.CombinedScanTask;
 import org.apache.iceberg.FileScanTask;
@@ -57,25 +58,61 @@ final class EntityRows {
         int count = 0;
         for (FileScanTask file : files) {
             // file by file, so that a damaged one is named
-            CloseableIterable<CombinedScanTask> tasks = CloseableIterable.withNoopClose(List.of(new BaseCombinedScanTask(file)));
-            try (ArrowReader reader = new ArrowReader(scan, BATCH_ROWS, false);
-                 CloseableIterator<ColumnarBatch> batches = reader.open(tasks)) {
-                while (batches.hasNext()) {
-                    try (ColumnarBatch batch = batches.next()) {
-                        if (count + batch.numRows() > expected) {
-                            throw new IllegalStateException(dataset + " holds more rows than its files' record counts say");
-                        }
-                        for (int c = 0; c < columns.length; c++) {
-                            columns[c].append(count, batch.column(positions[c]), batch.numRows());
-                        }
-                        count += batch.numRows();
-                    }
+            try {
+                int read = -1;
+                try {
+                    read = readColumns(dataset, table, file, schema.columns(), columns, count, expected);
+                } catch (ParquetColumns.Unsupported e) {
+                    // read with Iceberg's reader below
                 }
+                count = read >= 0 ? read : readArrow(dataset, scan, file, columns, positions, count, expected);
             } catch (IOException | RuntimeException e) {
                 throw LocalPointInTimeJoin.unreadable(dataset, file.file().location(), e);
             }
         }
         return new EntityRows(columns, count);
+    }
+
+    /** Reads a file's rows straight from its Parquet pages; the count after them, or -1 when the file is one for Iceberg's reader. */
+    private static int readColumns(String dataset, Table table, FileScanTask file, List<Types.NestedField> fields, ColumnValues[] columns, int count,
+                                   long expected) throws IOException {
+        Optional<ParquetColumns> opened = ParquetColumns.open(table.io().newInputFile(file.file().location(),
+                file.file().fileSizeInBytes()), fields);
+        if (opened.isEmpty()) {
+            return -1;
+        }
+        try (ParquetColumns reader = opened.get()) {
+            while (reader.hasNext()) {
+                long rows = reader.nextRows();
+                if (count + rows > expected) {
+                    throw new IllegalStateException(dataset + " holds more rows than its files' record counts say");
+                }
+                reader.read(columns, count);
+                count += (int) rows;
+            }
+        }
+        return count;
+    }
+
+    /** Reads a file's rows with Iceberg's Arrow reader; the count after them. */
+    private static int readArrow(String dataset, TableScan scan, FileScanTask file, ColumnValues[] columns, int[] positions, int count,
+                                 long expected) throws IOException {
+        CloseableIterable<CombinedScanTask> tasks = CloseableIterable.withNoopClose(List.of(new BaseCombinedScanTask(file)));
+        try (ArrowReader reader = new ArrowReader(scan, BATCH_ROWS, true);
+             CloseableIterator<ColumnarBatch> batches = reader.open(tasks)) {
+            while (batches.hasNext()) {
+                // copied out at once: the reader reuses its vectors for the next batch, and closes them
+                ColumnarBatch batch = batches.next();
+                if (count + batch.numRows() > expected) {
+                    throw new IllegalStateException(dataset + " holds more rows than its files' record counts say");
+                }
+                for (int c = 0; c < columns.length; c++) {
+                    columns[c].append(count, batch.column(positions[c]), batch.numRows());
+                }
+                count += batch.numRows();
+            }
+        }
+        return count;
     }
 
     int size() {

@@ -24,6 +24,7 @@ import org.apache.iceberg.arrow.vectorized.ColumnarBatch;
 import org.apache.iceberg.expressions.Expressions;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.io.CloseableIterator;
+import org.apache.iceberg.io.FileIO;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 
@@ -36,6 +37,8 @@ import org.apache.iceberg.types.Types;
  * and rows whose key no entity row has are dropped as they are read.
  */
 final class ViewJoin {
+
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ViewJoin.class);
 
     private static final int BATCH_ROWS = 64 * 1024;
 
@@ -53,6 +56,7 @@ final class ViewJoin {
     private final long fromMicros;
     private final long toMicros;
     private final TableScan scan;
+    private final FileIO io;
     private final List<List<FileScanTask>> parts;
     private final int[] partStart;
     private final int[] partEnd;
@@ -65,8 +69,11 @@ final class ViewJoin {
     private final ColumnValues created;
     private final ColumnValues[] features;
     private final int[] rowsRead;
+    /** The column each scanned column is read into; null when one is read into two (then Iceberg's reader reads them). */
+    private final ColumnValues[] targets;
 
-    private ViewJoin(String dataset, Optional<String> pinned, long fromMicros, long toMicros, TableScan scan, List<List<FileScanTask>> parts,
+    private ViewJoin(String dataset, Optional<String> pinned, long fromMicros, long toMicros, TableScan scan, FileIO io,
+                     List<List<FileScanTask>> parts,
                      int[] partStart, int[] partEnd, int[] keyAt, int timeAt, int createdAt, int[] featureAt, ColumnValues[] keys,
                      ColumnValues times, ColumnValues created, ColumnValues[] features) {
         this.dataset = dataset;
@@ -74,6 +81,7 @@ final class ViewJoin {
         this.fromMicros = fromMicros;
         this.toMicros = toMicros;
         this.scan = scan;
+        this.io = io;
         this.parts = parts;
         this.partStart = partStart;
         this.partEnd = partEnd;
@@ -86,6 +94,26 @@ final class ViewJoin {
         this.created = created;
         this.features = features;
         this.rowsRead = new int[parts.size()];
+        ColumnValues[] byColumn = new ColumnValues[scan.schema().columns().size()];
+        boolean shared = false;
+        for (int k = 0; k < keyAt.length; k++) {
+            shared |= target(byColumn, keyAt[k], keys[k]);
+        }
+        shared |= target(byColumn, timeAt, times);
+        if (created != null) {
+            shared |= target(byColumn, createdAt, created);
+        }
+        for (int f = 0; f < featureAt.length; f++) {
+            shared |= target(byColumn, featureAt[f], features[f]);
+        }
+        this.targets = shared ? null : byColumn;
+    }
+
+    /** Reads scanned column {@code at} into {@code values}; true if another already is. */
+    private static boolean target(ColumnValues[] byColumn, int at, ColumnValues values) {
+        boolean taken = byColumn[at] != null;
+        byColumn[at] = values;
+        return taken;
     }
 
     /**
@@ -167,7 +195,7 @@ final class ViewJoin {
             features[f] = ColumnValues.allocate(scanned.get(featureAt[f]).type(), (int) capacity);
         }
         Optional<String> pinned = snapshot == null ? Optional.empty() : Optional.of(view.source().dataset() + "@" + snapshot.snapshotId());
-        return new ViewJoin(view.source().dataset().toString(), pinned, fromMicros, toMicros, scan, parts, partStart, partEnd, keyAt, timeAt,
+        return new ViewJoin(view.source().dataset().toString(), pinned, fromMicros, toMicros, scan, table.io(), parts, partStart, partEnd, keyAt, timeAt,
                 createdAt, featureAt, keys, times, created, features);
     }
 
@@ -180,50 +208,117 @@ final class ViewJoin {
      * read before then wait in the columns): its rows sorted into runs of entity slots.
      */
     Runs readPart(int part, CompletableFuture<EntityIndex> entityIndex) {
-        Runs offers = null;
+        Progress progress = new Progress(part, entityIndex);
         int count = partStart[part];
         for (FileScanTask file : parts.get(part)) {
             // file by file, so that a damaged one is named
-            CloseableIterable<CombinedScanTask> tasks = CloseableIterable.withNoopClose(List.of(new BaseCombinedScanTask(file)));
-            try (ArrowReader reader = new ArrowReader(scan, BATCH_ROWS, false);
-                 CloseableIterator<ColumnarBatch> batches = reader.open(tasks)) {
-                while (batches.hasNext()) {
-                    try (ColumnarBatch batch = batches.next()) {
-                        int rows = batch.numRows();
-                        if (count + rows > partEnd[part]) {
-                            throw new IllegalStateException(dataset + " holds more rows than its files' record counts say");
-                        }
-                        for (int k = 0; k < keyAt.length; k++) {
-                            keys[k].append(count, batch.column(keyAt[k]), rows);
-                        }
-                        times.append(count, batch.column(timeAt), rows);
-                        if (created != null) {
-                            created.append(count, batch.column(createdAt), rows);
-                        }
-                        for (int f = 0; f < features.length; f++) {
-                            features[f].append(count, batch.column(featureAt[f]), rows);
-                        }
-                        count += rows;
-                    }
-                    // a failed index is reported after the loop, not as this file's fault
-                    if (offers == null && entityIndex.isDone() && !entityIndex.isCompletedExceptionally()) {
-                        offers = new Runs(LocalPointInTimeJoin.await(entityIndex), part);
-                    }
-                    if (offers != null) {
-                        offers.countUpTo(count);
-                    }
+            try {
+                int read = -1;
+                try {
+                    read = readColumns(file, part, count, progress);
+                } catch (ParquetColumns.Unsupported e) {
+                    LOG.debug("{}: {}; read with Iceberg's reader", file.file().location(), e.getMessage());
                 }
+                count = read >= 0 ? read : readArrow(file, part, count, progress);
             } catch (IOException | RuntimeException e) {
                 throw LocalPointInTimeJoin.unreadable(dataset, file.file().location(), e);
             }
         }
-        if (offers == null) {
-            offers = new Runs(LocalPointInTimeJoin.await(entityIndex), part);
-        }
-        offers.countUpTo(count);
-        offers.sort();
         rowsRead[part] = count - partStart[part];
-        return offers;
+        return progress.done(count);
+    }
+
+    /**
+     * Reads a file's rows into the columns from {@code count} on straight from its Parquet pages;
+     * returns the count after them, or -1 when the file is one for Iceberg's reader.
+     */
+    private int readColumns(FileScanTask file, int part, int count, Progress progress) throws IOException {
+        if (targets == null) {
+            return -1;
+        }
+        Optional<ParquetColumns> opened = ParquetColumns.open(io.newInputFile(file.file().location(), file.file().fileSizeInBytes()),
+                scan.schema().columns());
+        if (opened.isEmpty()) {
+            return -1;
+        }
+        try (ParquetColumns columns = opened.get()) {
+            while (columns.hasNext()) {
+                // row groups wholly outside the time window are not read at all
+                if (columns.nextOutside(timeAt, fromMicros, toMicros)) {
+                    columns.skip();
+                    continue;
+                }
+                long rows = columns.nextRows();
+                if (count + rows > partEnd[part]) {
+                    throw new IllegalStateException(dataset + " holds more rows than its files' record counts say");
+                }
+                columns.read(targets, count);
+                count += (int) rows;
+                progress.countUpTo(count);
+            }
+        }
+        return count;
+    }
+
+    /** Reads a file's rows into the columns from {@code count} on with Iceberg's Arrow reader; returns the count after them. */
+    private int readArrow(FileScanTask file, int part, int count, Progress progress) throws IOException {
+        CloseableIterable<CombinedScanTask> tasks = CloseableIterable.withNoopClose(List.of(new BaseCombinedScanTask(file)));
+        try (ArrowReader reader = new ArrowReader(scan, BATCH_ROWS, true);
+             CloseableIterator<ColumnarBatch> batches = reader.open(tasks)) {
+            while (batches.hasNext()) {
+                // copied out at once: the reader reuses its vectors for the next batch, and closes them
+                ColumnarBatch batch = batches.next();
+                int rows = batch.numRows();
+                if (count + rows > partEnd[part]) {
+                    throw new IllegalStateException(dataset + " holds more rows than its files' record counts say");
+                }
+                for (int k = 0; k < keyAt.length; k++) {
+                    keys[k].append(count, batch.column(keyAt[k]), rows);
+                }
+                times.append(count, batch.column(timeAt), rows);
+                if (created != null) {
+                    created.append(count, batch.column(createdAt), rows);
+                }
+                for (int f = 0; f < features.length; f++) {
+                    features[f].append(count, batch.column(featureAt[f]), rows);
+                }
+                count += rows;
+                progress.countUpTo(count);
+            }
+        }
+        return count;
+    }
+
+    /** A part's rows as they are read: counted into runs once the entity index is there (rows read before wait in the columns). */
+    private final class Progress {
+
+        private final int part;
+        private final CompletableFuture<EntityIndex> entityIndex;
+        private Runs offers;
+
+        Progress(int part, CompletableFuture<EntityIndex> entityIndex) {
+            this.part = part;
+            this.entityIndex = entityIndex;
+        }
+
+        void countUpTo(int count) {
+            // a failed index is reported by done(), not as the fault of the file being read
+            if (offers == null && entityIndex.isDone() && !entityIndex.isCompletedExceptionally()) {
+                offers = new Runs(LocalPointInTimeJoin.await(entityIndex), part);
+            }
+            if (offers != null) {
+                offers.countUpTo(count);
+            }
+        }
+
+        Runs done(int count) {
+            if (offers == null) {
+                offers = new Runs(LocalPointInTimeJoin.await(entityIndex), part);
+            }
+            offers.countUpTo(count);
+            offers.sort();
+            return offers;
+        }
     }
 
     int rowsRead() {

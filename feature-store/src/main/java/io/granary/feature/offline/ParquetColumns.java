@@ -1,0 +1,413 @@
+package io.granary.feature.offline;
+
+import com.github.luben.zstd.ZstdDecompressCtx;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.iceberg.io.InputFile;
+import org.apache.iceberg.types.Type;
+import org.apache.iceberg.types.Types;
+import org.apache.parquet.ParquetReadOptions;
+import org.apache.parquet.bytes.BytesInput;
+import org.apache.parquet.column.ColumnDescriptor;
+import org.apache.parquet.column.Encoding;
+import org.apache.parquet.column.page.DataPage;
+import org.apache.parquet.column.page.DataPageV1;
+import org.apache.parquet.column.page.DataPageV2;
+import org.apache.parquet.column.page.DictionaryPage;
+import org.apache.parquet.column.page.PageReadStore;
+import org.apache.parquet.column.page.PageReader;
+import org.apache.parquet.column.statistics.Statistics;
+import org.apache.parquet.compression.CompressionCodecFactory;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.hadoop.util.HadoopCodecs;
+import org.apache.parquet.io.DelegatingSeekableInputStream;
+import org.apache.parquet.io.SeekableInputStream;
+import org.apache.parquet.schema.LogicalTypeAnnotation;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
+
+/**
+ * Reads top-level primitive columns of a Parquet data file straight into {@link ColumnValues}, row
+ * group by row group: each page decompressed in one call (zstd on a context kept for the file) and
+ * decoded into the arrays, with no Arrow vectors in between. Profiles of the point-in-time join put
+ * a third of its time in reading its inputs, most of it in those vectors and in Parquet's
+ * stream-per-page decompression.
+ * It takes the files Iceberg writes and most others: columns found by field id, of the physical
+ * type Iceberg writes for their type, PLAIN or dictionary-encoded, in v1 or v2 pages. Any other
+ * file is left to Iceberg's Arrow reader ({@link #open} returns empty; a page found unreadable here
+ * part way throws {@link Unsupported}, and the caller reads that file again there).
+ */
+final class ParquetColumns implements Closeable {
+
+    /** A page this reader does not decode, found after it started on the file. */
+    static final class Unsupported extends RuntimeException {
+        Unsupported(String message) {
+            super(message);
+        }
+    }
+
+    private static final Set<Encoding> ENCODINGS = EnumSet.of(Encoding.PLAIN, Encoding.PLAIN_DICTIONARY, Encoding.RLE_DICTIONARY,
+            Encoding.RLE, Encoding.BIT_PACKED);
+
+    private final ParquetFileReader reader;
+    private final ColumnDescriptor[] columns;
+    private final List<BlockMetaData> rowGroups;
+    private int next;
+    private int[] scratch = new int[1024];
+
+    private ParquetColumns(ParquetFileReader reader, ColumnDescriptor[] columns) {
+        this.reader = reader;
+        this.columns = columns;
+        this.rowGroups = reader.getRowGroups();
+    }
+
+    /**
+     * A reader of {@code fields} (top-level, primitive) of {@code file}, or empty when the file is
+     * not one it reads (see the class comment): then Iceberg's reader is the one to use.
+     */
+    static Optional<ParquetColumns> open(InputFile file, List<Types.NestedField> fields) throws IOException {
+        ParquetFileReader reader = new ParquetFileReader(parquetFile(file),
+                ParquetReadOptions.builder().withCodecFactory(new Decompressors()).build());
+        try {
+            MessageType schema = reader.getFooter().getFileMetaData().getSchema();
+            ColumnDescriptor[] columns = new ColumnDescriptor[fields.size()];
+            for (int f = 0; f < fields.size(); f++) {
+                columns[f] = column(schema, fields.get(f));
+                if (columns[f] == null) {
+                    reader.close();
+                    return Optional.empty();
+                }
+            }
+            for (BlockMetaData rowGroup : reader.getRowGroups()) {
+                for (ColumnChunkMetaData chunk : rowGroup.getColumns()) {
+                    for (ColumnDescriptor column : columns) {
+                        if (chunk.getPath().equals(org.apache.parquet.hadoop.metadata.ColumnPath.get(column.getPath()))
+                                && !ENCODINGS.containsAll(chunk.getEncodings())) {
+                            reader.close();
+                            return Optional.empty();
+                        }
+                    }
+                }
+            }
+            reader.setRequestedSchema(List.of(columns));
+            return Optional.of(new ParquetColumns(reader, columns));
+        } catch (IOException | RuntimeException e) {
+            reader.close();
+            throw e;
+        }
+    }
+
+    /** The file's column holding {@code field}, when it is one read here: matched by field id, of the physical type Iceberg writes. */
+    private static ColumnDescriptor column(MessageType schema, Types.NestedField field) {
+        for (org.apache.parquet.schema.Type type : schema.getFields()) {
+            if (type.getId() == null || type.getId().intValue() != field.fieldId()) {
+                continue;
+            }
+            if (!type.isPrimitive() || type.isRepetition(org.apache.parquet.schema.Type.Repetition.REPEATED)) {
+                return null;
+            }
+            PrimitiveTypeName physical = type.asPrimitiveType().getPrimitiveTypeName();
+            LogicalTypeAnnotation logical = type.getLogicalTypeAnnotation();
+            boolean plainInteger = logical == null
+                    || logical instanceof LogicalTypeAnnotation.IntLogicalTypeAnnotation integer && integer.isSigned();
+            boolean matches = switch (field.type().typeId()) {
+                case LONG -> physical == PrimitiveTypeName.INT64 && plainInteger;
+                case INTEGER -> physical == PrimitiveTypeName.INT32 && plainInteger;
+                case TIMESTAMP -> physical == PrimitiveTypeName.INT64
+                        && logical instanceof LogicalTypeAnnotation.TimestampLogicalTypeAnnotation timestamp
+                        && timestamp.getUnit() == LogicalTypeAnnotation.TimeUnit.MICROS;
+                case DATE -> physical == PrimitiveTypeName.INT32 && logical instanceof LogicalTypeAnnotation.DateLogicalTypeAnnotation;
+                case DOUBLE -> physical == PrimitiveTypeName.DOUBLE;
+                case FLOAT -> physical == PrimitiveTypeName.FLOAT;
+                case BOOLEAN -> physical == PrimitiveTypeName.BOOLEAN;
+                default -> false;
+            };
+            return matches ? schema.getColumnDescription(new String[] {type.getName()}) : null;
+        }
+        return null;
+    }
+
+    /** Whether another row group is left. */
+    boolean hasNext() {
+        return next < rowGroups.size();
+    }
+
+    /** Rows in the next row group. */
+    long nextRows() {
+        return rowGroups.get(next).getRowCount();
+    }
+
+    /**
+     * Whether the next row group's statistics show that column {@code column} (a timestamp or date)
+     * lies wholly outside [fromMicros, toMicros]: none of its rows can match then.
+     */
+    boolean nextOutside(int column, long fromMicros, long toMicros) {
+        for (ColumnChunkMetaData chunk : rowGroups.get(next).getColumns()) {
+            if (chunk.getPath().equals(org.apache.parquet.hadoop.metadata.ColumnPath.get(columns[column].getPath()))) {
+                Statistics<?> statistics = chunk.getStatistics();
+                if (statistics == null || statistics.isEmpty() || !statistics.hasNonNullValue()) {
+                    return false;
+                }
+                long unit = columns[column].getPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.INT32 ? 86_400_000_000L : 1;
+                long min = ((Number) statistics.genericGetMin()).longValue() * unit;
+                long max = ((Number) statistics.genericGetMax()).longValue() * unit;
+                return max < fromMicros || min > toMicros;
+            }
+        }
+        return false;
+    }
+
+    void skip() {
+        reader.skipNextRowGroup();
+        next++;
+    }
+
+    /** Reads the next row group into {@code into} (one per column, in the order given to open) from position {@code at} on. */
+    void read(ColumnValues[] into, int at) throws IOException {
+        PageReadStore rowGroup = reader.readNextRowGroup();
+        if (rowGroup == null) {
+            throw new IllegalStateException("the file ends before its row group " + (next + 1) + " of " + rowGroups.size());
+        }
+        next++;
+        int rows = Math.toIntExact(rowGroup.getRowCount());
+        for (int c = 0; c < columns.length; c++) {
+            readChunk(rowGroup.getPageReader(columns[c]), columns[c], into[c], at, rows);
+        }
+    }
+
+    private void readChunk(PageReader pages, ColumnDescriptor column, ColumnValues into, int at, int rows) throws IOException {
+        ColumnValues dictionary = null;
+        DictionaryPage dictionaryPage = pages.readDictionaryPage();
+        if (dictionaryPage != null) {
+            dictionary = into.emptyLike(dictionaryPage.getDictionarySize());
+            dictionary.putPlain(0, dictionaryPage.getDictionarySize(), littleEndian(dictionaryPage.getBytes()), 0);
+        }
+        boolean optional = column.getMaxDefinitionLevel() > 0;
+        int done = 0;
+        while (done < rows) {
+            DataPage page = pages.readPage();
+            if (page == null) {
+                throw new IllegalStateException("column " + column.getPath()[0] + " ends after " + done + " of its " + rows + " rows");
+            }
+            int count = page.getValueCount();
+            if (count > rows - done) {
+                throw new IllegalStateException("column " + column.getPath()[0] + " holds more values than its row group's " + rows + " rows");
+            }
+            ByteBuffer values;
+            Encoding encoding;
+            int nulls = 0;
+            if (page instanceof DataPageV1 v1) {
+                values = littleEndian(v1.getBytes());
+                if (optional) {
+                    if (v1.getDlEncoding() != Encoding.RLE) {
+                        throw new Unsupported("definition levels encoded " + v1.getDlEncoding());
+                    }
+                    int length = values.getInt();
+                    nulls = markNulls(values.slice(values.position(), length).order(ByteOrder.LITTLE_ENDIAN), into, at + done, count);
+                    values.position(values.position() + length);
+                } else {
+                    into.markPresent(at + done, count);
+                }
+                encoding = v1.getValueEncoding();
+            } else {
+                DataPageV2 v2 = (DataPageV2) page;
+                if (optional) {
+                    nulls = markNulls(littleEndian(v2.getDefinitionLevels()), into, at + done, count);
+                } else {
+                    into.markPresent(at + done, count);
+                }
+                values = littleEndian(v2.getData());
+                encoding = v2.getDataEncoding();
+            }
+            switch (encoding) {
+                case PLAIN -> into.putPlain(at + done, count, values, nulls);
+                case PLAIN_DICTIONARY, RLE_DICTIONARY -> {
+                    if (dictionary == null) {
+                        throw new IllegalStateException("column " + column.getPath()[0] + " has dictionary-encoded pages and no dictionary");
+                    }
+                    int bitWidth = values.get() & 0xFF;
+                    int[] ids = scratch(count - nulls);
+                    hybrid(values, bitWidth, ids, count - nulls);
+                    into.putDictionary(at + done, count, dictionary, ids, nulls);
+                }
+                default -> throw new Unsupported("values encoded " + encoding);
+            }
+            done += count;
+        }
+    }
+
+    /** Marks the nulls of {@code count} rows from {@code at} after their definition levels (bit width 1); returns how many. */
+    private int markNulls(ByteBuffer levels, ColumnValues into, int at, int count) {
+        int[] present = scratch(count);
+        hybrid(levels, 1, present, count);
+        return into.markNulls(at, present, count);
+    }
+
+    private int[] scratch(int size) {
+        if (scratch.length < size) {
+            scratch = new int[Math.max(size, scratch.length * 2)];
+        }
+        return scratch;
+    }
+
+    /**
+     * Decodes {@code count} values of Parquet's run-length / bit-packed hybrid encoding of
+     * {@code bitWidth}-bit values from {@code in} into {@code out}.
+     */
+    static void hybrid(ByteBuffer in, int bitWidth, int[] out, int count) {
+        if (bitWidth > 32) {
+            throw new IllegalStateException("a bit width of " + bitWidth);
+        }
+        int byteWidth = (bitWidth + 7) / 8;
+        int done = 0;
+        while (done < count) {
+            int header = readUnsignedVarInt(in);
+            if ((header & 1) == 0) {
+                // a run of one value, repeated
+                int run = Math.min(header >>> 1, count - done);
+                int value = 0;
+                for (int b = 0; b < byteWidth; b++) {
+                    value |= (in.get() & 0xFF) << (8 * b);
+                }
+                java.util.Arrays.fill(out, done, done + run, value);
+                done += run;
+            } else {
+                // groups of 8 values of bitWidth bits, least significant bit first
+                int values = (header >>> 1) * 8;
+                int bytes = (header >>> 1) * bitWidth;
+                int start = in.position();
+                if (bytes > in.remaining()) {
+                    throw new IllegalStateException("a bit-packed run longer than its page");
+                }
+                int take = Math.min(values, count - done);
+                long buffer = 0;
+                int buffered = 0;
+                int at = start;
+                long mask = (1L << bitWidth) - 1;
+                for (int v = 0; v < take; v++) {
+                    while (buffered < bitWidth) {
+                        buffer |= (long) (in.get(at++) & 0xFF) << buffered;
+                        buffered += 8;
+                    }
+                    out[done + v] = (int) (buffer & mask);
+                    buffer >>>= bitWidth;
+                    buffered -= bitWidth;
+                }
+                in.position(start + bytes);
+                done += take;
+            }
+        }
+    }
+
+    private static int readUnsignedVarInt(ByteBuffer in) {
+        int value = 0;
+        for (int shift = 0; shift < 35; shift += 7) {
+            int b = in.get() & 0xFF;
+            value |= (b & 0x7F) << shift;
+            if ((b & 0x80) == 0) {
+                return value;
+            }
+        }
+        throw new IllegalStateException("a run header longer than 5 bytes");
+    }
+
+    private static ByteBuffer littleEndian(BytesInput bytes) throws IOException {
+        return bytes.toByteBuffer().slice().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    @Override
+    public void close() throws IOException {
+        reader.close();
+    }
+
+    /**
+     * Parquet's decompressors, but zstd in one call on a context kept for the file: Parquet's own
+     * streams every page through a new one, and copies it twice on the way.
+     */
+    private static final class Decompressors implements CompressionCodecFactory {
+
+        private final CompressionCodecFactory parquet = HadoopCodecs.newFactory(0);
+        private final ZstdDecompressCtx zstd = new ZstdDecompressCtx();
+        private final BytesInputDecompressor zstdPages = new BytesInputDecompressor() {
+            @Override
+            public BytesInput decompress(BytesInput bytes, int size) throws IOException {
+                ByteBuffer in = bytes.toByteBuffer();
+                byte[] out = new byte[size];
+                int written;
+                if (in.hasArray()) {
+                    written = zstd.decompressByteArray(out, 0, size, in.array(), in.arrayOffset() + in.position(), in.remaining());
+                } else {
+                    byte[] copy = new byte[in.remaining()];
+                    in.get(copy);
+                    written = zstd.decompressByteArray(out, 0, size, copy, 0, copy.length);
+                }
+                if (written != size) {
+                    throw new IOException("a zstd page holds " + written + " bytes, its header says " + size);
+                }
+                return BytesInput.from(out);
+            }
+
+            @Override
+            public void decompress(ByteBuffer input, int compressedSize, ByteBuffer output, int decompressedSize) throws IOException {
+                parquet.getDecompressor(CompressionCodecName.ZSTD).decompress(input, compressedSize, output, decompressedSize);
+            }
+
+            @Override
+            public void release() {
+            }
+        };
+
+        @Override
+        public BytesInputCompressor getCompressor(CompressionCodecName codec) {
+            return parquet.getCompressor(codec);
+        }
+
+        @Override
+        public BytesInputDecompressor getDecompressor(CompressionCodecName codec) {
+            return codec == CompressionCodecName.ZSTD ? zstdPages : parquet.getDecompressor(codec);
+        }
+
+        @Override
+        public void release() {
+            parquet.release();
+            zstd.close();
+        }
+    }
+
+    /** Iceberg's input file as Parquet's. */
+    private static org.apache.parquet.io.InputFile parquetFile(InputFile file) {
+        return new org.apache.parquet.io.InputFile() {
+            @Override
+            public long getLength() {
+                return file.getLength();
+            }
+
+            @Override
+            public SeekableInputStream newStream() {
+                org.apache.iceberg.io.SeekableInputStream stream = file.newStream();
+                return new DelegatingSeekableInputStream((InputStream) stream) {
+                    @Override
+                    public long getPos() throws IOException {
+                        return stream.getPos();
+                    }
+
+                    @Override
+                    public void seek(long position) throws IOException {
+                        stream.seek(position);
+                    }
+                };
+            }
+        };
+    }
+}
