@@ -241,6 +241,18 @@ final class ParquetColumns implements Closeable {
                     hybrid(values, bitWidth, ids, count - nulls);
                     into.putDictionary(at + done, count, dictionary, ids, nulls);
                 }
+                case RLE -> {
+                    // booleans in v2 pages: their length, then the hybrid encoding of 1-bit values
+                    if (column.getPrimitiveType().getPrimitiveTypeName() != PrimitiveTypeName.BOOLEAN) {
+                        throw new Unsupported("values of " + column.getPrimitiveType() + " encoded RLE");
+                    }
+                    values.getInt();
+                    int[] bits = scratch(count - nulls);
+                    hybrid(values, 1, bits, count - nulls);
+                    ColumnValues falseTrue = into.emptyLike(2);
+                    falseTrue.putPlain(0, 2, ByteBuffer.wrap(new byte[] {0b10}), 0);
+                    into.putDictionary(at + done, count, falseTrue, bits, nulls);
+                }
                 default -> throw new Unsupported("values encoded " + encoding);
             }
             done += count;
