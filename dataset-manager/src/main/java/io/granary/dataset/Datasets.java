@@ -205,7 +205,7 @@ public final class Datasets implements Closeable {
         List<String> partitionFields = partitionBy.isEmpty() ? declared.map(SchemaFile::partitionBy).orElse(List.of()) : partitionBy;
         PartitionSpec spec = PartitionSpecs.parse(schema, partitionFields);
         Provenance withInputs = provenance.withInputs(fileInputs(provenance, sources));
-        return create(name, schema, spec, table -> sources.isEmpty() ? List.of()
+        return create(name, schema, spec, Map.of(), table -> sources.isEmpty() ? List.of()
                 : write(table, table.schema(), sources, options, name).files(), withInputs);
     }
 
@@ -215,14 +215,20 @@ public final class Datasets implements Closeable {
      */
     public WriteResult createFromFiles(DatasetName name, Schema schema, java.util.function.Function<Table, List<DataFile>> writer,
                                        Provenance provenance) {
+        return createFromFiles(name, schema, Map.of(), writer, provenance);
+    }
+
+    /** As {@link #createFromFiles(DatasetName, Schema, java.util.function.Function, Provenance)}, the table given {@code properties} too. */
+    public WriteResult createFromFiles(DatasetName name, Schema schema, Map<String, String> properties,
+                                       java.util.function.Function<Table, List<DataFile>> writer, Provenance provenance) {
         if (exists(name)) {
             throw GranaryException.alreadyExists("dataset " + name + " already exists", "choose another name, or drop it first");
         }
-        return create(name, schema, PartitionSpec.unpartitioned(), writer, provenance);
+        return create(name, schema, PartitionSpec.unpartitioned(), properties, writer, provenance);
     }
 
     /** The table and, when the writer wrote any files, its first snapshot, in one commit. */
-    private WriteResult create(DatasetName name, Schema schema, PartitionSpec spec,
+    private WriteResult create(DatasetName name, Schema schema, PartitionSpec spec, Map<String, String> properties,
                                java.util.function.Function<Table, List<DataFile>> writer, Provenance provenance) {
         ensureNamespace(name.namespace());
         Transaction create;
@@ -230,6 +236,7 @@ public final class Datasets implements Closeable {
             create = catalog.buildTable(name.identifier(), schema)
                     .withPartitionSpec(spec)
                     .withProperties(TABLE_PROPERTIES)
+                    .withProperties(properties)
                     .createTransaction();
         } catch (AlreadyExistsException e) {
             throw GranaryException.alreadyExists("dataset " + name + " already exists", "choose another name");

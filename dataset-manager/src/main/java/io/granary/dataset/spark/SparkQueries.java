@@ -114,9 +114,16 @@ public final class SparkQueries {
      * provenance should already name the frame's inputs (see {@link #inputsOf}).
      */
     public WriteResult createFrom(DatasetName name, Dataset<Row> frame, List<String> partitionBy, Provenance withInputs) {
+        return createFrom(name, frame, partitionBy, Map.of(), withInputs);
+    }
+
+    /** As {@link #createFrom(DatasetName, Dataset, List, Provenance)}, the table given {@code properties} too. */
+    public WriteResult createFrom(DatasetName name, Dataset<Row> frame, List<String> partitionBy, Map<String, String> properties,
+                                  Provenance withInputs) {
         requireNew(name);
         DataFrameWriterV2<Row> writer = frame.writeTo(CatalogSettings.NAME + "." + name).using("iceberg");
         datasetsTableProperties().forEach(writer::tableProperty);
+        properties.forEach(writer::tableProperty);
         List<Column> partitions = partitionColumns(partitionBy);
         if (!partitions.isEmpty()) {
             writer.partitionedBy(partitions.get(0), partitions.subList(1, partitions.size()).toArray(new Column[0]));

@@ -303,7 +303,7 @@ public final class LocalPointInTimeJoin {
         Schema outputSchema = new Schema(outputFields);
         long writeStart = System.nanoTime();
         int entityColumns = entitySchema.columns().size();
-        WriteResult result = datasets.createFromFiles(out, outputSchema,
+        WriteResult result = datasets.createFromFiles(out, outputSchema, PointInTimeJoin.TRAINING_SET_PROPERTIES,
                 table -> write(table, entities, entityColumns, outputValues), provenance.withInputs(inputs));
         LOG.debug("wrote {} rows in {} ms", result.rowsWritten(), (System.nanoTime() - writeStart) / 1_000_000);
         return result;

@@ -351,11 +351,19 @@ final class ParquetColumns implements Closeable {
 
         private final CompressionCodecFactory parquet = HadoopCodecs.newFactory(0);
         private final ZstdDecompressCtx zstd = new ZstdDecompressCtx();
+        private byte[] page = new byte[0];
         private final BytesInputDecompressor zstdPages = new BytesInputDecompressor() {
+            /**
+             * A page decompressed into one array kept for the file: every page is decoded into the
+             * columns before the reader asks for the next, and the file's pages are read one at a time.
+             */
             @Override
             public BytesInput decompress(BytesInput bytes, int size) throws IOException {
                 ByteBuffer in = bytes.toByteBuffer();
-                byte[] out = new byte[size];
+                if (page.length < size) {
+                    page = new byte[Math.max(size, page.length * 2)];
+                }
+                byte[] out = page;
                 int written;
                 if (in.hasArray()) {
                     written = zstd.decompressByteArray(out, 0, size, in.array(), in.arrayOffset() + in.position(), in.remaining());
@@ -367,7 +375,7 @@ final class ParquetColumns implements Closeable {
                 if (written != size) {
                     throw new IOException("a zstd page holds " + written + " bytes, its header says " + size);
                 }
-                return BytesInput.from(out);
+                return BytesInput.from(out, 0, size);
             }
 
             @Override

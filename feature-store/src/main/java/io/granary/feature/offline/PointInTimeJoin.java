@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.iceberg.TableProperties;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -48,6 +49,13 @@ import org.apache.spark.sql.types.TimestampType;
  * Spark's generated code on its internal rows, never converting rows to Java objects.
  */
 public final class PointInTimeJoin {
+
+    /**
+     * Table properties of the training sets both engines write: zstd at level 1 rather than 3. A
+     * training set is derived data, written by one join and read whole: on `granary bench pit` level
+     * 1 compresses its pages about twice as fast for files 4% larger.
+     */
+    static final Map<String, String> TRAINING_SET_PROPERTIES = Map.of(TableProperties.PARQUET_COMPRESSION_LEVEL, "1");
 
     private static final String PREFIX = "__granary_";
     private static final String ROW_TIME = PREFIX + "row_ts";
@@ -230,7 +238,7 @@ public final class PointInTimeJoin {
                 + " VERSION AS OF " + resolved.snapshot().get().snapshotId());
         String timestamp = timestampColumn(entities.schema(), timestampField);
         Dataset<Row> joined = join(entities, timestamp, refs, fullNames);
-        return queries.createFrom(out, joined, List.of(), provenance.withInputs(SparkQueries.inputsOf(joined)));
+        return queries.createFrom(out, joined, List.of(), TRAINING_SET_PROPERTIES, provenance.withInputs(SparkQueries.inputsOf(joined)));
     }
 
     private static DataType sparkType(Entity entity) {
