@@ -361,12 +361,26 @@ final class ColumnValues {
                 ((IntStatistics) statistics).updateStats(max);
             }
             case DOUBLE -> {
-                DoubleStatistics doubleStatistics = (DoubleStatistics) statistics;
+                // Parquet orders doubles as Double.compare does (NaN above all): the extremes are what
+                // value-by-value updates would leave, found without a call a value
+                double min = 0;
+                double max = 0;
+                boolean any = false;
                 for (int at = from; at < to; at++) {
                     if (!nulls.get(at)) {
-                        doubleStatistics.updateStats(doubles[at]);
+                        double value = doubles[at];
+                        if (!any) {
+                            min = value;
+                            max = value;
+                            any = true;
+                        } else {
+                            min = Double.compare(min, value) > 0 ? value : min;
+                            max = Double.compare(max, value) < 0 ? value : max;
+                        }
                     }
                 }
+                ((DoubleStatistics) statistics).updateStats(min);
+                ((DoubleStatistics) statistics).updateStats(max);
             }
             default -> {
                 for (int at = from; at < to; at++) {

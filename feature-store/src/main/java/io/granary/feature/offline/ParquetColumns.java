@@ -11,6 +11,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.iceberg.io.InputFile;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
@@ -26,6 +27,7 @@ import org.apache.parquet.column.page.PageReadStore;
 import org.apache.parquet.column.page.PageReader;
 import org.apache.parquet.column.statistics.Statistics;
 import org.apache.parquet.compression.CompressionCodecFactory;
+import org.apache.parquet.conf.PlainParquetConfiguration;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
@@ -77,8 +79,9 @@ final class ParquetColumns implements Closeable {
      * not one it reads (see the class comment): then Iceberg's reader is the one to use.
      */
     static Optional<ParquetColumns> open(InputFile file, List<Types.NestedField> fields) throws IOException {
+        // options without Hadoop's Configuration, whose default resources (XML in jars) are parsed anew for every instance
         ParquetFileReader reader = new ParquetFileReader(parquetFile(file),
-                ParquetReadOptions.builder().withCodecFactory(new Decompressors()).build());
+                new ParquetReadOptions.Builder(new PlainParquetConfiguration()).withCodecFactory(new Decompressors()).build());
         try {
             MessageType schema = reader.getFooter().getFileMetaData().getSchema();
             ColumnDescriptor[] columns = new ColumnDescriptor[fields.size()];
@@ -349,7 +352,7 @@ final class ParquetColumns implements Closeable {
      */
     private static final class Decompressors implements CompressionCodecFactory {
 
-        private final CompressionCodecFactory parquet = HadoopCodecs.newFactory(0);
+        private final CompressionCodecFactory parquet = HadoopCodecs.newFactory(new Configuration(false), 0);
         private final ZstdDecompressCtx zstd = new ZstdDecompressCtx();
         private byte[] page = new byte[0];
         private final BytesInputDecompressor zstdPages = new BytesInputDecompressor() {
