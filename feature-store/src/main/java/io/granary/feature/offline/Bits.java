@@ -55,9 +55,26 @@ final class Bits {
     /** How many bits are set in [from, to). */
     int count(int from, int to) {
         int count = 0;
-        for (int at = nextSet(from, to); at >= 0; at = nextSet(at + 1, to)) {
-            count++;
+        for (int at = from; at < to; ) {
+            if ((at & 63) == 0 && to - at >= 64) {
+                count += Long.bitCount(words[at >>> 6]);
+                at += 64;
+            } else {
+                count += get(at) ? 1 : 0;
+                at++;
+            }
         }
         return count;
+    }
+
+    /** Bits [at, at + 8) as the low bits of an int (bits past the end read as 0). */
+    int byteAt(int at) {
+        int word = at >>> 6;
+        int shift = at & 63;
+        long bits = words[word] >>> shift;
+        if (shift > 56 && word + 1 < words.length) {
+            bits |= words[word + 1] << (64 - shift);
+        }
+        return (int) bits & 0xFF;
     }
 }

@@ -1,6 +1,5 @@
 package io.granary.feature.offline;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Instant;
@@ -25,8 +24,6 @@ import org.apache.iceberg.FloatFieldMetrics;
 import org.apache.iceberg.arrow.vectorized.ColumnVector;
 import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
-import org.apache.parquet.bytes.BytesInput;
-import org.apache.parquet.bytes.HeapByteBufferAllocator;
 import org.apache.parquet.column.statistics.BinaryStatistics;
 import org.apache.parquet.column.statistics.BooleanStatistics;
 import org.apache.parquet.column.statistics.DoubleStatistics;
@@ -34,7 +31,6 @@ import org.apache.parquet.column.statistics.FloatStatistics;
 import org.apache.parquet.column.statistics.IntStatistics;
 import org.apache.parquet.column.statistics.LongStatistics;
 import org.apache.parquet.column.statistics.Statistics;
-import org.apache.parquet.column.values.rle.RunLengthBitPackingHybridEncoder;
 import org.apache.parquet.io.api.Binary;
 
 /**
@@ -339,8 +335,8 @@ final class ColumnValues {
                 // integers have no NaN: their smallest and largest value are all the statistics hold
                 long min = Long.MAX_VALUE;
                 long max = Long.MIN_VALUE;
-                for (int at = from; at < to; at++) {
-                    if (!nulls.get(at)) {
+                for (int at = nextValue(from, to); at < to; at = nextValue(at, to)) {
+                    for (int end = at + runOfValues(at, to); at < end; at++) {
                         min = Math.min(min, longs[at]);
                         max = Math.max(max, longs[at]);
                     }
@@ -351,8 +347,8 @@ final class ColumnValues {
             case INTEGER, DATE -> {
                 int min = Integer.MAX_VALUE;
                 int max = Integer.MIN_VALUE;
-                for (int at = from; at < to; at++) {
-                    if (!nulls.get(at)) {
+                for (int at = nextValue(from, to); at < to; at = nextValue(at, to)) {
+                    for (int end = at + runOfValues(at, to); at < end; at++) {
                         min = Math.min(min, ints[at]);
                         max = Math.max(max, ints[at]);
                     }
@@ -363,20 +359,14 @@ final class ColumnValues {
             case DOUBLE -> {
                 // Parquet orders doubles as Double.compare does (NaN above all): the extremes are what
                 // value-by-value updates would leave, found without a call a value
-                double min = 0;
-                double max = 0;
-                boolean any = false;
-                for (int at = from; at < to; at++) {
-                    if (!nulls.get(at)) {
+                int first = nextValue(from, to);
+                double min = doubles[first];
+                double max = doubles[first];
+                for (int at = first; at < to; at = nextValue(at, to)) {
+                    for (int end = at + runOfValues(at, to); at < end; at++) {
                         double value = doubles[at];
-                        if (!any) {
-                            min = value;
-                            max = value;
-                            any = true;
-                        } else {
-                            min = Double.compare(min, value) > 0 ? value : min;
-                            max = Double.compare(max, value) < 0 ? value : max;
-                        }
+                        min = Double.compare(min, value) > 0 ? value : min;
+                        max = Double.compare(max, value) < 0 ? value : max;
                     }
                 }
                 ((DoubleStatistics) statistics).updateStats(min);
@@ -406,7 +396,7 @@ final class ColumnValues {
      * definition levels of an optional column (their length, then the run-length / bit-packed
      * hybrid; 1 set, 0 null), then the non-null values PLAIN-encoded. Returns its length.
      */
-    int encodePage(ColumnarParquet.PageBuffer page, boolean optional, int from, int to) throws IOException {
+    int encodePage(ColumnarParquet.PageBuffer page, boolean optional, int from, int to) {
         byte[] levels = optional ? definitionLevels(from, to) : new byte[0];
         int present = to - from - nulls.count(from, to);
         switch (type.typeId()) {
@@ -467,7 +457,7 @@ final class ColumnValues {
     }
 
     /** The definition levels of values [from, to), their length first. */
-    private byte[] definitionLevels(int from, int to) throws IOException {
+    private byte[] definitionLevels(int from, int to) {
         if (nulls.nextSet(from, to) < 0) {
             // one run of ones: its header (the run length, shifted, as a varint), then the value in a byte
             byte[] run = new byte[Integer.BYTES + 10];
@@ -482,14 +472,30 @@ final class ColumnValues {
             ByteBuffer.wrap(run).order(ByteOrder.LITTLE_ENDIAN).putInt(length - Integer.BYTES);
             return Arrays.copyOf(run, length);
         }
-        try (RunLengthBitPackingHybridEncoder encoder = new RunLengthBitPackingHybridEncoder(1, 1024, 1 << 20,
-                HeapByteBufferAllocator.getInstance())) {
-            for (int at = from; at < to; at++) {
-                encoder.writeInt(nulls.get(at) ? 0 : 1);
+        // bit-packed runs of up to 63 groups of 8 levels (a one-byte header each), the levels of a
+        // group one byte: the null bits of its rows, inverted
+        int count = to - from;
+        int groups = (count + 7) / 8;
+        byte[] levels = new byte[Integer.BYTES + groups + (groups + 62) / 63];
+        int length = Integer.BYTES;
+        for (int group = 0; group < groups; ) {
+            int run = Math.min(63, groups - group);
+            levels[length++] = (byte) (run << 1 | 1);
+            for (int end = group + run; group < end; group++) {
+                int rows = Math.min(8, count - group * 8);
+                levels[length++] = (byte) (~nulls.byteAt(from + group * 8) & ((1 << rows) - 1));
             }
-            byte[] levels = encoder.toBytes().toByteArray();
-            return BytesInput.concat(BytesInput.fromInt(levels.length), BytesInput.from(levels)).toByteArray();
         }
+        ByteBuffer.wrap(levels).order(ByteOrder.LITTLE_ENDIAN).putInt(length - Integer.BYTES);
+        return levels;
+    }
+
+    /** The first row at or after {@code at} (before {@code to}) whose value is not null, else {@code to}. */
+    private int nextValue(int at, int to) {
+        while (at < to && nulls.get(at)) {
+            at++;
+        }
+        return at;
     }
 
     /** How many values from {@code at} on (before {@code to}) are not null. */

@@ -28,6 +28,11 @@ class BitsTest {
                     expected.clear(at, to);
                 }
                 default -> {
+                    int eight = 0;
+                    for (int bit = 0; bit < 8 && at + bit < size; bit++) {
+                        eight |= expected.get(at + bit) ? 1 << bit : 0;
+                    }
+                    assertThat(bits.byteAt(at)).as("8 bits from %d", at).isEqualTo(eight);
                     int next = expected.nextSetBit(at);
                     assertThat(bits.nextSet(at, to)).isEqualTo(next >= 0 && next < to ? next : -1);
                     assertThat(bits.count(at, to)).isEqualTo(expected.get(at, to).cardinality());
