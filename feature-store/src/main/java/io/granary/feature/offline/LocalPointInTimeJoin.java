@@ -288,9 +288,10 @@ public final class LocalPointInTimeJoin {
                 join.pinned().ifPresent(inputs::add);
                 LOG.debug("view {}: {} rows read in {} parts by {} ms", view.getKey().name(), join.rowsRead(), join.parts(),
                         (System.nanoTime() - started) / 1_000_000);
+                long ttl = view.getKey().ttlSeconds() * 1_000_000L;
                 EntityIndex index = await(indexes.get(keys(keyFieldsByView.get(view.getKey()))));
                 int entityCount = await(entityRows).size();
-                gathered.put(view.getKey(), pool.submit(() -> join.gather(runs, index, entityCount)));
+                gathered.put(view.getKey(), pool.submit(() -> join.gather(runs, index, entityCount, ttl)));
             }
             for (FeatureView view : views.keySet()) {
                 outputValues.addAll(await(gathered.get(view)));

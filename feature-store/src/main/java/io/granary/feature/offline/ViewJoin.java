@@ -51,11 +51,13 @@ final class ViewJoin {
     /** Entity slots per run, about: 32K, whose times and offers take a megabyte, within a core's cache. */
     private static final int SLOTS_PER_RUN = 1 << 15;
 
+    /** Buckets up to this many slots are searched by counting, larger ones by bisection. */
+    private static final int LINEAR_BUCKET = 16;
+
     private final String dataset;
     private final Optional<String> pinned;
     private final long fromMicros;
     private final long toMicros;
-    private final long ttlMicros;
     private final TableScan scan;
     private final FileIO io;
     private final List<List<FileScanTask>> parts;
@@ -73,7 +75,7 @@ final class ViewJoin {
     /** The column each scanned column is read into; null when one is read into two (then Iceberg's reader reads them). */
     private final ColumnValues[] targets;
 
-    private ViewJoin(String dataset, Optional<String> pinned, long fromMicros, long toMicros, long ttlMicros, TableScan scan, FileIO io,
+    private ViewJoin(String dataset, Optional<String> pinned, long fromMicros, long toMicros, TableScan scan, FileIO io,
                      List<List<FileScanTask>> parts,
                      int[] partStart, int[] partEnd, int[] keyAt, int timeAt, int createdAt, int[] featureAt, ColumnValues[] keys,
                      ColumnValues times, ColumnValues created, ColumnValues[] features) {
@@ -81,7 +83,6 @@ final class ViewJoin {
         this.pinned = pinned;
         this.fromMicros = fromMicros;
         this.toMicros = toMicros;
-        this.ttlMicros = ttlMicros;
         this.scan = scan;
         this.io = io;
         this.parts = parts;
@@ -124,7 +125,6 @@ final class ViewJoin {
      */
     static ViewJoin plan(Datasets datasets, RegistryState registry, FeatureView view, List<FeatureRef> refs, long fromMicros, long toMicros,
                          int maxParts) {
-        long ttlMicros = view.ttlSeconds() * 1_000_000L;
         List<String> joinKeys = registry.joinKeys(view);
         Table table = datasets.load(view.source().dataset());
         Schema schema = table.schema();
@@ -198,7 +198,7 @@ final class ViewJoin {
             features[f] = ColumnValues.allocate(scanned.get(featureAt[f]).type(), (int) capacity);
         }
         Optional<String> pinned = snapshot == null ? Optional.empty() : Optional.of(view.source().dataset() + "@" + snapshot.snapshotId());
-        return new ViewJoin(view.source().dataset().toString(), pinned, fromMicros, toMicros, ttlMicros, scan, table.io(), parts, partStart, partEnd, keyAt, timeAt,
+        return new ViewJoin(view.source().dataset().toString(), pinned, fromMicros, toMicros, scan, table.io(), parts, partStart, partEnd, keyAt, timeAt,
                 createdAt, featureAt, keys, times, created, features);
     }
 
@@ -345,9 +345,10 @@ final class ViewJoin {
         return (index.keyCount() >>> keyShift(index)) + 1;
     }
 
+    /** Offers per entity slot, none yet; one spare slot past the last takes the rows that match none. */
     private static long[] emptySlots(EntityIndex index) {
-        long[] slots = new long[index.slots() * SLOT_WIDTH];
-        for (int slot = 0; slot < index.slots(); slot++) {
+        long[] slots = new long[(index.slots() + 1) * SLOT_WIDTH];
+        for (int slot = 0; slot <= index.slots(); slot++) {
             slots[slot * SLOT_WIDTH + OFFER_ROW] = -1;
         }
         return slots;
@@ -371,20 +372,8 @@ final class ViewJoin {
         private long[] entries;
         private int counted;
 
-        /**
-         * Per key id, the window of event times in which its rows can match (the first entity row's
-         * time less the ttl, the last one's time), pairs side by side: one read a row.
-         */
-        private final long[] windows;
-
         Runs(EntityIndex index, int part) {
             this.index = index;
-            this.windows = new long[index.keyCount() * 2];
-            for (int key = 0; key < index.keyCount(); key++) {
-                long firstTime = index.slotTime(index.bucketStart(key));
-                windows[2 * key] = ttlMicros <= 0 ? Long.MIN_VALUE : firstTime - ttlMicros;
-                windows[2 * key + 1] = index.slotTime(index.bucketEnd(key) - 1);
-            }
             this.first = partStart[part];
             this.keyOf = new int[partEnd[part] - partStart[part]];
             this.runStart = new int[runCount(index) + 1];
@@ -402,11 +391,6 @@ final class ViewJoin {
                     long time = times.micros(row);
                     if (time >= fromMicros && time <= toMicros) {
                         keyId = index.keyId(keys, row, parts);
-                        // older than its key's first entity row by more than the ttl, or later than its
-                        // last: no entity row can take it (often most rows of a view of long history)
-                        if (keyId >= 0 && (time < windows[2 * keyId] || time > windows[2 * keyId + 1])) {
-                            keyId = -1;
-                        }
                     }
                 }
                 keyOf[row - first] = keyId;
@@ -452,9 +436,11 @@ final class ViewJoin {
                     int row = (int) entries[e];
                     long time = entries[e + 1];
                     long made = width == 3 ? entries[e + 2] : 0;
-                    // the first of the key's entity rows at or after this row's time
-                    int first = index.bucketStart(keyId);
+                    // the first of the key's entity rows at or after this row's time; the loops and
+                    // selects below compile without branches, which a random stream of rows mispredicts
+                    int start = index.bucketStart(keyId);
                     int end = index.bucketEnd(keyId);
+                    int first = start;
                     int high = end;
                     while (first < high) {
                         int middle = (first + high) >>> 1;
@@ -490,8 +476,10 @@ final class ViewJoin {
      * gets the latest row offered at or before its slot, within {@code ttlMicros} of its time (no
      * limit when not positive); else null.
      */
-    List<ColumnValues> gather(List<Runs> partRuns, EntityIndex index, int entityRows) {
+    List<ColumnValues> gather(List<Runs> partRuns, EntityIndex index, int entityRows, long ttlMicros) {
+        long offerStart = System.nanoTime();
         long[] slots = offer(index, partRuns);
+        LOG.debug("offered in {} us", (System.nanoTime() - offerStart) / 1000);
         int[] matched = new int[entityRows];
         Arrays.fill(matched, -1);
         for (int key = 0; key < index.keyCount(); key++) {
