@@ -51,9 +51,6 @@ final class ViewJoin {
     /** Entity slots per run, about: 32K, whose times and offers take a megabyte, within a core's cache. */
     private static final int SLOTS_PER_RUN = 1 << 15;
 
-    /** Buckets up to this many slots are searched by counting, larger ones by bisection. */
-    private static final int LINEAR_BUCKET = 16;
-
     private final String dataset;
     private final Optional<String> pinned;
     private final long fromMicros;
@@ -345,10 +342,9 @@ final class ViewJoin {
         return (index.keyCount() >>> keyShift(index)) + 1;
     }
 
-    /** Offers per entity slot, none yet; one spare slot past the last takes the rows that match none. */
     private static long[] emptySlots(EntityIndex index) {
-        long[] slots = new long[(index.slots() + 1) * SLOT_WIDTH];
-        for (int slot = 0; slot <= index.slots(); slot++) {
+        long[] slots = new long[index.slots() * SLOT_WIDTH];
+        for (int slot = 0; slot < index.slots(); slot++) {
             slots[slot * SLOT_WIDTH + OFFER_ROW] = -1;
         }
         return slots;
@@ -436,11 +432,9 @@ final class ViewJoin {
                     int row = (int) entries[e];
                     long time = entries[e + 1];
                     long made = width == 3 ? entries[e + 2] : 0;
-                    // the first of the key's entity rows at or after this row's time; the loops and
-                    // selects below compile without branches, which a random stream of rows mispredicts
-                    int start = index.bucketStart(keyId);
+                    // the first of the key's entity rows at or after this row's time
+                    int first = index.bucketStart(keyId);
                     int end = index.bucketEnd(keyId);
-                    int first = start;
                     int high = end;
                     while (first < high) {
                         int middle = (first + high) >>> 1;
@@ -477,9 +471,7 @@ final class ViewJoin {
      * limit when not positive); else null.
      */
     List<ColumnValues> gather(List<Runs> partRuns, EntityIndex index, int entityRows, long ttlMicros) {
-        long offerStart = System.nanoTime();
         long[] slots = offer(index, partRuns);
-        LOG.debug("offered in {} us", (System.nanoTime() - offerStart) / 1000);
         int[] matched = new int[entityRows];
         Arrays.fill(matched, -1);
         for (int key = 0; key < index.keyCount(); key++) {
