@@ -316,6 +316,7 @@ final class ViewJoin {
                 offers = new Runs(LocalPointInTimeJoin.await(entityIndex), part);
             }
             offers.countUpTo(count);
+            offers.sort();
             return offers;
         }
     }
@@ -352,64 +353,69 @@ final class ViewJoin {
     /**
      * A part's rows sorted into runs by where their key's entity slots lie. Slots are visited at
      * random, and a view's slots are far larger than a core's cache: so rows are first sorted into
-     * runs of slots that fit it, and then offered run by run. Each row is appended to its run's
-     * array as it is read (key id and row number, event time, created time if any); a run's array
-     * starts at its expected share of the part and grows by half when full.
+     * runs of slots that fit it, and then offered run by run. The sort is a counting sort: rows
+     * are counted per run as they are read, then written run by run into one array.
      */
     final class Runs {
 
         private final EntityIndex index;
+        private final int first;
+        private final int[] keyOf;
+        private final int[] runStart;
         private final Object[] parts;
         private final int width;
         private final int keyShift;
-        private final long[][] runs;
-        private final int[] used;
+        private long[] entries;
         private int counted;
 
         Runs(EntityIndex index, int part) {
             this.index = index;
+            this.first = partStart[part];
+            this.keyOf = new int[partEnd[part] - partStart[part]];
+            this.runStart = new int[runCount(index) + 1];
             this.parts = new Object[keys.length];
             this.width = created == null ? 2 : 3;
             this.keyShift = keyShift(index);
-            int runCount = runCount(index);
-            this.runs = new long[runCount][];
-            this.used = new int[runCount];
-            int expected = (int) Math.min(Integer.MAX_VALUE / 2, (long) (partEnd[part] - partStart[part]) / runCount * width * 9 / 8 + 64);
-            for (int r = 0; r < runCount; r++) {
-                runs[r] = new long[expected];
-            }
-            this.counted = partStart[part];
+            this.counted = first;
         }
 
-        /** Appends each row read up to {@code count} that may match an entity row to its run. */
+        /** Finds the key of each row read up to {@code count} (-1 for rows that can match nothing) and counts it to its run. */
         void countUpTo(int count) {
             for (int row = counted; row < count; row++) {
-                if (times.isNull(row)) {
-                    continue;
+                int keyId = -1;
+                if (!times.isNull(row)) {
+                    long time = times.micros(row);
+                    if (time >= fromMicros && time <= toMicros) {
+                        keyId = index.keyId(keys, row, parts);
+                    }
                 }
-                long time = times.micros(row);
-                if (time < fromMicros || time > toMicros) {
-                    continue;
+                keyOf[row - first] = keyId;
+                if (keyId >= 0) {
+                    runStart[(keyId >>> keyShift) + 1]++;
                 }
-                int keyId = index.keyId(keys, row, parts);
+            }
+            counted = count;
+        }
+
+        /** Writes the counted rows run by run: key id and row number, event time, created time if any. */
+        void sort() {
+            for (int r = 1; r < runStart.length; r++) {
+                runStart[r] += runStart[r - 1];
+            }
+            int[] fill = Arrays.copyOf(runStart, runStart.length - 1);
+            entries = new long[runStart[runStart.length - 1] * width];
+            for (int row = first; row < counted; row++) {
+                int keyId = keyOf[row - first];
                 if (keyId < 0) {
                     continue;
                 }
-                int run = keyId >>> keyShift;
-                long[] entries = runs[run];
-                int at = used[run];
-                if (at + width > entries.length) {
-                    entries = Arrays.copyOf(entries, entries.length + entries.length / 2 + width);
-                    runs[run] = entries;
-                }
+                int at = fill[keyId >>> keyShift]++ * width;
                 entries[at] = (long) keyId << 32 | row;
-                entries[at + 1] = time;
+                entries[at + 1] = times.micros(row);
                 if (width == 3) {
                     entries[at + 2] = created.isNull(row) ? 0 : created.micros(row);
                 }
-                used[run] = at + width;
             }
-            counted = count;
         }
     }
 
@@ -419,9 +425,9 @@ final class ViewJoin {
         int runCount = runCount(index);
         for (int r = 0; r < runCount; r++) {
             for (Runs runs : partRuns) {
-                long[] entries = runs.runs[r];
+                long[] entries = runs.entries;
                 int width = runs.width;
-                for (int e = 0; e < runs.used[r]; e += width) {
+                for (int e = runs.runStart[r] * width; e < runs.runStart[r + 1] * width; e += width) {
                     int keyId = (int) (entries[e] >>> 32);
                     int row = (int) entries[e];
                     long time = entries[e + 1];
