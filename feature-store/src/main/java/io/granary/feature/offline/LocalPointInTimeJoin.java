@@ -291,7 +291,7 @@ public final class LocalPointInTimeJoin {
                 long ttl = view.getKey().ttlSeconds() * 1_000_000L;
                 EntityIndex index = await(indexes.get(keys(keyFieldsByView.get(view.getKey()))));
                 int entityCount = await(entityRows).size();
-                gathered.put(view.getKey(), pool.submit(() -> join.gather(runs, index, entityCount, ttl)));
+                gathered.put(view.getKey(), pool.submit(() -> join.gather(runs, index, entityCount, ttl, pool)));
             }
             for (FeatureView view : views.keySet()) {
                 outputValues.addAll(await(gathered.get(view)));

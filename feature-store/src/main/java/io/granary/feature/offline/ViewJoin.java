@@ -12,6 +12,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.FutureTask;
 import org.apache.iceberg.BaseCombinedScanTask;
 import org.apache.iceberg.CombinedScanTask;
 import org.apache.iceberg.FileScanTask;
@@ -419,11 +421,12 @@ final class ViewJoin {
         }
     }
 
-    /** Offers every part's rows to the entity slots, run by run (the parts' rows of a run one after the other). */
-    private static long[] offer(EntityIndex index, List<Runs> partRuns) {
-        long[] slots = emptySlots(index);
-        int runCount = runCount(index);
-        for (int r = 0; r < runCount; r++) {
+    /**
+     * Offers the parts' rows of runs [fromRun, toRun) to their entity slots, run by run (the parts'
+     * rows of a run one after the other, in read order). Runs own disjoint slots.
+     */
+    private static void offer(EntityIndex index, List<Runs> partRuns, long[] slots, int fromRun, int toRun) {
+        for (int r = fromRun; r < toRun; r++) {
             for (Runs runs : partRuns) {
                 long[] entries = runs.entries;
                 int width = runs.width;
@@ -456,7 +459,6 @@ final class ViewJoin {
                 }
             }
         }
-        return slots;
     }
 
     /** Whether a row at (time, created) wins over the offer kept at {@code at}: later event time, then later created time, then read later. */
@@ -466,15 +468,11 @@ final class ViewJoin {
     }
 
     /**
-     * The feature columns in entity row order, once every part is read: each entity row
-     * gets the latest row offered at or before its slot, within {@code ttlMicros} of its time (no
-     * limit when not positive); else null.
+     * Sets the matched feature row of each entity row of keys [fromKey, toKey): the latest row
+     * offered at or before its slot, if within {@code ttlMicros} of its time (no limit when not positive).
      */
-    List<ColumnValues> gather(List<Runs> partRuns, EntityIndex index, int entityRows, long ttlMicros) {
-        long[] slots = offer(index, partRuns);
-        int[] matched = new int[entityRows];
-        Arrays.fill(matched, -1);
-        for (int key = 0; key < index.keyCount(); key++) {
+    private static void walk(EntityIndex index, long[] slots, int[] matched, int fromKey, int toKey, long ttlMicros) {
+        for (int key = fromKey; key < toKey; key++) {
             int bestAt = -1;
             for (int slot = index.bucketStart(key); slot < index.bucketEnd(key); slot++) {
                 int at = slot * SLOT_WIDTH;
@@ -486,11 +484,47 @@ final class ViewJoin {
                 }
             }
         }
-        List<ColumnValues> gathered = new ArrayList<>();
-        for (ColumnValues feature : features) {
-            gathered.add(feature.gather(matched));
-        }
-        return gathered;
+    }
+
+    /**
+     * The feature columns in entity row order, once every part is read: each entity row gets the
+     * latest row offered at or before its slot, within {@code ttlMicros} of its time (no limit when
+     * not positive); else null. Each step runs in two halves, one on {@code pool}: the last view's
+     * steps are what the join waits for once everything is read.
+     */
+    List<ColumnValues> gather(List<Runs> partRuns, EntityIndex index, int entityRows, long ttlMicros, Executor pool) {
+        long[] slots = emptySlots(index);
+        int runCount = runCount(index);
+        inHalves(pool, () -> offer(index, partRuns, slots, 0, runCount / 2), () -> offer(index, partRuns, slots, runCount / 2, runCount));
+        int[] matched = new int[entityRows];
+        Arrays.fill(matched, -1);
+        int keyCount = index.keyCount();
+        inHalves(pool, () -> walk(index, slots, matched, 0, keyCount / 2, ttlMicros),
+                () -> walk(index, slots, matched, keyCount / 2, keyCount, ttlMicros));
+        ColumnValues[] gathered = new ColumnValues[features.length];
+        int half = (features.length + 1) / 2;
+        inHalves(pool, () -> {
+            for (int f = 0; f < half; f++) {
+                gathered[f] = features[f].gather(matched);
+            }
+        }, () -> {
+            for (int f = half; f < features.length; f++) {
+                gathered[f] = features[f].gather(matched);
+            }
+        });
+        return List.of(gathered);
+    }
+
+    /**
+     * Runs {@code first} here and {@code second} on the pool, or here too if no thread of the pool
+     * has taken it by then (so that tasks waiting on halves can never wait on each other).
+     */
+    private static void inHalves(Executor pool, Runnable first, Runnable second) {
+        FutureTask<Void> other = new FutureTask<>(second, null);
+        pool.execute(other);
+        first.run();
+        other.run();
+        LocalPointInTimeJoin.await(other);
     }
 
     private static int indexOf(List<Types.NestedField> fields, String name) {
