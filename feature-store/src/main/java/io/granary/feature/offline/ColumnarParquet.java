@@ -38,7 +38,8 @@ import org.apache.parquet.schema.MessageType;
 /**
  * Writes rows held column by column ({@link ColumnValues}) as one Parquet data file of an Iceberg
  * table, a column chunk at a time: values PLAIN-encoded in bulk straight from the arrays,
- * definition levels run-length encoded, each page compressed with the table's codec. Parquet's
+ * definition levels bit-packed from the null bits (one run-length run when no value is null),
+ * each page compressed with the table's codec. Parquet's
  * record writer spends tens of nanoseconds a value on its per-value path; this spends a few.
  * Statistics, column indexes and Iceberg's metrics (with NaN counts) are kept as its writer keeps them;
  * the table's codec, compression level, row group, page size and page row limit apply. Values are
@@ -47,7 +48,7 @@ import org.apache.parquet.schema.MessageType;
 final class ColumnarParquet {
 
     /** Parquet's zstd level when a table sets none (write.parquet.compression-level), as its own writer uses. */
-    static final int DEFAULT_ZSTD_LEVEL = 3;
+    private static final int DEFAULT_ZSTD_LEVEL = 3;
 
     private ColumnarParquet() {
     }
@@ -149,10 +150,7 @@ final class ColumnarParquet {
         }
     }
 
-    /**
-     * Compresses pages with the table's codec. Zstd (Granary's) runs in one call on a context kept
-     * for the file, into a reused array: Parquet's codec streams every page through a new one.
-     */
+    /** Compresses pages with the table's codec. */
     private interface PageCompressor extends AutoCloseable {
 
         /** The compressed form of page[0, length), valid until the next call. */
@@ -162,40 +160,60 @@ final class ColumnarParquet {
         void close();
 
         static PageCompressor of(CompressionCodecName codec, String level, int pageBytes) {
-            if (codec == CompressionCodecName.ZSTD) {
-                ZstdCompressCtx context = new ZstdCompressCtx().setLevel(level == null ? DEFAULT_ZSTD_LEVEL : Integer.parseInt(level));
-                byte[][] out = {new byte[0]};
-                return new PageCompressor() {
-                    @Override
-                    public BytesInput compress(byte[] page, int length) {
-                        int bound = (int) Zstd.compressBound(length);
-                        if (out[0].length < bound) {
-                            out[0] = new byte[bound];
-                        }
-                        int size = context.compressByteArray(out[0], 0, bound, page, 0, length);
-                        return BytesInput.from(out[0], 0, size);
-                    }
+            return codec == CompressionCodecName.ZSTD
+                    ? new ZstdPages(level == null ? DEFAULT_ZSTD_LEVEL : Integer.parseInt(level))
+                    : new CodecPages(codec, pageBytes);
+        }
+    }
 
-                    @Override
-                    public void close() {
-                        context.close();
-                    }
-                };
+    /**
+     * Zstd (every Granary table's codec) in one call a page on a context kept for the file, into an
+     * array kept too: Parquet's codec streams every page through a new context.
+     */
+    private static final class ZstdPages implements PageCompressor {
+
+        private final ZstdCompressCtx context;
+        private byte[] out = new byte[0];
+
+        ZstdPages(int level) {
+            context = new ZstdCompressCtx().setLevel(level);
+        }
+
+        @Override
+        public BytesInput compress(byte[] page, int length) {
+            int bound = (int) Zstd.compressBound(length);
+            if (out.length < bound) {
+                out = new byte[bound];
             }
-            Configuration conf = new Configuration(false);
-            ParquetCodecFactory codecs = new ParquetCodecFactory(conf, pageBytes);
-            CompressionCodecFactory.BytesInputCompressor compressor = codecs.getCompressor(codec);
-            return new PageCompressor() {
-                @Override
-                public BytesInput compress(byte[] page, int length) throws IOException {
-                    return compressor.compress(BytesInput.from(page, 0, length));
-                }
+            int size = context.compressByteArray(out, 0, bound, page, 0, length);
+            return BytesInput.from(out, 0, size);
+        }
 
-                @Override
-                public void close() {
-                    codecs.release();
-                }
-            };
+        @Override
+        public void close() {
+            context.close();
+        }
+    }
+
+    /** Any other codec, through Parquet's. */
+    private static final class CodecPages implements PageCompressor {
+
+        private final ParquetCodecFactory codecs;
+        private final CompressionCodecFactory.BytesInputCompressor compressor;
+
+        CodecPages(CompressionCodecName codec, int pageBytes) {
+            codecs = new ParquetCodecFactory(new Configuration(false), pageBytes);
+            compressor = codecs.getCompressor(codec);
+        }
+
+        @Override
+        public BytesInput compress(byte[] page, int length) throws IOException {
+            return compressor.compress(BytesInput.from(page, 0, length));
+        }
+
+        @Override
+        public void close() {
+            codecs.release();
         }
     }
 

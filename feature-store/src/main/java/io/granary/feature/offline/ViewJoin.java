@@ -219,7 +219,9 @@ final class ViewJoin {
                 try {
                     read = readColumns(file, part, count, progress);
                 } catch (ParquetColumns.Unsupported e) {
+                    // the file is read again from its first row: rows of it already counted are taken back
                     LOG.debug("{}: {}; read with Iceberg's reader", file.file().location(), e.getMessage());
+                    progress.rewindTo(count);
                 }
                 count = read >= 0 ? read : readArrow(file, part, count, progress);
             } catch (IOException | RuntimeException e) {
@@ -313,6 +315,13 @@ final class ViewJoin {
             }
         }
 
+        /** Takes back the rows counted from {@code count} on (they are read again). */
+        void rewindTo(int count) {
+            if (offers != null) {
+                offers.rewindTo(count);
+            }
+        }
+
         Runs done(int count) {
             if (offers == null) {
                 offers = new Runs(LocalPointInTimeJoin.await(entityIndex), part);
@@ -397,6 +406,17 @@ final class ViewJoin {
                 }
             }
             counted = count;
+        }
+
+        /** Takes back the rows counted from {@code count} on. */
+        void rewindTo(int count) {
+            for (int row = Math.max(count, first); row < counted; row++) {
+                int keyId = keyOf[row - first];
+                if (keyId >= 0) {
+                    runStart[(keyId >>> keyShift) + 1]--;
+                }
+            }
+            counted = Math.min(counted, Math.max(count, first));
         }
 
         /** Writes the counted rows run by run: key id and row number, event time, created time if any. */

@@ -230,6 +230,8 @@ class PointInTimeJoinTest {
 
         assertThat(result.rowsWritten()).isEqualTo(7);
         assertThat(datasets.load(out).schema().findField("user_stats__clicks").type().toString()).isEqualTo("long");
+        assertThat(datasets.load(out).properties()).containsEntry("write.parquet.compression-level", "1")
+                .containsEntry("write.parquet.compression-codec", "zstd");
         LineageNode commit = datasets.lineage(DatasetRef.latest(out)).upstream().get(0);
         assertThat(commit.upstream()).extracting(LineageNode::name).contains(
                 ns + ".user_stats@" + userStatsFirst.snapshotId(),
@@ -252,6 +254,9 @@ class PointInTimeJoinTest {
 
         assertThat(result.rowsWritten()).isEqualTo(7);
         assertThat(datasets.load(out).schema().findField("user_stats__clicks")).isNotNull();
+        // training sets, from either engine, are zstd at level 1
+        assertThat(datasets.load(out).properties()).containsEntry("write.parquet.compression-level", "1")
+                .containsEntry("write.parquet.compression-codec", "zstd");
         LineageNode commit = datasets.lineage(DatasetRef.latest(out)).upstream().get(0);
         assertThat(commit.upstream()).extracting(LineageNode::name).contains(
                 ns + ".user_stats@" + userStatsFirst.snapshotId(),
