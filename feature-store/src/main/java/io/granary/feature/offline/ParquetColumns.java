@@ -31,6 +31,7 @@ import org.apache.parquet.conf.PlainParquetConfiguration;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.hadoop.metadata.ColumnPath;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.hadoop.util.HadoopCodecs;
 import org.apache.parquet.io.DelegatingSeekableInputStream;
@@ -43,7 +44,7 @@ import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
  * Reads top-level primitive columns of a Parquet data file straight into {@link ColumnValues}, row
  * group by row group: each page decompressed in one call (zstd on a context kept for the file) and
  * decoded into the arrays, with no Arrow vectors in between. Profiles of the point-in-time join put
- * a third of its time in reading its inputs, most of it in those vectors and in Parquet's
+ * a third of its time in reading its inputs, about half of that in those vectors and in Parquet's
  * stream-per-page decompression.
  * It takes the files Iceberg writes and most others: columns found by field id, of the physical
  * type Iceberg writes for their type, PLAIN or dictionary-encoded, in v1 or v2 pages. Any other
@@ -80,8 +81,16 @@ final class ParquetColumns implements Closeable {
      */
     static Optional<ParquetColumns> open(InputFile file, List<Types.NestedField> fields) throws IOException {
         // options without Hadoop's Configuration, whose default resources (XML in jars) are parsed anew for every instance
-        ParquetFileReader reader = new ParquetFileReader(parquetFile(file),
-                new ParquetReadOptions.Builder(new PlainParquetConfiguration()).withCodecFactory(new Decompressors()).build());
+        Decompressors decompressors = new Decompressors();
+        ParquetFileReader reader;
+        try {
+            reader = new ParquetFileReader(parquetFile(file),
+                    new ParquetReadOptions.Builder(new PlainParquetConfiguration()).withCodecFactory(decompressors).build());
+        } catch (IOException | RuntimeException e) {
+            // a footer that does not read: the reader, which would release them on close, is not there
+            decompressors.release();
+            throw e;
+        }
         try {
             MessageType schema = reader.getFooter().getFileMetaData().getSchema();
             ColumnDescriptor[] columns = new ColumnDescriptor[fields.size()];
@@ -95,7 +104,7 @@ final class ParquetColumns implements Closeable {
             for (BlockMetaData rowGroup : reader.getRowGroups()) {
                 for (ColumnChunkMetaData chunk : rowGroup.getColumns()) {
                     for (ColumnDescriptor column : columns) {
-                        if (chunk.getPath().equals(org.apache.parquet.hadoop.metadata.ColumnPath.get(column.getPath()))
+                        if (chunk.getPath().equals(ColumnPath.get(column.getPath()))
                                 && !ENCODINGS.containsAll(chunk.getEncodings())) {
                             reader.close();
                             return Optional.empty();
@@ -157,7 +166,7 @@ final class ParquetColumns implements Closeable {
      */
     boolean nextOutside(int column, long fromMicros, long toMicros) {
         for (ColumnChunkMetaData chunk : rowGroups.get(next).getColumns()) {
-            if (chunk.getPath().equals(org.apache.parquet.hadoop.metadata.ColumnPath.get(columns[column].getPath()))) {
+            if (chunk.getPath().equals(ColumnPath.get(columns[column].getPath()))) {
                 Statistics<?> statistics = chunk.getStatistics();
                 if (statistics == null || statistics.isEmpty() || !statistics.hasNonNullValue()) {
                     return false;
