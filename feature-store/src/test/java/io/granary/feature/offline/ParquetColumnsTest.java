@@ -7,6 +7,9 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -31,9 +34,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The direct Parquet reader against Iceberg's own reader of the same files: every column type it
- * takes, nulls, NaNs, v1 and v2 pages, dictionaries that fill up part way, several codecs, row
- * groups and pages; and the files it must leave to Iceberg's reader.
+ * The direct Parquet reader against Iceberg's own reader of the same files, written by Parquet's
+ * writer and by DuckDB's: every column type it takes, nulls, NaNs, v1 and v2 pages, dictionaries
+ * that fill up part way, several codecs, row groups and pages; and the files it must leave to
+ * Iceberg's reader.
  */
 class ParquetColumnsTest {
 
@@ -68,6 +72,31 @@ class ParquetColumnsTest {
                     assertSameAsIceberg(path, opened.get(), 20_000);
                 }
             }
+        }
+    }
+
+    @Test
+    void readsDuckDbsFilesAsIcebergDoes() throws Exception {
+        try (Connection duck = DriverManager.getConnection("jdbc:duckdb:"); Statement statement = duck.createStatement()) {
+            statement.execute("CREATE TABLE t AS SELECT i::BIGINT AS id, CASE WHEN i % 7 = 0 THEN NULL ELSE (i % 50)::INTEGER END AS small,"
+                    + " CASE WHEN i % 5 = 0 THEN NULL WHEN i < 15000 THEN (i % 40)::BIGINT ELSE (hash(i) % 1000000000000)::BIGINT END AS key,"
+                    + " CASE WHEN i % 11 = 0 THEN NULL WHEN i % 97 = 0 THEN 'NaN'::DOUBLE ELSE random() END AS score,"
+                    + " CASE WHEN i % 13 = 0 THEN NULL ELSE random()::FLOAT END AS weight,"
+                    + " CASE WHEN i % 3 = 0 THEN NULL ELSE i % 2 = 0 END AS flag,"
+                    + " CASE WHEN i % 17 = 0 THEN NULL ELSE TIMESTAMPTZ '2026-01-01 00:00:00+00' + to_microseconds((i * 7919) % 100000000) END AS ts,"
+                    + " CASE WHEN i % 19 = 0 THEN NULL ELSE DATE '2025-01-01' + (i % 400)::INTEGER END AS day FROM range(30000) r(i)");
+            String ids = "FIELD_IDS {id: 1, small: 2, key: 3, score: 4, weight: 5, flag: 6, ts: 7, day: 8}";
+            for (String codec : List.of("snappy", "zstd", "uncompressed")) {
+                Path path = dir.resolve("duck-" + codec + ".parquet");
+                statement.execute("COPY t TO '" + path + "' (FORMAT PARQUET, " + ids + ", COMPRESSION " + codec + ", ROW_GROUP_SIZE 8000)");
+                Optional<ParquetColumns> opened = ParquetColumns.open(org.apache.iceberg.Files.localInput(path.toFile()), SCHEMA.columns());
+                assertThat(opened).as(codec).isPresent();
+                assertSameAsIceberg(path, opened.get(), 30_000);
+            }
+            // DuckDB's v2 pages encode integers DELTA_BINARY_PACKED: Iceberg's reader's
+            Path v2 = dir.resolve("duck-v2.parquet");
+            statement.execute("COPY t TO '" + v2 + "' (FORMAT PARQUET, " + ids + ", PARQUET_VERSION v2)");
+            assertThat(ParquetColumns.open(org.apache.iceberg.Files.localInput(v2.toFile()), SCHEMA.columns())).isEmpty();
         }
     }
 
