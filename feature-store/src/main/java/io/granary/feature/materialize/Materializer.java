@@ -4,6 +4,7 @@ import feast.proto.types.ValueProto.Value;
 import io.granary.common.GranaryException;
 import io.granary.common.Progress;
 import io.granary.dataset.Datasets;
+import io.granary.dataset.WriteOrder;
 import io.granary.feature.online.EntityKeys;
 import io.granary.feature.online.FeatureValues;
 import io.granary.feature.online.Layouts;
@@ -25,15 +26,21 @@ import java.util.Optional;
 import java.util.Set;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.FileFormat;
+import org.apache.iceberg.FileScanTask;
+import org.apache.iceberg.MetadataColumns;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.data.IcebergGenerics;
+import org.apache.iceberg.data.GenericDeleteFilter;
+import org.apache.iceberg.data.IdentityPartitionConverters;
 import org.apache.iceberg.data.Record;
 import org.apache.iceberg.data.parquet.GenericParquetReaders;
 import org.apache.iceberg.io.CloseableIterable;
 import org.apache.iceberg.parquet.Parquet;
+import org.apache.iceberg.types.TypeUtil;
+import org.apache.iceberg.util.PartitionUtil;
 import org.apache.iceberg.util.SnapshotUtil;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -118,15 +125,17 @@ public final class Materializer {
         Snapshot snapshot = table.currentSnapshot();
         Batch batch = new Batch(view);
         if (snapshot != null) {
-            try (Progress progress = Progress.start("materializing " + view.name(), "rows", -1);
-                 CloseableIterable<Record> records = IcebergGenerics.read(table).useSnapshot(snapshot.snapshotId())
-                         .select(batch.columns().toArray(String[]::new)).build()) {
-                for (Record record : records) {
-                    batch.add(record, toMicros(start), toMicros(end));
-                    progress.advance(1, 0);
+            // files in write order, each row with its place in it; row-level deletes applied
+            WriteOrder order = WriteOrder.of(table, Optional.of(snapshot));
+            Schema projection = projection(table, batch);
+            try (Progress progress = Progress.start("materializing " + view.name(), "rows", -1)) {
+                for (FileScanTask task : order.tasks()) {
+                    WriteOrder.Place place = order.place(task.file().location()).orElseThrow();
+                    read(table, task.file(), Optional.of(task), projection, record -> {
+                        batch.add(record, place, (Long) record.getField(MetadataColumns.ROW_POSITION.name()), toMicros(start), toMicros(end));
+                        progress.advance(1, 0);
+                    });
                 }
-            } catch (IOException e) {
-                throw unreadable(view, e);
             }
         }
         long snapshotId = snapshot == null ? -1 : snapshot.snapshotId();
@@ -153,14 +162,26 @@ public final class Materializer {
         for (Snapshot snapshot : SnapshotUtil.ancestorsBetween(table, current.snapshotId(), checkpoint.snapshotId())) {
             pending.add(0, snapshot);
         }
+        for (Snapshot snapshot : pending) {
+            if (Long.parseLong(snapshot.summary().getOrDefault("added-delete-files", "0")) > 0) {
+                LOG.info("snapshot {} of {} deletes rows: reading the whole dataset for {}, its deletes applied",
+                        snapshot.snapshotId(), view.source().dataset(), view.name());
+                Instant start = view.ttlSeconds() > 0 ? end.minus(view.ttl()) : Instant.EPOCH;
+                return full(view, start, end, "full (rows deleted)");
+            }
+        }
         Batch batch = new Batch(view);
-        Schema projection = table.schema().select(batch.columns());
+        Schema projection = projection(table, batch);
         try (Progress progress = Progress.start("materializing " + view.name(), "rows", -1)) {
             for (Snapshot snapshot : pending) {
                 if (!"replace".equals(snapshot.operation())) { // a compaction rewrites rows already seen
+                    // a commit's files, in the order it listed them: their ordinals in the write order
+                    int ordinal = 0;
                     for (DataFile file : snapshot.addedDataFiles(table.io())) {
-                        readFile(table, file, projection, record -> {
-                            batch.add(record, Long.MIN_VALUE, toMicros(end));
+                        WriteOrder.Place place = new WriteOrder.Place(file.dataSequenceNumber(), ordinal++);
+                        read(table, file, Optional.empty(), projection, record -> {
+                            batch.add(record, place, (Long) record.getField(MetadataColumns.ROW_POSITION.name()), Long.MIN_VALUE,
+                                    toMicros(end));
                             progress.advance(1, 0);
                         });
                     }
@@ -174,18 +195,34 @@ public final class Materializer {
                 current.snapshotId(), Duration.ofNanos(System.nanoTime() - began));
     }
 
-    private void readFile(Table table, DataFile file, Schema projection, java.util.function.Consumer<Record> action) {
+    /** The columns a view is materialized from, and each row's position in its file. */
+    private static Schema projection(Table table, Batch batch) {
+        return TypeUtil.join(table.schema().select(batch.columns()), new Schema(MetadataColumns.ROW_POSITION));
+    }
+
+    /** Reads a data file's rows in order, with the row-level deletes of its scan task applied if there is one. */
+    private void read(Table table, DataFile file, Optional<FileScanTask> task, Schema projection, Consumer<Record> action) {
         if (file.format() != FileFormat.PARQUET) {
-            throw new GranaryException("data file " + file.location() + " is " + file.format() + ": incremental materialization reads Parquet",
-                    "run a full `granary feature materialize` for this view");
+            throw new GranaryException("data file " + file.location() + " is " + file.format() + ": materialization reads Parquet",
+                    "rewrite the dataset as Parquet (Granary writes only Parquet), e.g. with `granary dataset create ... --query`");
         }
-        try (CloseableIterable<Record> records = Parquet.read(table.io().newInputFile(file.location()))
-                .project(projection)
-                .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(projection, fileSchema))
-                .build()) {
-            records.forEach(action);
-        } catch (IOException e) {
-            throw new GranaryException("cannot read " + file.location() + ": " + e.getMessage(), "check the warehouse", e);
+        Optional<GenericDeleteFilter> deletes = task.filter(t -> !t.deletes().isEmpty())
+                .map(t -> new GenericDeleteFilter(table.io(), t, table.schema(), projection));
+        Schema read = deletes.map(GenericDeleteFilter::requiredSchema).orElse(projection);
+        Map<Integer, ?> constants = task.<Map<Integer, ?>>map(t -> PartitionUtil.constantsMap(t, IdentityPartitionConverters::convertConstant))
+                .orElse(Map.of());
+        CloseableIterable<Record> records = Parquet.read(table.io().newInputFile(file.location()))
+                .project(read)
+                .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(read, fileSchema, constants))
+                .build();
+        try (CloseableIterable<Record> kept = deletes.map(filter -> filter.filter(records)).orElse(records)) {
+            kept.forEach(action);
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof GranaryException granary) {
+                throw granary;
+            }
+            throw new GranaryException("cannot read " + file.location() + ": " + e.getMessage(),
+                    "the data file may be damaged or missing: check the warehouse", e);
         }
     }
 
@@ -223,7 +260,7 @@ public final class Materializer {
             return new ArrayList<>(columns);
         }
 
-        void add(Record record, long startMicros, long endMicros) {
+        void add(Record record, WriteOrder.Place place, long position, long startMicros, long endMicros) {
             rowsRead++;
             Object eventTime = record.getField(view.source().timestampField());
             if (eventTime == null) {
@@ -246,7 +283,7 @@ public final class Materializer {
             for (Feature feature : view.features()) {
                 values.add(FeatureValues.toValue(record.getField(feature.name()), feature.dtype()));
             }
-            OnlineRow row = new OnlineRow(layout, event, created, values);
+            OnlineRow row = new OnlineRow(layout, event, created, place.sequence(), place.rowOrder(position), values);
             latest.merge(ByteBuffer.wrap(EntityKeys.encode(keyValues)), row, (a, b) -> b.isNewerThan(a) ? b : a);
             if (latest.size() >= FLUSH_ENTITIES) {
                 flush(null);

@@ -74,6 +74,32 @@ final class ColumnValues {
         return new ColumnValues(type, size);
     }
 
+    /** A column of these values, as Iceberg's generic records hold them (see {@link #get}); null is null. */
+    static ColumnValues of(Type type, List<?> values) {
+        ColumnValues column = new ColumnValues(type, values.size());
+        for (int at = 0; at < values.size(); at++) {
+            Object value = values.get(at);
+            if (value == null) {
+                column.nulls.set(at);
+                continue;
+            }
+            switch (type.typeId()) {
+                case LONG -> column.longs[at] = ((Number) value).longValue();
+                case TIMESTAMP -> column.longs[at] = value instanceof OffsetDateTime time
+                        ? ChronoUnit.MICROS.between(Instant.EPOCH, time.toInstant())
+                        : ChronoUnit.MICROS.between(Instant.EPOCH, ((LocalDateTime) value).toInstant(ZoneOffset.UTC));
+                case INTEGER -> column.ints[at] = ((Number) value).intValue();
+                case DATE -> column.ints[at] = (int) ((LocalDate) value).toEpochDay();
+                case DOUBLE -> column.doubles[at] = ((Number) value).doubleValue();
+                case FLOAT -> column.floats[at] = ((Number) value).floatValue();
+                case BOOLEAN -> column.booleans[at] = (Boolean) value;
+                case STRING -> column.objects[at] = value.toString();
+                default -> column.objects[at] = value;
+            }
+        }
+        return column;
+    }
+
     /**
      * Puts a batch's {@code rows} values at positions {@code at} onwards: copied in bulk from the
      * Arrow buffer where the vector holds the values plainly (not dictionary ids), else one by one.

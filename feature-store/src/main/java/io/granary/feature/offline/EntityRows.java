@@ -30,6 +30,11 @@ final class EntityRows {
         this.size = size;
     }
 
+    /** Rows already held in columns (of {@code size} values each). */
+    static EntityRows of(ColumnValues[] columns, int size) {
+        return new EntityRows(columns.clone(), size);
+    }
+
     /** Every row of {@code table} at {@code snapshotId}, its columns in the order of {@code schema}. */
     static EntityRows read(String dataset, Table table, long snapshotId, Schema schema) {
         List<String> names = schema.columns().stream().map(Types.NestedField::name).toList();

@@ -16,6 +16,10 @@ import io.granary.feature.registry.RegistryState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -23,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -88,31 +93,41 @@ public final class LocalPointInTimeJoin {
             }
         }
         for (FeatureView view : views(refs).keySet()) {
-            Table table = datasets.load(view.source().dataset());
-            for (Types.NestedField column : table.schema().columns()) {
-                boolean used = registry.joinKeys(view).contains(column.name()) || column.name().equals(view.source().timestampField())
-                        || view.source().createdTimestamp().map(column.name()::equals).orElse(false)
-                        || view.features().stream().anyMatch(f -> f.name().equals(column.name()));
-                if (used && !ColumnValues.supports(column.type())) {
-                    return Optional.of("column " + column.name() + " of " + view.source().dataset() + " is " + column.type());
-                }
-            }
-            if (table.currentSnapshot() != null) {
-                try (CloseableIterable<FileScanTask> tasks = table.newScan().planFiles()) {
-                    for (FileScanTask task : tasks) {
-                        if (!task.deletes().isEmpty()) {
-                            return Optional.of(view.source().dataset() + " has row-level deletes");
-                        }
-                    }
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+            Optional<String> why = unsupported(view, Optional.empty());
+            if (why.isPresent()) {
+                return why;
             }
         }
         long needed = memoryNeeded(entities, refs);
         if (needed > memoryBudget) {
             return Optional.of("it would hold about " + Sizes.format(needed) + " in memory, more than the " + Sizes.format(memoryBudget)
                     + " this process can spare (GRANARY_HEAP raises it)");
+        }
+        return Optional.empty();
+    }
+
+    /** Why a view's source, at a snapshot (else its current one), must be read by Spark instead, if it must. */
+    private Optional<String> unsupported(FeatureView view, Optional<Long> sourceSnapshot) {
+        Table table = datasets.load(view.source().dataset());
+        for (Types.NestedField column : table.schema().columns()) {
+            boolean used = registry.joinKeys(view).contains(column.name()) || column.name().equals(view.source().timestampField())
+                    || view.source().createdTimestamp().map(column.name()::equals).orElse(false)
+                    || view.features().stream().anyMatch(f -> f.name().equals(column.name()));
+            if (used && !ColumnValues.supports(column.type())) {
+                return Optional.of("column " + column.name() + " of " + view.source().dataset() + " is " + column.type());
+            }
+        }
+        Snapshot snapshot = sourceSnapshot.map(id -> ViewJoin.snapshotOf(table, id, view)).orElse(table.currentSnapshot());
+        if (snapshot != null) {
+            try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(snapshot.snapshotId()).planFiles()) {
+                for (FileScanTask task : tasks) {
+                    if (!task.deletes().isEmpty()) {
+                        return Optional.of(view.source().dataset() + " has row-level deletes");
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
         return Optional.empty();
     }
@@ -180,7 +195,6 @@ public final class LocalPointInTimeJoin {
             throw new GranaryException("the in-process engine cannot run this join: " + why,
                     "use --engine spark (--engine auto, the default, does so by itself)");
         });
-        long started = System.nanoTime();
         ResolvedRef resolved = datasets.resolve(entitiesRef);
         Snapshot snapshot = resolved.snapshot().orElseThrow(() ->
                 new GranaryException(entitiesRef + " has no rows", "append entity rows to it first"));
@@ -226,12 +240,95 @@ public final class LocalPointInTimeJoin {
         // view's ttl, can match no entity row: the views are read within that window (Feast's offline
         // stores filter the same way), known before reading from the entity files' column bounds.
         Optional<long[]> entityTimes = timeBounds(resolved.table(), snapshot.snapshotId(), entitySchema.findField(timestamp));
+        List<String> inputs = new ArrayList<>(List.of(resolved.pinned()));
+        int timeField = position(entitySchema, timestamp);
+        Joined joined = join(() -> EntityRows.read(entitiesRef.dataset().toString(), resolved.table(), snapshot.snapshotId(), entitySchema),
+                timeField, views, keyFieldsByView, entityTimes, Map.of());
+        inputs.addAll(joined.inputs());
+        Schema outputSchema = new Schema(outputFields);
+        long writeStart = System.nanoTime();
+        int entityColumns = entitySchema.columns().size();
+        WriteResult result = datasets.createFromFiles(out, outputSchema, PointInTimeJoin.TRAINING_SET_PROPERTIES,
+                table -> write(table, joined.entities(), entityColumns, joined.features()), provenance.withInputs(inputs));
+        LOG.debug("wrote {} rows in {} ms", result.rowsWritten(), (System.nanoTime() - writeStart) / 1_000_000);
+        return result;
+    }
 
+    /**
+     * Why {@link #valuesAt} cannot run here for this view (a column type or row-level deletes), if it cannot:
+     * then {@link PointInTimeJoin#valuesAt} answers instead.
+     */
+    public Optional<String> unsupportedAt(FeatureView view, Optional<Long> sourceSnapshot) {
+        return unsupported(view, sourceSnapshot);
+    }
+
+    /**
+     * Each entity key's point-in-time values of all of {@code view}'s features at one time, as a
+     * training set built by this engine holds them for an entity row of that key at {@code atMicros}:
+     * the view's source read at {@code sourceSnapshot} (else its current snapshot). A key is its join
+     * key values in the view's entity order, as {@code EntityKeys} holds them (Long, String,
+     * ByteBuffer, Boolean); a key with no row in range gets nulls. Values are as Iceberg's generic
+     * records hold them. For checking what the online store serves against the training data.
+     */
+    public List<Object[]> valuesAt(FeatureView view, Optional<Long> sourceSnapshot, List<List<Object>> keys, long atMicros) {
+        unsupported(view, sourceSnapshot).ifPresent(why -> {
+            throw new GranaryException("the in-process engine cannot read feature view " + view.name() + ": " + why, "use --engine spark");
+        });
+        List<Entity> entities = view.entities().stream().map(registry::entity).toList();
+        ColumnValues[] columns = new ColumnValues[entities.size() + 1];
+        int[] keyFields = new int[entities.size()];
+        for (int k = 0; k < entities.size(); k++) {
+            int field = k;
+            columns[k] = ColumnValues.of(keyType(entities.get(k)), keys.stream().map(key -> key.get(field)).toList());
+            keyFields[k] = k;
+        }
+        int timeField = entities.size();
+        columns[timeField] = ColumnValues.of(Types.TimestampType.withZone(),
+                keys.stream().map(key -> (Object) OffsetDateTime.ofInstant(Instant.EPOCH.plus(atMicros, ChronoUnit.MICROS), ZoneOffset.UTC))
+                        .toList());
+        EntityRows rows = EntityRows.of(columns, keys.size());
+        List<FeatureRef> refs = view.features().stream().map(feature -> new FeatureRef(view.name(), feature.name())).toList();
+        Map<FeatureView, List<FeatureRef>> views = new LinkedHashMap<>(Map.of(view, refs));
+        Map<String, Long> pins = sourceSnapshot.map(id -> Map.of(view.name(), id)).orElse(Map.of());
+        Joined joined = join(() -> rows, timeField, views, Map.of(view, keyFields), Optional.of(new long[] {atMicros, atMicros}), pins);
+        List<Object[]> values = new ArrayList<>(keys.size());
+        for (int row = 0; row < keys.size(); row++) {
+            Object[] features = new Object[refs.size()];
+            for (int f = 0; f < refs.size(); f++) {
+                features[f] = joined.features().get(f).get(row);
+            }
+            values.add(features);
+        }
+        return values;
+    }
+
+    /** The column type entity keys of this entity take in memory (EntityKeys' normal form). */
+    private static Type keyType(Entity entity) {
+        return switch (entity.valueType()) {
+            case INT64, INT32 -> Types.LongType.get();
+            case BOOL -> Types.BooleanType.get();
+            case BYTES -> Types.BinaryType.get();
+            default -> Types.StringType.get();
+        };
+    }
+
+    /** The entity rows, the feature columns joined to them (one per ref, views in order), and the view snapshots read. */
+    private record Joined(EntityRows entities, List<ColumnValues> features, List<String> inputs) {}
+
+    /**
+     * Joins the views' features to the entity rows that {@code readEntities} gives, which runs on
+     * the pool while the views are read. Each view is read at {@code sourceSnapshots}' snapshot of
+     * it (by view name), else at its source's current one, within the entity rows' time window
+     * {@code entityTimes} (widened back by the view's ttl) when known.
+     */
+    private Joined join(Callable<EntityRows> readEntities, int timeField, Map<FeatureView, List<FeatureRef>> views,
+                        Map<FeatureView, int[]> keyFieldsByView, Optional<long[]> entityTimes, Map<String, Long> sourceSnapshots) {
+        long started = System.nanoTime();
         // The entity rows are read and indexed per set of join keys while every view is read, one
         // task per core; a view offers its rows to the entity rows once their index is there.
         int cores = Runtime.getRuntime().availableProcessors();
         ExecutorService pool = daemonPool(cores, "granary-history-read");
-        List<String> inputs = new ArrayList<>(List.of(resolved.pinned()));
+        List<String> inputs = new ArrayList<>();
         List<ColumnValues> outputValues = new ArrayList<>();
         CompletableFuture<EntityRows> entityRows = new CompletableFuture<>();
         Map<List<Integer>, CompletableFuture<EntityIndex>> indexes = new LinkedHashMap<>();
@@ -240,12 +337,11 @@ public final class LocalPointInTimeJoin {
             indexes.putIfAbsent(keys(keyFieldsByView.get(view)), new CompletableFuture<>());
             keyEntities.putIfAbsent(keys(keyFieldsByView.get(view)), view.entities().stream().map(registry::entity).toList());
         }
-        int timeField = position(entitySchema, timestamp);
         try {
             // submitted first, so running before any view can wait for it
             pool.submit(() -> {
                 try {
-                    EntityRows rows = EntityRows.read(entitiesRef.dataset().toString(), resolved.table(), snapshot.snapshotId(), entitySchema);
+                    EntityRows rows = readEntities.call();
                     entityRows.complete(rows);
                     LOG.debug("read {} entity rows in {} ms", rows.size(), (System.nanoTime() - started) / 1_000_000);
                     for (Map.Entry<List<Integer>, CompletableFuture<EntityIndex>> index : indexes.entrySet()) {
@@ -265,7 +361,8 @@ public final class LocalPointInTimeJoin {
                 long ttl = view.ttlSeconds() * 1_000_000L;
                 long from = entityTimes.isEmpty() || ttl <= 0 ? Long.MIN_VALUE : entityTimes.get()[0] - ttl;
                 long to = entityTimes.isEmpty() ? Long.MAX_VALUE : entityTimes.get()[1];
-                planned.put(view, pool.submit(() -> ViewJoin.plan(datasets, registry, view, group.getValue(), from, to, cores)));
+                Optional<Long> pinned = Optional.ofNullable(sourceSnapshots.get(view.name()));
+                planned.put(view, pool.submit(() -> ViewJoin.plan(datasets, registry, view, group.getValue(), pinned, from, to, cores)));
             }
             Map<FeatureView, List<Future<ViewJoin.Runs>>> offered = new LinkedHashMap<>();
             for (Map.Entry<FeatureView, Future<ViewJoin>> view : planned.entrySet()) {
@@ -299,14 +396,7 @@ public final class LocalPointInTimeJoin {
         } finally {
             pool.shutdownNow();
         }
-        EntityRows entities = await(entityRows);
-        Schema outputSchema = new Schema(outputFields);
-        long writeStart = System.nanoTime();
-        int entityColumns = entitySchema.columns().size();
-        WriteResult result = datasets.createFromFiles(out, outputSchema, PointInTimeJoin.TRAINING_SET_PROPERTIES,
-                table -> write(table, entities, entityColumns, outputValues), provenance.withInputs(inputs));
-        LOG.debug("wrote {} rows in {} ms", result.rowsWritten(), (System.nanoTime() - writeStart) / 1_000_000);
-        return result;
+        return new Joined(await(entityRows), outputValues, inputs);
     }
 
     /**

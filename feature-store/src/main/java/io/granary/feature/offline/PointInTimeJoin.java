@@ -19,7 +19,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import io.granary.dataset.WriteOrder;
+import org.apache.iceberg.Snapshot;
+import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
+import org.apache.iceberg.spark.Spark3Util;
+import org.apache.spark.sql.RowFactory;
+import scala.jdk.javaapi.CollectionConverters;
+import org.apache.spark.sql.catalyst.analysis.NoSuchTableException;
+import org.apache.spark.sql.catalyst.parser.ParseException;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -63,6 +71,9 @@ public final class PointInTimeJoin {
     private static final String KIND = PREFIX + "kind";
     private static final String CREATED = PREFIX + "created";
     private static final String VIEW = PREFIX + "view";
+    private static final String FILE = PREFIX + "file";
+    private static final String FILE_RANK = PREFIX + "file_rank";
+    private static final String ROW_POSITION = PREFIX + "pos";
     private static final int FEATURE_ROW = 0;
     private static final int ENTITY_ROW = 1;
 
@@ -74,8 +85,17 @@ public final class PointInTimeJoin {
         this.registry = registry;
     }
 
-    /** The entity rows with the features' point-in-time values added as columns. */
+    /** The entity rows with the features' point-in-time values added as columns, the views read at their current snapshots. */
     public Dataset<Row> join(Dataset<Row> entities, String timestampColumn, List<FeatureRef> refs, boolean fullNames) {
+        return join(entities, timestampColumn, refs, fullNames, Map.of());
+    }
+
+    /**
+     * The entity rows with the features' point-in-time values added as columns, each view read at
+     * the snapshot {@code sourceSnapshots} gives for its name (else at its source's current one).
+     */
+    public Dataset<Row> join(Dataset<Row> entities, String timestampColumn, List<FeatureRef> refs, boolean fullNames,
+                             Map<String, Long> sourceSnapshots) {
         StructField timestamp = field(entities.schema(), timestampColumn)
                 .orElseThrow(() -> new GranaryException("the entity rows have no column '" + timestampColumn + "'",
                         "name their event time column with --timestamp-field; columns: " + String.join(", ", entities.columns())));
@@ -93,7 +113,7 @@ public final class PointInTimeJoin {
         }
         Dataset<Row> current = entities.withColumn(ROW_TIME, functions.unix_micros(functions.col(quote(timestampColumn)).cast("timestamp")));
         for (List<ViewRefs> views : byKeys.values()) {
-            current = joinViews(current, views, fullNames);
+            current = joinViews(current, views, fullNames, sourceSnapshots);
         }
         return current.drop(ROW_TIME);
     }
@@ -117,7 +137,7 @@ public final class PointInTimeJoin {
                 "name it with --timestamp-field");
     }
 
-    private Dataset<Row> joinViews(Dataset<Row> entities, List<ViewRefs> views, boolean fullNames) {
+    private Dataset<Row> joinViews(Dataset<Row> entities, List<ViewRefs> views, boolean fullNames, Map<String, Long> sourceSnapshots) {
         FeatureView first = views.get(0).view();
         List<String> joinKeys = new ArrayList<>();
         List<DataType> keyTypes = new ArrayList<>();
@@ -141,6 +161,8 @@ public final class PointInTimeJoin {
         entitySide.add(functions.lit(ENTITY_ROW).as(KIND));
         entitySide.add(functions.lit(0L).as(CREATED));
         entitySide.add(functions.lit(-1).as(VIEW));
+        entitySide.add(functions.lit(0L).as(FILE_RANK));
+        entitySide.add(functions.lit(0L).as(ROW_POSITION));
         Dataset<Row> merged = entities.select(entitySide.toArray(Column[]::new));
 
         List<String> outputNames = new ArrayList<>();
@@ -165,6 +187,8 @@ public final class PointInTimeJoin {
                     .map(c -> functions.unix_micros(functions.col(quote(c)).cast("timestamp")))
                     .orElse(functions.lit(0L)).as(CREATED));
             featureSide.add(functions.lit(v).as(VIEW));
+            featureSide.add(functions.col(FILE_RANK));
+            featureSide.add(functions.col(ROW_POSITION));
             for (int i = 0; i < refs.size(); i++) {
                 featureSide.add(functions.col(quote(refs.get(i).feature())).as(PREFIX + "v" + v + "_f" + i));
             }
@@ -172,18 +196,20 @@ public final class PointInTimeJoin {
             for (String key : joinKeys) {
                 usable = usable.and(functions.col(quote(key)).isNotNull());
             }
-            Dataset<Row> source = spark.table(CatalogSettings.NAME + "." + view.source().dataset());
+            Dataset<Row> source = sourceRows(view, Optional.ofNullable(sourceSnapshots.get(view.name())));
             merged = merged.unionByName(source.where(usable).select(featureSide.toArray(Column[]::new)), true);
         }
 
-        // One window per key, in (time, feature rows first, created time) order: for each view,
-        // last(its row, ignoring other rows) is the latest row of that view at or before each row.
+        // One window per key, in (time, feature rows first, created time, write order) order: for each
+        // view, last(its row, ignoring other rows) is the latest row of that view at or before each
+        // row. The write order (file rank, then position in the file) makes the order total, so that
+        // of rows tied on event and created time the last written wins, on every run.
         List<Column> keyColumns = new ArrayList<>();
         for (int i = 0; i < joinKeys.size(); i++) {
             keyColumns.add(functions.col(PREFIX + "k" + i));
         }
         WindowSpec upToHere = Window.partitionBy(keyColumns.toArray(Column[]::new))
-                .orderBy(functions.col(TIME), functions.col(KIND), functions.col(CREATED))
+                .orderBy(functions.col(TIME), functions.col(KIND), functions.col(CREATED), functions.col(FILE_RANK), functions.col(ROW_POSITION))
                 .rowsBetween(Window.unboundedPreceding(), Window.currentRow());
         List<Column> selected = new ArrayList<>();
         for (String column : entities.columns()) {
@@ -220,6 +246,94 @@ public final class PointInTimeJoin {
             }
         }
         return carried.select(output.toArray(Column[]::new));
+    }
+
+    /**
+     * A view's source rows at a snapshot (else its current one), each with its place in the write
+     * order: the rank of its data file ({@link WriteOrder}) and its position in that file (Iceberg's
+     * {@code _file} and {@code _pos} columns). Row-level deletes are applied by Iceberg's reader.
+     */
+    private Dataset<Row> sourceRows(FeatureView view, Optional<Long> pinned) {
+        String name = CatalogSettings.NAME + "." + view.source().dataset();
+        Table table;
+        try {
+            table = Spark3Util.loadIcebergTable(spark, name);
+        } catch (ParseException | NoSuchTableException e) {
+            throw GranaryException.notFound("dataset " + view.source().dataset() + " (feature view " + view.name() + "'s source) does not exist",
+                    "create it, or change the view's source and apply it again");
+        }
+        Snapshot snapshot = pinned.map(id -> ViewJoin.snapshotOf(table, id, view)).orElse(table.currentSnapshot());
+        if (snapshot == null) {
+            return spark.table(name).withColumn(FILE_RANK, functions.lit(0L)).withColumn(ROW_POSITION, functions.lit(0L));
+        }
+        Dataset<Row> rows = spark.sql("SELECT *, _file AS " + FILE + ", _pos AS " + ROW_POSITION + " FROM " + name
+                + " VERSION AS OF " + snapshot.snapshotId());
+        List<Row> ranks = new ArrayList<>();
+        WriteOrder.of(table, Optional.of(snapshot)).ranks().forEach((location, rank) -> ranks.add(RowFactory.create(location, (long) rank)));
+        StructType rankSchema = new StructType().add(FILE + "_ranked", DataTypes.StringType, false).add(FILE_RANK, DataTypes.LongType, false);
+        Dataset<Row> ranked = spark.createDataFrame(ranks, rankSchema);
+        return rows.join(functions.broadcast(ranked), rows.col(FILE).equalTo(ranked.col(FILE + "_ranked")), "left")
+                .drop(FILE, FILE + "_ranked");
+    }
+
+    /**
+     * Each entity key's point-in-time values of all of {@code view}'s features at one time, read
+     * from its source at {@code sourceSnapshot} (else its current one): as {@link
+     * LocalPointInTimeJoin#valuesAt}, computed by this engine.
+     */
+    public List<Object[]> valuesAt(FeatureView view, Optional<Long> sourceSnapshot, List<List<Object>> keys, long atMicros) {
+        List<String> joinKeys = registry.joinKeys(view);
+        StructType schema = new StructType();
+        for (int k = 0; k < joinKeys.size(); k++) {
+            schema = schema.add(joinKeys.get(k), sparkType(registry.entity(view.entities().get(k))), true);
+        }
+        schema = schema.add(PREFIX + "at", DataTypes.TimestampType, false).add(PREFIX + "row", DataTypes.LongType, false);
+        java.sql.Timestamp at = java.sql.Timestamp.from(java.time.Instant.EPOCH.plus(atMicros, java.time.temporal.ChronoUnit.MICROS));
+        List<Row> rows = new ArrayList<>(keys.size());
+        for (int i = 0; i < keys.size(); i++) {
+            Object[] values = new Object[joinKeys.size() + 2];
+            for (int k = 0; k < joinKeys.size(); k++) {
+                Object key = keys.get(i).get(k);
+                values[k] = key instanceof java.nio.ByteBuffer buffer ? bytes(buffer) : key;
+            }
+            values[joinKeys.size()] = at;
+            values[joinKeys.size() + 1] = (long) i;
+            rows.add(RowFactory.create(values));
+        }
+        List<FeatureRef> refs = view.features().stream().map(feature -> new FeatureRef(view.name(), feature.name())).toList();
+        Map<String, Long> pins = sourceSnapshot.map(id -> Map.of(view.name(), id)).orElse(Map.of());
+        List<Row> joined = join(spark.createDataFrame(rows, schema), PREFIX + "at", refs, true, pins).collectAsList();
+        Object[][] answers = new Object[keys.size()][];
+        for (Row row : joined) {
+            Object[] features = new Object[refs.size()];
+            for (int f = 0; f < refs.size(); f++) {
+                features[f] = generic(row.get(row.fieldIndex(refs.get(f).outputName(true))));
+            }
+            answers[(int) row.getLong(row.fieldIndex(PREFIX + "row"))] = features;
+        }
+        return Arrays.asList(answers);
+    }
+
+    /** A value Spark gives as Iceberg's generic records hold it (OffsetDateTime for a timestamp, a Java list, a ByteBuffer...). */
+    private static Object generic(Object value) {
+        if (value instanceof scala.collection.Seq<?> seq) {
+            return CollectionConverters.asJava(seq).stream().map(PointInTimeJoin::generic).toList();
+        } else if (value instanceof java.sql.Timestamp time) {
+            return java.time.OffsetDateTime.ofInstant(time.toInstant(), java.time.ZoneOffset.UTC);
+        } else if (value instanceof java.time.Instant instant) {
+            return java.time.OffsetDateTime.ofInstant(instant, java.time.ZoneOffset.UTC);
+        } else if (value instanceof java.sql.Date date) {
+            return date.toLocalDate();
+        } else if (value instanceof byte[] bytes) {
+            return java.nio.ByteBuffer.wrap(bytes);
+        }
+        return value;
+    }
+
+    private static byte[] bytes(java.nio.ByteBuffer buffer) {
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.duplicate().get(bytes);
+        return bytes;
     }
 
     /**

@@ -2,6 +2,7 @@ package io.granary.feature.offline;
 
 import io.granary.common.GranaryException;
 import io.granary.dataset.Datasets;
+import io.granary.dataset.WriteOrder;
 import io.granary.feature.registry.FeatureRef;
 import io.granary.feature.registry.FeatureView;
 import io.granary.feature.registry.RegistryState;
@@ -122,12 +123,12 @@ final class ViewJoin {
      * Plans reading the view's rows with event time in [fromMicros, toMicros] (the others can match
      * no entity row) in at most {@code maxParts} parts of whole data files, which may be read at once.
      */
-    static ViewJoin plan(Datasets datasets, RegistryState registry, FeatureView view, List<FeatureRef> refs, long fromMicros, long toMicros,
-                         int maxParts) {
+    static ViewJoin plan(Datasets datasets, RegistryState registry, FeatureView view, List<FeatureRef> refs, Optional<Long> sourceSnapshot,
+                         long fromMicros, long toMicros, int maxParts) {
         List<String> joinKeys = registry.joinKeys(view);
         Table table = datasets.load(view.source().dataset());
         Schema schema = table.schema();
-        Snapshot snapshot = table.currentSnapshot();
+        Snapshot snapshot = sourceSnapshot.map(id -> snapshotOf(table, id, view)).orElse(table.currentSnapshot());
         List<String> columns = new ArrayList<>(joinKeys);
         columns.add(view.source().timestampField());
         view.source().createdTimestamp().ifPresent(columns::add);
@@ -147,10 +148,11 @@ final class ViewJoin {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
+            files = WriteOrder.sort(table, snapshot, files);
         }
-        // parts of about equal rows, each a run of files in the table's order: rows are offered in
-        // that order, part after part, so that of rows equal in event and created time the last read
-        // wins, however many parts there are
+        // parts of about equal rows, each a run of files in write order: rows are offered in that
+        // order, part after part, so that of rows equal in event and created time the last written
+        // wins (the row of the later commit, the later row of a file), however many parts there are
         long total = files.stream().mapToLong(file -> file.file().recordCount()).sum();
         int partCount = Math.max(0, Math.min(maxParts, files.size()));
         List<List<FileScanTask>> parts = new ArrayList<>();
@@ -199,6 +201,16 @@ final class ViewJoin {
         Optional<String> pinned = snapshot == null ? Optional.empty() : Optional.of(view.source().dataset() + "@" + snapshot.snapshotId());
         return new ViewJoin(view.source().dataset().toString(), pinned, fromMicros, toMicros, scan, table.io(), parts, partStart, partEnd, keyAt, timeAt,
                 createdAt, featureAt, keys, times, created, features);
+    }
+
+    /** A snapshot of a view's source by id, or an error naming it (expired, or of another table). */
+    static Snapshot snapshotOf(Table table, long snapshotId, FeatureView view) {
+        Snapshot snapshot = table.snapshot(snapshotId);
+        if (snapshot == null) {
+            throw GranaryException.notFound("snapshot " + snapshotId + " of " + view.source().dataset() + " (feature view " + view.name()
+                    + "'s source) is gone", "it was expired; materialize the view again to record a snapshot that exists");
+        }
+        return snapshot;
     }
 
     int parts() {

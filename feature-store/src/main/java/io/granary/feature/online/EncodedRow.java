@@ -14,13 +14,19 @@ public final class EncodedRow {
 
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    static final int HEADER_BYTES = 1 + 4 + 8 + 8;
+    /** Format, layout, event time, created time, sequence number, row order. */
+    static final int HEADER_BYTES = 1 + 4 + 8 + 8 + 8 + 8;
+    /** Format 1 rows have no write order. */
+    private static final int FORMAT_1_HEADER_BYTES = 1 + 4 + 8 + 8;
 
     private final byte[] bytes;
+    private final int headerBytes;
     private int[] starts;
 
     public EncodedRow(byte[] bytes) {
-        if (bytes.length < HEADER_BYTES || bytes[0] != OnlineRow.FORMAT) {
+        this.headerBytes = bytes.length == 0 ? -1 : bytes[0] == OnlineRow.FORMAT ? HEADER_BYTES
+                : bytes[0] == OnlineRow.FORMAT_WITHOUT_WRITE_ORDER ? FORMAT_1_HEADER_BYTES : -1;
+        if (headerBytes < 0 || bytes.length < headerBytes) {
             throw new IllegalStateException("online row of unknown format " + (bytes.length == 0 ? "(empty)" : bytes[0]));
         }
         this.bytes = bytes;
@@ -40,6 +46,16 @@ public final class EncodedRow {
 
     public long createdTimeMicros() {
         return (long) LONG.get(bytes, 13);
+    }
+
+    /** The data sequence number of the commit that wrote the row (0 for a row stored without one). */
+    public long sequenceNumber() {
+        return headerBytes == HEADER_BYTES ? (long) LONG.get(bytes, 21) : 0;
+    }
+
+    /** The row's order within its commit (0 for a row stored without one). */
+    public long rowOrder() {
+        return headerBytes == HEADER_BYTES ? (long) LONG.get(bytes, 29) : 0;
     }
 
     public int valueCount() {
@@ -69,7 +85,7 @@ public final class EncodedRow {
         if (starts == null) {
             int[] found = new int[16];
             int count = 0;
-            int position = HEADER_BYTES;
+            int position = headerBytes;
             while (true) {
                 if (count == found.length) {
                     found = Arrays.copyOf(found, count * 2);
