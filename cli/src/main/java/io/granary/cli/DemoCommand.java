@@ -115,6 +115,9 @@ public final class DemoCommand extends Subcommand {
         step(context, "feature", "get", "--service", "ctr_model_v1", "--entity", "user_id=1001,1002,99999", "--entity", "item_id=50001,50002,50003", data);
         serveAndQuery(context, out);
 
+        section(out, "Training and serving agree: the store's answers against the point-in-time answer at the materialization's end");
+        step(context, "feature", "verify-online", data);
+
         packSpeech(context, dataDir, inputs, data);
 
         String dataFlag = dataDir.equals(Path.of("granary-data").toAbsolutePath()) ? "" : " --data-dir " + shown(dataDir.toString());

@@ -30,7 +30,8 @@ class DemoIT {
             assertThat(demo.out()).contains("$ granary feature apply").contains("wrote demo.training")
                     .contains("gRPC feast.serving.ServingService/GetOnlineFeatures")
                     .containsPattern("clicks +\\d+ +PRESENT")
-                    .contains("\"statuses\":[\"PRESENT\",\"PRESENT\"]");
+                    .contains("\"statuses\":[\"PRESENT\",\"PRESENT\"]")
+                    .contains("$ granary feature verify-online").contains("the online store serves what training saw");
             assertThat(demo.out()).contains("packed 3,000 samples (6,000 files").contains("ok: 5 shards, 6,000 members")
                     .contains("3,000 samples already packed, skipped").contains("packed 300 samples (600 files")
                     .containsPattern("sample spk\\d\\d/utt\\d{4}: 2 files");

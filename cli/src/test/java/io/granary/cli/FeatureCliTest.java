@@ -112,4 +112,33 @@ class FeatureCliTest {
         assertThat(granary.run("feature", "show", "nothing").err()).contains("nothing named 'nothing'");
         assertThat(granary.run("feature", "get", "--entity", "user_id=1").code()).as("--features or --service").isEqualTo(Main.USAGE);
     }
+
+    @Test
+    void verifyOnlineFindsNoMismatchAfterAMaterializationAndExitsOneOnAPlantedValue() {
+        ok("feature", "apply", features.toString());
+        GranaryCli.Run never = granary.run("feature", "verify-online");
+        assertThat(never.code()).isEqualTo(Main.USER_ERROR);
+        assertThat(never.err()).contains("feature view user_stats has not been materialized");
+        ok("feature", "materialize-incremental");
+
+        assertThat(ok("feature", "verify-online").out()).containsPattern("user_stats .* 2 +2 +2 +0")
+                .contains("the online store serves what training saw: 2 entities of 1 view checked, no mismatch");
+        assertThat(ok("feature", "verify-online", "--all", "--engine", "spark").out()).contains("no mismatch");
+        assertThat(ok("feature", "verify-online", "--sample", "1", "--views", "user_stats").out()).contains("1 entities of 1 view checked");
+
+        // a value written into the store behind Granary's back
+        try (var store = io.granary.feature.online.RocksDbOnlineStore.openWriter(dir.resolve("data/online"))) {
+            var view = new io.granary.feature.registry.Registry(dir.resolve("data/registry")).load().featureView("user_stats");
+            store.writeNewer("user_stats", java.util.List.of(io.granary.feature.online.EntityKeys.encode(java.util.List.of(2L))),
+                    java.util.List.of(new io.granary.feature.online.OnlineRow(io.granary.feature.online.Layouts.id(view), Instant.now().minusSeconds(1800).toEpochMilli() * 1000,
+                            0, java.util.List.of(feast.proto.types.ValueProto.Value.newBuilder().setInt64Val(33).build(),
+                                    feast.proto.types.ValueProto.Value.getDefaultInstance()))), java.util.Optional.empty());
+        }
+        GranaryCli.Run planted = granary.run("feature", "verify-online");
+        assertThat(planted.code()).isEqualTo(Main.USER_ERROR);
+        assertThat(planted.out()).containsPattern("user_stats +user_id=2 +clicks +33 +3").containsPattern("user_stats .* 2 +2 +2 +1");
+        assertThat(planted.err()).contains("1 of 2 entities checked are served a value other than the training data's");
+        assertThat(granary.run("feature", "verify-online", "--sample", "0").err()).contains("--sample 0 checks nothing");
+        assertThat(granary.run("feature", "verify-online", "--sample", "3", "--all").code()).isEqualTo(Main.USAGE);
+    }
 }

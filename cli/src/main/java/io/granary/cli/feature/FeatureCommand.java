@@ -16,5 +16,6 @@ import picocli.CommandLine.Command;
             MaterializeIncrementalCommand.class,
             GetCommand.class,
             HistoryCommand.class,
+            VerifyOnlineCommand.class,
         })
 public final class FeatureCommand {}

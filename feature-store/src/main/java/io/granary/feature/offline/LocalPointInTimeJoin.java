@@ -49,7 +49,7 @@ import org.apache.iceberg.types.Types;
  * bucketed by entity key and sorted by (event time, created time), and each entity row finds its
  * view's latest row by binary search in its key's bucket. No Spark start, no shuffle.
  */
-public final class LocalPointInTimeJoin {
+public final class LocalPointInTimeJoin implements PointInTimeValues {
 
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(LocalPointInTimeJoin.class);
 
@@ -270,6 +270,7 @@ public final class LocalPointInTimeJoin {
      * ByteBuffer, Boolean); a key with no row in range gets nulls. Values are as Iceberg's generic
      * records hold them. For checking what the online store serves against the training data.
      */
+    @Override
     public List<Object[]> valuesAt(FeatureView view, Optional<Long> sourceSnapshot, List<List<Object>> keys, long atMicros) {
         unsupported(view, sourceSnapshot).ifPresent(why -> {
             throw new GranaryException("the in-process engine cannot read feature view " + view.name() + ": " + why, "use --engine spark");

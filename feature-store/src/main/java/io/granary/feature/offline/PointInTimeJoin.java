@@ -56,7 +56,7 @@ import org.apache.spark.sql.types.TimestampType;
  * where an inequality join followed by row_number grows with the history per key. It runs in
  * Spark's generated code on its internal rows, never converting rows to Java objects.
  */
-public final class PointInTimeJoin {
+public final class PointInTimeJoin implements PointInTimeValues {
 
     /**
      * Table properties of the training sets both engines write: zstd at level 1 rather than 3. A
@@ -281,6 +281,7 @@ public final class PointInTimeJoin {
      * from its source at {@code sourceSnapshot} (else its current one): as {@link
      * LocalPointInTimeJoin#valuesAt}, computed by this engine.
      */
+    @Override
     public List<Object[]> valuesAt(FeatureView view, Optional<Long> sourceSnapshot, List<List<Object>> keys, long atMicros) {
         List<String> joinKeys = registry.joinKeys(view);
         StructType schema = new StructType();

@@ -50,6 +50,40 @@ public final class EntityKeys {
         return out.toByteArray();
     }
 
+    /** The values of a key made by {@link #encode}: Long, String, ByteBuffer or Boolean each. */
+    public static List<Object> decode(byte[] key) {
+        ByteBuffer in = ByteBuffer.wrap(key);
+        List<Object> values = new java.util.ArrayList<>();
+        while (in.hasRemaining()) {
+            byte kind = in.get();
+            switch (kind) {
+                case LONG -> values.add(in.getLong());
+                case STRING, BYTES -> {
+                    byte[] bytes = new byte[in.getInt()];
+                    in.get(bytes);
+                    values.add(kind == STRING ? new String(bytes, StandardCharsets.UTF_8) : ByteBuffer.wrap(bytes));
+                }
+                case BOOL -> values.add(in.get() != 0);
+                default -> throw new IllegalArgumentException("not an entity key: part of kind " + kind);
+            }
+        }
+        return values;
+    }
+
+    /** A key's values as the Feast Values a request carries them in. */
+    public static Value toRequestValue(Object value) {
+        if (value instanceof Long number) {
+            return Value.newBuilder().setInt64Val(number).build();
+        } else if (value instanceof String text) {
+            return Value.newBuilder().setStringVal(text).build();
+        } else if (value instanceof ByteBuffer buffer) {
+            return Value.newBuilder().setBytesVal(com.google.protobuf.ByteString.copyFrom(buffer.duplicate())).build();
+        } else if (value instanceof Boolean bool) {
+            return Value.newBuilder().setBoolVal(bool).build();
+        }
+        throw new IllegalArgumentException("not a key value: " + value);
+    }
+
     /**
      * The normal-form Java value of a request's entity value, which must fit the entity's type
      * (an int32 value for an INT64 key is fine; text for a number is not).

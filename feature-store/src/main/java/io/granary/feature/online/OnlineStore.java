@@ -22,8 +22,15 @@ public interface OnlineStore extends AutoCloseable {
     }
 
     /**
+     * Calls {@code action} with every key the store holds a row of {@code view} for, in no
+     * particular order (a full scan: for checks, never on the serving path).
+     */
+    void forEachKey(String view, java.util.function.Consumer<byte[]> action);
+
+    /**
      * Stores the rows that are newer than what the store holds for their key (event time, then
-     * created time), and the state record if given, atomically. Returns how many rows were newer.
+     * created time, then write order: see {@link OnlineRow#isNewerThan}), and the state record if
+     * given, atomically. Returns how many rows were newer.
      */
     int writeNewer(String view, List<byte[]> keys, List<OnlineRow> rows, Optional<StateRecord> state);
 

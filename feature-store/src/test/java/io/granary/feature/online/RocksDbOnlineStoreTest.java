@@ -162,4 +162,67 @@ class RocksDbOnlineStoreTest {
             assertThat(store.state("s")).contains(new byte[] {1});
         }
     }
+
+    @Test
+    void everyKeyOfAViewIsListedOnceAcrossFlushedTablesAndFromAFollowingReader() {
+        Path path = dir.resolve("online");
+        List<byte[]> keys = new ArrayList<>();
+        for (long id = 0; id < 300; id++) {
+            keys.add(EntityKeys.encode(List.of(id, "k" + id)));
+        }
+        try (RocksDbOnlineStore writer = RocksDbOnlineStore.openWriter(path)) {
+            // three flushes: three tables, with keys 100-199 in two of them
+            writer.writeNewer("v", keys.subList(0, 200), round(1, 200), Optional.empty());
+            writer.writeNewer("v", keys.subList(100, 300), round(2, 200), Optional.empty());
+            writer.writeNewer("other", keys.subList(0, 5), round(1, 5), Optional.empty());
+            try (RocksDbOnlineStore reader = RocksDbOnlineStore.openReader(path)) {
+                for (RocksDbOnlineStore store : List.of(writer, reader)) {
+                    List<List<Object>> listed = new ArrayList<>();
+                    store.forEachKey("v", key -> listed.add(EntityKeys.decode(key)));
+
+                    assertThat(listed).hasSize(300).doesNotHaveDuplicates().contains(List.of(0L, "k0"), List.of(299L, "k299"));
+                    List<byte[]> none = new ArrayList<>();
+                    store.forEachKey("absent", none::add);
+                    assertThat(none).isEmpty();
+                }
+            }
+        }
+    }
+
+    @Test
+    void keysDecodeToTheValuesTheyWereMadeOf() {
+        List<Object> values = List.of(-7L, "ünï", java.nio.ByteBuffer.wrap(new byte[] {1, 2}), true);
+
+        assertThat(EntityKeys.decode(EntityKeys.encode(values))).isEqualTo(values);
+        assertThat(EntityKeys.decode(EntityKeys.encode(List.of(3)))).containsExactly(3L);
+    }
+
+    @Test
+    void aRowWrittenLaterWinsAFullTieAndRowsOfTheFirstFormatAreStillRead() {
+        Value old = Value.newBuilder().setStringVal("old").build();
+        OnlineRow first = new OnlineRow(1, 100, 5, 3, 7, List.of(old));
+        OnlineRow laterRowOfTheCommit = new OnlineRow(1, 100, 5, 3, 8, List.of(old));
+        OnlineRow laterCommit = new OnlineRow(1, 100, 5, 4, 0, List.of(old));
+
+        assertThat(laterRowOfTheCommit.isNewerThan(first)).isTrue();
+        assertThat(laterCommit.isNewerThan(laterRowOfTheCommit)).isTrue();
+        assertThat(first.isNewerThan(laterCommit)).isFalse();
+        assertThat(first.isNewerThan(first)).isFalse();
+        assertThat(new OnlineRow(1, 100, 6, 0, 0, List.of(old)).isNewerThan(laterCommit)).as("created time first").isTrue();
+        EncodedRow stored = new EncodedRow(laterCommit.encode());
+        assertThat(stored.sequenceNumber()).isEqualTo(4);
+        assertThat(stored.rowOrder()).isZero();
+        assertThat(stored.decode()).isEqualTo(laterCommit);
+
+        // format 1: format, layout, event time, created time, then the values; no write order
+        byte[] format1 = new byte[1 + 4 + 8 + 8 + 1 + old.getSerializedSize()];
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.wrap(format1).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        out.put((byte) 1).putInt(1).putLong(100).putLong(5).put((byte) old.getSerializedSize()).put(old.toByteArray());
+        EncodedRow legacy = new EncodedRow(format1);
+        assertThat(legacy.eventTimeMicros()).isEqualTo(100);
+        assertThat(legacy.sequenceNumber()).isZero();
+        assertThat(legacy.valueCount()).isEqualTo(1);
+        assertThat(legacy.decode().values()).containsExactly(old);
+        assertThat(first.isNewerThan(legacy)).as("a row with a write order beats one without").isTrue();
+    }
 }
