@@ -259,4 +259,30 @@ class OneAnswerTest {
             assertThat(row.rowOrder()).isZero();
         }
     }
+
+    @Test
+    void rowLevelDeletesAreAppliedBeforeTheTieIsDecided() {
+        create("scores", "user_id,event_ts,v", "1," + T + ",10", "3," + T + ",50");
+        append("scores", "user_id,event_ts,v", "1," + T + ",20", "3," + T + ",60", "3," + T + ",70");
+        RegistryState state = view("scores", false);
+        assertThat(online(state, "scores", true)).isEqualTo(Map.of(1L, 20L, 3L, 70L));
+        // merge-on-read: the delete is a position delete file, the data files stay
+        spark.sql("ALTER TABLE granary." + ns + ".scores SET TBLPROPERTIES ('write.delete.mode' = 'merge-on-read')");
+        spark.sql("DELETE FROM granary." + ns + ".scores WHERE v IN (20, 70)");
+        var table = datasets.load(DatasetName.parse(ns + ".scores"));
+        assertThat(table.currentSnapshot().summary()).containsEntry("added-position-delete-files", "1");
+        Map<Long, Long> expected = Map.of(1L, 10L, 3L, 60L);
+
+        assertThat(new LocalPointInTimeJoin(datasets, state).unsupported(DatasetRef.parse(ns + ".entities"),
+                List.of(new FeatureRef("scores", "v")))).contains(ns + ".scores has row-level deletes");
+        assertThat(spark(state, "scores")).isEqualTo(expected);
+        try (RocksDbOnlineStore store = RocksDbOnlineStore.openWriter(dir.resolve("fresh-online"))) {
+            new Materializer(datasets, state, store).materialize(List.of("scores"), START, END);
+            assertThat(stored(store, "scores")).as("a full run reads around the deleted rows").isEqualTo(expected);
+        }
+        try (RocksDbOnlineStore store = RocksDbOnlineStore.openWriter(dir.resolve("online"))) {
+            var results = new Materializer(datasets, state, store).materializeIncremental(List.of("scores"), END);
+            assertThat(results).singleElement().extracting(r -> r.mode()).isEqualTo("full (rows deleted)");
+        }
+    }
 }

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.FileScanTask;
@@ -40,17 +41,19 @@ import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.TypeUtil;
 import org.apache.iceberg.util.PartitionUtil;
 import org.apache.iceberg.util.SnapshotUtil;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Copies the latest feature values of every entity from a view's source dataset into the online
- * store. A full run reads one snapshot within an event-time window; an incremental run reads only
- * the files of the snapshots committed since the view's last run, oldest first, and records each
- * finished snapshot atomically with its rows, so a killed run, rerun, carries on where it stopped.
- * Rows only ever move forward in event time: an older row never replaces a newer one, whatever
- * order the data arrives in.
+ * store. A full run reads one snapshot within an event-time window, its row-level deletes applied;
+ * an incremental run reads only the files of the snapshots committed since the view's last run,
+ * oldest first, and records each finished snapshot atomically with its rows, so a killed run,
+ * rerun, carries on where it stopped. A snapshot that deletes rows makes it a full run.
+ *
+ * <p>Rows only ever move forward in the order every engine uses (event time, then created time,
+ * then write order: see {@link OnlineRow#isNewerThan}): each stored row carries its place, so an
+ * earlier row never replaces a later one, whatever order the data arrives in.
  */
 public final class Materializer {
 
@@ -224,11 +227,6 @@ public final class Materializer {
             throw new GranaryException("cannot read " + file.location() + ": " + e.getMessage(),
                     "the data file may be damaged or missing: check the warehouse", e);
         }
-    }
-
-    private static GranaryException unreadable(FeatureView view, IOException e) {
-        return new GranaryException("cannot read " + view.source().dataset() + " for " + view.name() + ": " + e.getMessage(),
-                "check the warehouse is reachable", e);
     }
 
     static long toMicros(Instant instant) {

@@ -195,4 +195,43 @@ class OnlineVerifierTest {
                 .hasMessage("feature view scores has not been materialized into the online store")
                 .satisfies(e -> assertThat(((GranaryException) e).hint()).contains("materialize-incremental"));
     }
+
+    @Test
+    void aSourceSnapshotExpiredSinceTheMaterializationIsNamed() {
+        new Materializer(datasets, registry, store).materialize(List.of(), START, END);
+        long materialized = datasets.load(DatasetName.parse(ns + ".scores")).currentSnapshot().snapshotId();
+        append("scores", "user_id,event_ts,v,w", "7," + T + ",1,1.0");
+        datasets.expire(DatasetName.parse(ns + ".scores"), Instant.now().plusSeconds(60), 1);
+
+        assertThatThrownBy(() -> verify(false, OptionalInt.empty(), Optional.empty()))
+                .isInstanceOf(GranaryException.class)
+                .hasMessage("snapshot " + materialized + " of " + ns + ".scores, which feature view scores was materialized from, is gone")
+                .satisfies(e -> assertThat(((GranaryException) e).hint()).contains("materialize the view again"));
+    }
+
+    @Test
+    void aViewWhoseSourceChangedSinceItsMaterializationIsNamed() {
+        new Materializer(datasets, registry, store).materialize(List.of(), START, END);
+        create("other", "user_id,event_ts,v,w", "1," + T + ",1,1.0");
+        Path yaml = write(dir, "moved.yaml",
+                "entities:",
+                "  - {name: user, join_key: user_id, value_type: INT64}",
+                "feature_views:",
+                "  - name: scores",
+                "    entities: [user]",
+                "    ttl: 0",
+                "    source: {dataset: " + ns + ".other, timestamp_field: event_ts}",
+                "    features: [{name: v, dtype: INT64}, {name: w, dtype: DOUBLE}]");
+        Registry registryStore = new Registry(dir.resolve("registry"));
+        Definitions definitions = Definitions.parse(yaml);
+        DefinitionChecker.check(definitions, registryStore.load(), datasets);
+        registry = registryStore.apply(definitions);
+
+        assertThatThrownBy(() -> verify(false, OptionalInt.empty(), Optional.empty()))
+                .isInstanceOf(GranaryException.class)
+                .hasMessage("feature view scores was materialized from " + ns + ".scores, but its source is now " + ns + ".other");
+        assertThatThrownBy(() -> new OnlineVerifier(datasets, registry, store, (view, snapshot) -> engine(false))
+                .verify(List.of("nothing"), OptionalInt.empty(), Optional.empty()))
+                .isInstanceOf(GranaryException.class).hasMessageContaining("'nothing'");
+    }
 }
