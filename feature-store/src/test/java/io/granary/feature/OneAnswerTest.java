@@ -83,13 +83,11 @@ class OneAnswerTest {
     }
 
     private void create(String name, String... csv) {
-        datasets.create(DatasetName.parse(ns + "." + name), List.of(write(dir, name + "-" + System.nanoTime() + ".csv", csv)),
-                Optional.empty(), List.of(), WriteOptions.defaults(), Provenance.of("test", List.of()));
+        TestTables.csv(datasets, dir, DatasetName.parse(ns + "." + name), csv);
     }
 
     private void append(String name, String... csv) {
-        datasets.append(DatasetRef.parse(ns + "." + name), List.of(write(dir, name + "-" + System.nanoTime() + ".csv", csv)),
-                WriteOptions.defaults(), Provenance.of("test", List.of()));
+        TestTables.csv(datasets, dir, DatasetName.parse(ns + "." + name), csv);
     }
 
     /** Registers view {@code name} over dataset ns.name, keyed by user, with feature v. */

@@ -19,7 +19,7 @@ import org.apache.iceberg.data.parquet.GenericParquetWriter;
 import org.apache.iceberg.io.DataWriter;
 import org.apache.iceberg.parquet.Parquet;
 
-/** Commits data files written row by row, in a chosen order, for tests of what readers do with that order. */
+/** Commits rows for tests: CSV files as a user would, or data files written row by row in a chosen order. */
 public final class TestTables {
 
     private TestTables() {}
@@ -36,6 +36,21 @@ public final class TestTables {
             written.add(write(table, rows));
         }
         return datasets.appendDataFiles(name, written, Provenance.of("test", List.of()), Map.of());
+    }
+
+    /**
+     * Writes CSV lines (a header first) into {@code dir} and commits them as a user would with
+     * `dataset create` (when {@code name} does not exist yet) or `dataset append`.
+     */
+    public static void csv(Datasets datasets, java.nio.file.Path dir, DatasetName name, String... lines) {
+        java.nio.file.Path file = TestFiles.write(dir, name + "-" + System.nanoTime() + ".csv", lines);
+        if (datasets.exists(name)) {
+            datasets.append(io.granary.dataset.DatasetRef.latest(name), List.of(file), io.granary.dataset.WriteOptions.defaults(),
+                    Provenance.of("test", List.of()));
+        } else {
+            datasets.create(name, List.of(file), java.util.Optional.empty(), List.of(), io.granary.dataset.WriteOptions.defaults(),
+                    Provenance.of("test", List.of()));
+        }
     }
 
     /** One data file's rows, for {@link #appendFiles}. */

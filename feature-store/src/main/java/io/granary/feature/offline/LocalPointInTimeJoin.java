@@ -44,10 +44,10 @@ import org.apache.iceberg.types.Type;
 import org.apache.iceberg.types.Types;
 
 /**
- * The point-in-time join of {@link PointInTimeJoin}, with the same semantics, run inside this
- * process for what fits one machine: each feature view is read column by column (Arrow), its rows
- * bucketed by entity key and sorted by (event time, created time), and each entity row finds its
- * view's latest row by binary search in its key's bucket. No Spark start, no shuffle.
+ * The point-in-time join of {@link PointInTimeJoin}, with the same semantics and the same answer on
+ * ties, run inside this process for what fits one machine: the entity rows are indexed by key in
+ * time order, each feature view is read column by column in write order and offered to the entity
+ * rows it can reach (see {@link ViewJoin}). No Spark start, no shuffle.
  */
 public final class LocalPointInTimeJoin implements PointInTimeValues {
 

@@ -6,6 +6,7 @@ import io.granary.dataset.DatasetRef;
 import io.granary.dataset.Datasets;
 import io.granary.dataset.Provenance;
 import io.granary.dataset.ResolvedRef;
+import io.granary.dataset.WriteOrder;
 import io.granary.dataset.WriteResult;
 import io.granary.dataset.catalog.CatalogSettings;
 import io.granary.dataset.spark.SparkQueries;
@@ -19,18 +20,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import io.granary.dataset.WriteOrder;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
 import org.apache.iceberg.TableProperties;
 import org.apache.iceberg.spark.Spark3Util;
-import org.apache.spark.sql.RowFactory;
-import scala.jdk.javaapi.CollectionConverters;
-import org.apache.spark.sql.catalyst.analysis.NoSuchTableException;
-import org.apache.spark.sql.catalyst.parser.ParseException;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.catalyst.analysis.NoSuchTableException;
+import org.apache.spark.sql.catalyst.parser.ParseException;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
@@ -42,12 +41,14 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.types.TimestampNTZType;
 import org.apache.spark.sql.types.TimestampType;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * Point-in-time correct training data: for each entity row (join keys and an event time), each
  * feature view gives its latest row with event time at or before the entity row's, and no older
- * than the view's ttl; equal event times are decided by the created timestamp; nothing in range
- * gives null. Never the future, so training sees what serving would have seen.
+ * than the view's ttl; equal event times are decided by the created timestamp, then by write order
+ * (the last written row wins, see {@link WriteOrder}); nothing in range gives null. Never the
+ * future, so training sees what serving would have seen.
  *
  * <p>Runs on Spark as a sort-based merge, one pass per set of views keyed alike: entity rows and
  * feature rows are put in one frame, partitioned by join key and sorted by (event time, feature

@@ -13,6 +13,7 @@ import io.granary.dataset.Datasets;
 import io.granary.dataset.Provenance;
 import io.granary.dataset.WriteOptions;
 import io.granary.dataset.testing.SharedSpark;
+import io.granary.dataset.testing.TestTables;
 import io.granary.feature.offline.LocalPointInTimeJoin;
 import io.granary.feature.offline.PointInTimeJoin;
 import io.granary.feature.offline.PointInTimeValues;
@@ -60,19 +61,7 @@ class OnlineVerifierTest {
         create("scores", "user_id,event_ts,v,w", "1," + T + ",10,1.5", "2," + T + ",30,2.5", "2," + T + ",40,2.5", "3," + T + ",50,3.5",
                 "4,2026-11-02T00:00:00Z,90,9.5", "5," + T + ",,5.5");
         append("scores", "user_id,event_ts,v,w", "1," + T + ",20,1.5", "3," + T + ",60,3.5", "3," + T + ",70,3.5");
-        Path yaml = write(dir, "features.yaml",
-                "entities:",
-                "  - {name: user, join_key: user_id, value_type: INT64}",
-                "feature_views:",
-                "  - name: scores",
-                "    entities: [user]",
-                "    ttl: 0",
-                "    source: {dataset: " + ns + ".scores, timestamp_field: event_ts}",
-                "    features: [{name: v, dtype: INT64}, {name: w, dtype: DOUBLE}]");
-        Registry registryStore = new Registry(dir.resolve("registry"));
-        Definitions definitions = Definitions.parse(yaml);
-        DefinitionChecker.check(definitions, registryStore.load(), datasets);
-        registry = registryStore.apply(definitions);
+        registry = register(ns + ".scores");
         store = RocksDbOnlineStore.openWriter(dir.resolve("online"));
     }
 
@@ -83,13 +72,28 @@ class OnlineVerifierTest {
     }
 
     private void create(String name, String... csv) {
-        datasets.create(DatasetName.parse(ns + "." + name), List.of(write(dir, name + "-" + System.nanoTime() + ".csv", csv)),
-                Optional.empty(), List.of(), WriteOptions.defaults(), Provenance.of("test", List.of()));
+        TestTables.csv(datasets, dir, DatasetName.parse(ns + "." + name), csv);
     }
 
     private void append(String name, String... csv) {
-        datasets.append(DatasetRef.parse(ns + "." + name), List.of(write(dir, name + "-" + System.nanoTime() + ".csv", csv)),
-                WriteOptions.defaults(), Provenance.of("test", List.of()));
+        TestTables.csv(datasets, dir, DatasetName.parse(ns + "." + name), csv);
+    }
+
+    /** Registers view scores (features v and w, keyed by user, no ttl) over {@code dataset}. */
+    private RegistryState register(String dataset) {
+        Path yaml = write(dir, "features-" + System.nanoTime() + ".yaml",
+                "entities:",
+                "  - {name: user, join_key: user_id, value_type: INT64}",
+                "feature_views:",
+                "  - name: scores",
+                "    entities: [user]",
+                "    ttl: 0",
+                "    source: {dataset: " + dataset + ", timestamp_field: event_ts}",
+                "    features: [{name: v, dtype: INT64}, {name: w, dtype: DOUBLE}]");
+        Registry registryStore = new Registry(dir.resolve("registry"));
+        Definitions definitions = Definitions.parse(yaml);
+        DefinitionChecker.check(definitions, registryStore.load(), datasets);
+        return registryStore.apply(definitions);
     }
 
     private PointInTimeValues engine(boolean spark) {
@@ -213,19 +217,7 @@ class OnlineVerifierTest {
     void aViewWhoseSourceChangedSinceItsMaterializationIsNamed() {
         new Materializer(datasets, registry, store).materialize(List.of(), START, END);
         create("other", "user_id,event_ts,v,w", "1," + T + ",1,1.0");
-        Path yaml = write(dir, "moved.yaml",
-                "entities:",
-                "  - {name: user, join_key: user_id, value_type: INT64}",
-                "feature_views:",
-                "  - name: scores",
-                "    entities: [user]",
-                "    ttl: 0",
-                "    source: {dataset: " + ns + ".other, timestamp_field: event_ts}",
-                "    features: [{name: v, dtype: INT64}, {name: w, dtype: DOUBLE}]");
-        Registry registryStore = new Registry(dir.resolve("registry"));
-        Definitions definitions = Definitions.parse(yaml);
-        DefinitionChecker.check(definitions, registryStore.load(), datasets);
-        registry = registryStore.apply(definitions);
+        registry = register(ns + ".other");
 
         assertThatThrownBy(() -> verify(false, OptionalInt.empty(), Optional.empty()))
                 .isInstanceOf(GranaryException.class)
