@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 @Command(
         name = "feature",
         mixinStandardHelpOptions = true,
-        description = "Feature definitions (Feast's entities, feature views and services), materialization into the online store, lookups.",
+        description = "Feature definitions (Feast's entities, feature views and services), materialization into the online store, lookups, and the check that serving agrees with training.",
         subcommands = {
             ApplyCommand.class,
             DiffCommand.class,

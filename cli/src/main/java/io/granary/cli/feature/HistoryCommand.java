@@ -41,13 +41,10 @@ public final class HistoryCommand extends Subcommand {
     @Option(names = "--full-names", description = "Name feature columns VIEW__FEATURE.")
     boolean fullNames;
 
-    /** Where the join runs. */
-    enum Engine { auto, local, spark }
-
     @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "auto",
             description = "local (in this process), spark, or auto (default): local unless the rows exceed --local-max-rows "
                     + "or a column type or row-level deletes need Spark.")
-    Engine engine;
+    OfflineEngine engine;
 
     @Option(names = "--local-max-rows", paramLabel = "N", defaultValue = "100000000",
             description = "With --engine auto, the most rows (entity rows and feature rows together) to join in process (default: ${DEFAULT-VALUE}).")
@@ -74,7 +71,7 @@ public final class HistoryCommand extends Subcommand {
     }
 
     private String chooseEngine(LocalPointInTimeJoin local, DatasetRef entityRef, List<FeatureRef> refs, RegistryState registry) {
-        if (engine != Engine.auto) {
+        if (engine != OfflineEngine.auto) {
             return engine.name();
         }
         if (local.unsupported(entityRef, refs).isPresent()) {

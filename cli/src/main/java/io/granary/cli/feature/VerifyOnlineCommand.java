@@ -46,12 +46,9 @@ public final class VerifyOnlineCommand extends Subcommand {
             description = "Compare at this time (default: just before each view's materialization end, the last instant it read).")
     String at;
 
-    /** The offline engine. */
-    enum Engine { auto, local, spark }
-
     @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "auto",
             description = "The offline engine: local (in this process), spark, or auto (default): local unless a view needs Spark.")
-    Engine engine;
+    OfflineEngine engine;
 
     @Override
     protected void run() {
@@ -66,7 +63,7 @@ public final class VerifyOnlineCommand extends Subcommand {
         List<OnlineVerifier.ViewCheck> checks;
         try (RocksDbOnlineStore store = RocksDbOnlineStore.openReader(context().config().featureStore().onlineStore())) {
             OnlineVerifier verifier = new OnlineVerifier(context().datasets(), registry, store, (view, snapshot) -> {
-                boolean spark = engine == Engine.spark || (engine == Engine.auto && local.unsupportedAt(view, snapshot).isPresent());
+                boolean spark = engine == OfflineEngine.spark || (engine == OfflineEngine.auto && local.unsupportedAt(view, snapshot).isPresent());
                 PointInTimeValues chosen = spark ? new PointInTimeJoin(context().spark(), registry) : local;
                 return chosen;
             });
