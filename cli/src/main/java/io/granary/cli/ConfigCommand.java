@@ -34,6 +34,9 @@ public final class ConfigCommand extends Subcommand {
         out.println("  port: " + server.grpcPort());
         out.println("  http_port: " + server.httpPort());
         out.println("  token: " + (server.token().isPresent() ? "(set)" : "(none)"));
+        out.println("samples:");
+        out.println("  path: " + config.samples().path());
+        out.println("  plugins: " + (config.samples().plugins().isEmpty() ? "[]" : config.samples().plugins()));
     }
 
     private static void printMap(PrintWriter out, String name, java.util.Map<String, String> values) {

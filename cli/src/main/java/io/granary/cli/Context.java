@@ -56,6 +56,13 @@ public final class Context implements AutoCloseable {
         return SparkSessions.get(config.spark(), config.catalog());
     }
 
+    /** Sample pipelines, with the plugin directories of the config and {@code morePlugins}. */
+    public io.granary.sample.SamplePipelines samplePipelines(java.util.List<java.nio.file.Path> morePlugins) {
+        java.util.List<java.nio.file.Path> plugins = new java.util.ArrayList<>(config.samples().plugins());
+        plugins.addAll(morePlugins);
+        return new io.granary.sample.SamplePipelines(datasets(), () -> registry().load(), this::spark, config.samples().path(), plugins);
+    }
+
     public SparkQueries queries() {
         return new SparkQueries(spark(), datasets());
     }

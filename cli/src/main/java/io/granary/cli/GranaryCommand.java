@@ -20,6 +20,7 @@ import picocli.CommandLine.ScopeType;
         subcommands = {
             DatasetCommand.class,
             FeatureCommand.class,
+            io.granary.cli.sample.SampleCommand.class,
             PackCommand.class,
             ServeCommand.class,
             SqlCommand.class,

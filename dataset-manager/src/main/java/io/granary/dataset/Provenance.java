@@ -14,7 +14,7 @@ import java.util.UUID;
  * it, and its inputs (dataset refs pinned to snapshot ids, e.g. "demo.clicks@4711", or file URIs).
  * Any Iceberg reader sees these as {@code granary.*} summary properties.
  */
-public record Provenance(String command, String runId, String user, List<String> inputs) {
+public record Provenance(String command, String runId, String user, List<String> inputs, Map<String, String> properties) {
 
     public static final String COMMAND = "granary.command";
     public static final String RUN_ID = "granary.run-id";
@@ -25,6 +25,11 @@ public record Provenance(String command, String runId, String user, List<String>
 
     public Provenance {
         inputs = List.copyOf(inputs);
+        properties = Map.copyOf(properties);
+    }
+
+    public Provenance(String command, String runId, String user, List<String> inputs) {
+        this(command, runId, user, inputs, Map.of());
     }
 
     /** A new run of {@code command} by the current OS user. */
@@ -34,7 +39,14 @@ public record Provenance(String command, String runId, String user, List<String>
 
     /** The same run with other inputs (e.g. once the input files are known). */
     public Provenance withInputs(List<String> newInputs) {
-        return new Provenance(command, runId, user, newInputs);
+        return new Provenance(command, runId, user, newInputs, properties);
+    }
+
+    /** The same run, its commits recording these {@code granary.*} summary properties too. */
+    public Provenance withProperties(Map<String, String> more) {
+        Map<String, String> all = new LinkedHashMap<>(properties);
+        all.putAll(more);
+        return new Provenance(command, runId, user, inputs, all);
     }
 
     public Map<String, String> toSummary() {
@@ -47,6 +59,7 @@ public record Provenance(String command, String runId, String user, List<String>
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
+        summary.putAll(properties);
         return summary;
     }
 

@@ -35,10 +35,20 @@ import java.util.Optional;
  *   port: 6566                        # Feast gRPC
  *   http_port: 6567
  *   token: ...                        # bearer token; GRANARY_FEATURE_TOKEN overrides it
+ * samples:
+ *   path: ./granary-data/samples      # sample pipelines' templates, run history, locks
+ *   plugins: []                       # directories of component jars
  * </pre>
  */
 public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings spark, FeatureStoreConfig featureStore,
-                            Optional<Path> source) {
+                            SamplesConfig samples, Optional<Path> source) {
+
+    /** Where sample pipelines keep their template directory, run history and locks, and where plugin components are found. */
+    public record SamplesConfig(Path path, List<Path> plugins) {
+        public SamplesConfig {
+            plugins = List.copyOf(plugins);
+        }
+    }
 
     /** Where the feature registry and the online store live, and how the feature server listens. */
     public record FeatureStoreConfig(Path registry, Path onlineStore, ServerSettings server) {
@@ -54,7 +64,7 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
     }
 
     public static final String FILE_NAME = "granary.yaml";
-    private static final List<String> TOP_KEYS = List.of("data_dir", "catalog", "spark", "registry", "online_store", "feature_server");
+    private static final List<String> TOP_KEYS = List.of("data_dir", "catalog", "spark", "registry", "online_store", "feature_server", "samples");
     private static final List<String> SERVER_KEYS = List.of("host", "port", "http_port", "token");
     private static final List<String> CATALOG_KEYS = List.of("type", "warehouse", "uri", "properties", "hadoop");
     private static final List<String> SPARK_KEYS = List.of("master", "conf");
@@ -63,7 +73,8 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
     public static GranaryConfig defaults(Path dataDir) {
         Path absolute = dataDir.toAbsolutePath().normalize();
         return new GranaryConfig(absolute, CatalogSettings.localHadoop(absolute.resolve("warehouse")),
-                SparkSettings.local(), FeatureStoreConfig.defaults(absolute), Optional.empty());
+                SparkSettings.local(), FeatureStoreConfig.defaults(absolute), new SamplesConfig(absolute.resolve("samples"), List.of()),
+                Optional.empty());
     }
 
     /**
@@ -143,8 +154,14 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
                     YamlNode.optional(entries, "token").map(YamlNode::asString),
                     server.storeCatchUp(), server.registryPoll());
         }
+        Map<String, YamlNode> samplesEntries = YamlNode.optional(top, "samples")
+                .map(n -> n.asMapWithKeys(List.of("path", "plugins"))).orElse(Map.of());
+        SamplesConfig samples = new SamplesConfig(
+                YamlNode.optional(samplesEntries, "path").map(n -> resolve(base, n.asString())).orElse(dataDir.resolve("samples")),
+                YamlNode.optional(samplesEntries, "plugins").map(n -> n.asStringList().stream().map(p -> resolve(base, p)).toList())
+                        .orElse(List.of()));
         return new GranaryConfig(dataDir, catalog, spark,
-                new FeatureStoreConfig(registryPath, onlinePath, withEnvironmentToken(server)), Optional.of(file.toAbsolutePath()));
+                new FeatureStoreConfig(registryPath, onlinePath, withEnvironmentToken(server)), samples, Optional.of(file.toAbsolutePath()));
     }
 
     private static int port(YamlNode node) {

@@ -164,7 +164,11 @@ public final class YamlNode {
         return entries;
     }
 
-    private String keyWhere(String key) {
+    /** "file:line" of the key {@code key} of this mapping (or of the mapping when it has no such key). */
+    public String keyWhere(String key) {
+        if (!isMap()) {
+            return where();
+        }
         for (NodeTuple tuple : ((MappingNode) node).getValue()) {
             if (tuple.getKeyNode() instanceof ScalarNode scalar && scalar.getValue().equals(key)) {
                 return source + ":" + (scalar.getStartMark().getLine() + 1);
@@ -216,6 +220,40 @@ public final class YamlNode {
             return value.equals("true") || value.equals("yes") || value.equals("on");
         }
         throw wrongType("true or false");
+    }
+
+    /**
+     * The value as plain Java, by its YAML type: null, Boolean, Long, Double, String, a List, or a
+     * Map with its keys in file order.
+     */
+    public Object asValue() {
+        if (isNull()) {
+            return null;
+        }
+        if (isMap()) {
+            Map<String, Object> values = new LinkedHashMap<>();
+            asMap().forEach((key, value) -> values.put(key, value.asValue()));
+            return values;
+        }
+        if (isList()) {
+            List<Object> values = new ArrayList<>();
+            asList().forEach(item -> values.add(item.asValue()));
+            return values;
+        }
+        String text = ((ScalarNode) node).getValue();
+        Tag tag = node.getTag();
+        try {
+            if (tag.equals(Tag.BOOL)) {
+                return asBoolean();
+            } else if (tag.equals(Tag.INT)) {
+                return Long.parseLong(text.replace("_", ""));
+            } else if (tag.equals(Tag.FLOAT)) {
+                return Double.parseDouble(text.replace("_", ""));
+            }
+        } catch (NumberFormatException e) {
+            return text; // a YAML 1.1 number form Java does not read (0x1F, 1:30): kept as written
+        }
+        return text;
     }
 
     /** A list of text values; a single text value counts as a list of one. */

@@ -135,6 +135,31 @@ public final class SparkQueries {
         return result(name, withInputs);
     }
 
+    /**
+     * Replaces every row of {@code name} (its schema too) with a frame's, in one atomic commit that
+     * keeps the dataset's history; creates it if it does not exist yet.
+     */
+    public WriteResult createOrReplace(DatasetName name, Dataset<Row> frame, Map<String, String> properties, Provenance withInputs) {
+        DataFrameWriterV2<Row> writer = frame.writeTo(CatalogSettings.NAME + "." + name).using("iceberg");
+        datasetsTableProperties().forEach(writer::tableProperty);
+        properties.forEach(writer::tableProperty);
+        commitWith(withInputs, () -> {
+            writer.createOrReplace();
+            return null;
+        });
+        return result(name, withInputs);
+    }
+
+    /** Appends a frame's rows to {@code name} in one commit, with lineage to what it read. */
+    public WriteResult append(DatasetName name, Dataset<Row> frame, Provenance withInputs) {
+        datasets.load(name);
+        commitWith(withInputs, () -> {
+            frame.writeTo(CatalogSettings.NAME + "." + name).append();
+            return null;
+        });
+        return result(name, withInputs);
+    }
+
     /** Appends the rows of {@code sql} to {@code name}, with lineage to what it read. */
     public WriteResult append(DatasetName name, String sql, Provenance provenance) {
         datasets.load(name);

@@ -251,8 +251,7 @@ public final class PointInTimeJoin implements PointInTimeValues {
 
     /**
      * A view's source rows at a snapshot (else its current one), each with its place in the write
-     * order: the rank of its data file ({@link WriteOrder}) and its position in that file (Iceberg's
-     * {@code _file} and {@code _pos} columns). Row-level deletes are applied by Iceberg's reader.
+     * order (see {@link #inWriteOrder}). Row-level deletes are applied by Iceberg's reader.
      */
     private Dataset<Row> sourceRows(FeatureView view, Optional<Long> pinned) {
         String name = CatalogSettings.NAME + "." + view.source().dataset();
@@ -264,13 +263,28 @@ public final class PointInTimeJoin implements PointInTimeValues {
                     "create it, or change the view's source and apply it again");
         }
         Snapshot snapshot = pinned.map(id -> ViewJoin.snapshotOf(table, id, view)).orElse(table.currentSnapshot());
-        if (snapshot == null) {
+        return inWriteOrder(spark, table, name, Optional.ofNullable(snapshot));
+    }
+
+    /** The column of {@link #inWriteOrder}'s rows holding their data file's rank in the write order. */
+    public static final String FILE_RANK_COLUMN = FILE_RANK;
+    /** The column of {@link #inWriteOrder}'s rows holding their position in their data file. */
+    public static final String POSITION_COLUMN = ROW_POSITION;
+
+    /**
+     * The rows of a table ({@code name} as Spark names it) at a snapshot, each with its place in the
+     * write order: the rank of its data file ({@link WriteOrder}) in {@link #FILE_RANK_COLUMN} and its
+     * position in that file in {@link #POSITION_COLUMN} (from Iceberg's {@code _file} and {@code _pos}).
+     * Sorting by them puts the last written row last: the tie rule of every engine.
+     */
+    public static Dataset<Row> inWriteOrder(SparkSession spark, Table table, String name, Optional<Snapshot> snapshot) {
+        if (snapshot.isEmpty()) {
             return spark.table(name).withColumn(FILE_RANK, functions.lit(0L)).withColumn(ROW_POSITION, functions.lit(0L));
         }
         Dataset<Row> rows = spark.sql("SELECT *, _file AS " + FILE + ", _pos AS " + ROW_POSITION + " FROM " + name
-                + " VERSION AS OF " + snapshot.snapshotId());
+                + " VERSION AS OF " + snapshot.get().snapshotId());
         List<Row> ranks = new ArrayList<>();
-        WriteOrder.of(table, Optional.of(snapshot)).ranks().forEach((location, rank) -> ranks.add(RowFactory.create(location, (long) rank)));
+        WriteOrder.of(table, snapshot).ranks().forEach((location, rank) -> ranks.add(RowFactory.create(location, (long) rank)));
         StructType rankSchema = new StructType().add(FILE + "_ranked", DataTypes.StringType, false).add(FILE_RANK, DataTypes.LongType, false);
         Dataset<Row> ranked = spark.createDataFrame(ranks, rankSchema);
         return rows.join(functions.broadcast(ranked), rows.col(FILE).equalTo(ranked.col(FILE + "_ranked")), "left")

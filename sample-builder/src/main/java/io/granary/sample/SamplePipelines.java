@@ -1,0 +1,89 @@
+package io.granary.sample;
+
+import io.granary.dataset.Datasets;
+import io.granary.feature.registry.RegistryState;
+import io.granary.sample.component.Components;
+import io.granary.sample.config.PipelineConfig;
+import io.granary.sample.plan.Plan;
+import io.granary.sample.plan.Planner;
+import io.granary.sample.run.Executor;
+import io.granary.sample.run.NodeRecord;
+import io.granary.sample.run.RunHistory;
+import io.granary.sample.run.RunRecord;
+import io.granary.sample.template.TemplateStore;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Sample pipelines: templates (built in, and a team's own in {@code DIR/templates}), configs that
+ * fill them, plans, runs and their history ({@code DIR/runs}). Spark starts only when a node that
+ * needs it runs.
+ */
+public final class SamplePipelines {
+
+    private final Datasets datasets;
+    private final Supplier<RegistryState> registry;
+    private final Supplier<SparkSession> spark;
+    private final Path dir;
+    private final Components components;
+    private final TemplateStore templates;
+    private final RunHistory history;
+
+    public SamplePipelines(Datasets datasets, Supplier<RegistryState> registry, Supplier<SparkSession> spark, Path dir, List<Path> plugins) {
+        this.datasets = datasets;
+        this.registry = registry;
+        this.spark = spark;
+        this.dir = dir;
+        this.components = Components.load(plugins);
+        this.templates = new TemplateStore(dir.resolve("templates"), components);
+        this.history = new RunHistory(dir.resolve("runs"));
+    }
+
+    public TemplateStore templates() {
+        return templates;
+    }
+
+    public Components components() {
+        return components;
+    }
+
+    public RunHistory history() {
+        return history;
+    }
+
+    /** The plan of a config file: every node, its fingerprint, and whether it would run and why. */
+    public Plan plan(Path config, Set<String> force) {
+        return plan(PipelineConfig.parse(config), force);
+    }
+
+    private Plan plan(PipelineConfig config, Set<String> force) {
+        return new Planner(datasets, registry.get(), templates, components).plan(config, force, previous(config.name()));
+    }
+
+    /** Plans and runs a config file. */
+    public RunRecord run(Path config, Set<String> force, Executor.Options options, Consumer<String> log) {
+        PipelineConfig parsed = PipelineConfig.parse(config);
+        RegistryState state = registry.get();
+        Planner planner = new Planner(datasets, state, templates, components);
+        Plan plan = planner.plan(parsed, force, previous(parsed.name()));
+        return new Executor(datasets, state, spark, planner, history, dir.resolve("locks")).run(plan, options, log);
+    }
+
+    /** What each node's fingerprint was made of in the pipeline's last run that got to it. */
+    private Map<String, Planner.Previous> previous(String pipeline) {
+        Map<String, Planner.Previous> previous = new LinkedHashMap<>();
+        for (RunRecord run : history.runs(Optional.of(pipeline))) {
+            for (NodeRecord node : run.nodes()) {
+                previous.put(node.id(), new Planner.Previous(node.fingerprint(), node.canonicalArgs(), node.componentVersion()));
+            }
+        }
+        return previous;
+    }
+}

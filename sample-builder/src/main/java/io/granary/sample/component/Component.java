@@ -1,0 +1,53 @@
+package io.granary.sample.component;
+
+import java.util.List;
+
+/**
+ * A step of a sample pipeline, named in templates by {@link #name()}. Built-in ones ship with
+ * Granary; a team's own are found with {@link java.util.ServiceLoader} in jars on the plugin path
+ * (META-INF/services/io.granary.sample.component.Component).
+ */
+public interface Component {
+
+    /** The name templates use: {@code component: NAME}. */
+    String name();
+
+    /** Part of every fingerprint: a new version reruns the nodes that use the component. */
+    String version();
+
+    /** One line on what it does, for `granary sample template show`. */
+    String description();
+
+    /** The arguments it takes; a node that gives another, or leaves out a required one, is refused before anything runs. */
+    List<Argument> arguments();
+
+    /**
+     * True when, with these arguments, each output row depends on one input row of the main input
+     * (and on the other arguments' tables): new input rows can then be processed alone and appended.
+     */
+    boolean rowLocal(NodeArgs args);
+
+    /**
+     * Checks the arguments against the columns of the tables they name, before anything runs, and
+     * returns the columns of the output table (empty for a node that writes none).
+     */
+    List<Column> check(NodeArgs args, CheckContext context);
+
+    /** The argument holding the main input table, whose new rows alone a row-local component can process. */
+    default String mainInput() {
+        return "input";
+    }
+
+    /** True when, with these arguments, the node has nothing to do: its output is its main input, unchanged. */
+    default boolean passesThrough(NodeArgs args) {
+        return false;
+    }
+
+    /** The datasets of the user's that the node writes (a write node), as NS.NAME; empty for a node with an intermediate table. */
+    default List<String> publishes(NodeArgs args) {
+        return List.of();
+    }
+
+    /** Computes the node's output. */
+    NodeResult run(NodeArgs args, RunContext context);
+}

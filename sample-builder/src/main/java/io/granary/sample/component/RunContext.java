@@ -1,0 +1,34 @@
+package io.granary.sample.component;
+
+import io.granary.dataset.DatasetName;
+import io.granary.dataset.Datasets;
+import io.granary.dataset.Provenance;
+import io.granary.feature.registry.RegistryState;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/** What a component runs with: the catalog, the feature registry, Spark (started on first use), where its output goes. */
+public interface RunContext {
+
+    Datasets datasets();
+
+    RegistryState registry();
+
+    /** The Spark session, started on first use (seconds): components that can run without it should. */
+    SparkSession spark();
+
+    /** A table's rows at its snapshot, on Spark. */
+    Dataset<Row> read(TableArg table);
+
+    Engine engine();
+
+    /** With {@link Engine#auto}, the most rows to process in this process. */
+    long localMaxRows();
+
+    /** The table this node's output goes to, if the component writes it itself. */
+    DatasetName outputTable();
+
+    /** What the node's commits record: the run, the node, its fingerprint and inputs. */
+    Provenance provenance();
+}

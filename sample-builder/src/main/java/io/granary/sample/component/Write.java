@@ -1,0 +1,118 @@
+package io.granary.sample.component;
+
+import io.granary.common.GranaryException;
+import io.granary.dataset.DatasetName;
+import io.granary.dataset.WriteResult;
+import io.granary.dataset.spark.SparkQueries;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
+
+/**
+ * {@code write}: the pipeline's result as datasets of the user's: one per split (OUTPUT_train,
+ * OUTPUT_validation, ...) or one in all. Each is replaced in one atomic commit that keeps its
+ * history, with lineage to the run and, through the node tables, to every input snapshot.
+ */
+public final class Write implements Component {
+
+    @Override
+    public String name() {
+        return "write";
+    }
+
+    @Override
+    public String version() {
+        return "1";
+    }
+
+    @Override
+    public String description() {
+        return "one dataset per split (or one in all), with lineage to the run and its inputs";
+    }
+
+    @Override
+    public List<Argument> arguments() {
+        return List.of(
+                Argument.required("input", "the rows to write"),
+                Argument.required("output", "the dataset name: NS.NAME (per split: NS.NAME_SPLIT)"),
+                Argument.optional("splits", "the split names (a list, or the split ratios' mapping); none: one dataset"),
+                Argument.optional("split_column", "the column naming each row's split (default: split)"),
+                Argument.optional("keep_split_column", "keep the split column in the datasets (default false)"));
+    }
+
+    @Override
+    public boolean rowLocal(NodeArgs args) {
+        return true;
+    }
+
+    /** The split names: a list as given, or the numeric entries' keys of a ratios mapping. */
+    private static List<String> splits(NodeArgs args) {
+        Object value = args.get("splits").orElse(null);
+        if (value instanceof Map<?, ?> map) {
+            return map.entrySet().stream().filter(e -> e.getValue() instanceof Number).map(e -> e.getKey().toString()).toList();
+        }
+        return args.strings("splits");
+    }
+
+    private static DatasetName output(NodeArgs args) {
+        try {
+            return DatasetName.parse(args.string("output"));
+        } catch (GranaryException e) {
+            throw args.error("output", e.getMessage(), e.hint());
+        }
+    }
+
+    @Override
+    public List<String> publishes(NodeArgs args) {
+        DatasetName output = output(args);
+        List<String> splits = splits(args);
+        if (splits.isEmpty()) {
+            return List.of(output.toString());
+        }
+        return splits.stream().map(split -> new DatasetName(output.namespace(), output.name() + "_" + split).toString()).toList();
+    }
+
+    @Override
+    public List<Column> check(NodeArgs args, CheckContext context) {
+        TableArg input = args.table("input");
+        publishes(args).forEach(DatasetName::parse);
+        if (!splits(args).isEmpty()) {
+            args.requireColumn("split_column", input, args.optionalString("split_column").orElse("split"));
+        }
+        return List.of();
+    }
+
+    @Override
+    public NodeResult run(NodeArgs args, RunContext context) {
+        Dataset<Row> rows = context.read(args.table("input"));
+        List<String> splits = splits(args);
+        List<String> targets = publishes(args);
+        String splitColumn = args.optionalString("split_column").orElse("split");
+        boolean keep = args.bool("keep_split_column", false);
+        SparkQueries queries = new SparkQueries(context.spark(), context.datasets());
+        List<String> written = new ArrayList<>();
+        Map<String, Object> values = new LinkedHashMap<>();
+        long total = 0;
+        for (int i = 0; i < targets.size(); i++) {
+            Dataset<Row> part = rows;
+            if (!splits.isEmpty()) {
+                part = rows.where(functions.col(SqlExpressions.quote(splitColumn)).equalTo(splits.get(i)));
+                if (!keep) {
+                    part = part.drop(splitColumn);
+                }
+            }
+            DatasetName target = DatasetName.parse(targets.get(i));
+            io.granary.dataset.Provenance provenance = context.provenance().withInputs(List.of(args.table("input").pinned()));
+            WriteResult result = context.datasets().exists(target) ? queries.createOrReplace(target, part, Map.of(), provenance)
+                    : queries.createFrom(target, part, List.of(), Map.of(), provenance);
+            written.add(targets.get(i) + "@" + result.snapshotId());
+            values.put(splits.isEmpty() ? "rows" : "rows_" + splits.get(i), result.rowsWritten());
+            total += result.rowsWritten();
+        }
+        return new NodeResult.Published(written, total, values);
+    }
+}

@@ -1,0 +1,26 @@
+package io.granary.sample.run;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One node of a run, as recorded: what was planned (fingerprint and what it was made of, run or
+ * skip and why) and what happened (status, attempts, rows, time, outputs, values, error).
+ */
+public record NodeRecord(String id, String component, String componentVersion, String fingerprint, Map<String, Object> canonicalArgs,
+                         String action, String reason, String status, int attempts, long rows, long millis, List<String> outputs,
+                         Map<String, Object> values, String error) {
+
+    public NodeRecord {
+        canonicalArgs = canonicalArgs == null ? Map.of() : canonicalArgs;
+        outputs = outputs == null ? List.of() : List.copyOf(outputs);
+        values = values == null ? Map.of() : values;
+        error = error == null ? "" : error;
+    }
+
+    NodeRecord with(String newStatus, int newAttempts, long newRows, long newMillis, List<String> newOutputs, Map<String, Object> newValues,
+                    String newError) {
+        return new NodeRecord(id, component, componentVersion, fingerprint, canonicalArgs, action, reason, newStatus, newAttempts, newRows,
+                newMillis, newOutputs, newValues, newError);
+    }
+}
