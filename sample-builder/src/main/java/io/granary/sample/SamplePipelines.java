@@ -67,13 +67,13 @@ public final class SamplePipelines {
         return new Planner(datasets, registry.get(), templates, components).plan(config, force, previous(config.name()));
     }
 
-    /** Plans and runs a config file. */
+    /** Plans and runs a config file (planned once the pipeline's lock is taken). */
     public RunRecord run(Path config, Set<String> force, Executor.Options options, Consumer<String> log) {
         PipelineConfig parsed = PipelineConfig.parse(config);
         RegistryState state = registry.get();
         Planner planner = new Planner(datasets, state, templates, components);
-        Plan plan = planner.plan(parsed, force, previous(parsed.name()));
-        return new Executor(datasets, state, spark, planner, history, dir.resolve("locks")).run(plan, options, log);
+        return new Executor(datasets, state, spark, planner, history, dir.resolve("locks"))
+                .run(parsed.name(), () -> planner.plan(parsed, force, previous(parsed.name())), options, log);
     }
 
     /** What each node's fingerprint was made of in the pipeline's last run that got to it. */

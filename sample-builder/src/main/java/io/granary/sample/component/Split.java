@@ -134,12 +134,26 @@ public final class Split implements Component {
                 cumulative += ratios.get(names.get(i));
                 probabilities[i] = cumulative;
             }
-            double[] boundaries = probabilities.length == 0 ? new double[0]
+            double[] quantiles = probabilities.length == 0 ? new double[0]
                     : rows.where(functions.col("__granary_t").isNotNull()).stat().approxQuantile("__granary_t", probabilities, 0.0);
+            // a split starts at the first time after the quantile: rows tied at it stay in the earlier split
+            long[] starts = new long[quantiles.length];
+            if (quantiles.length > 0) {
+                List<org.apache.spark.sql.Column> firsts = new ArrayList<>();
+                for (double quantile : quantiles) {
+                    firsts.add(functions.min(functions.when(functions.col("__granary_t").gt((long) quantile), functions.col("__granary_t"))));
+                }
+                Row first = rows.agg(firsts.get(0), firsts.subList(1, firsts.size()).toArray(org.apache.spark.sql.Column[]::new)).first();
+                for (int i = 0; i < starts.length; i++) {
+                    starts[i] = first.isNullAt(i) ? Long.MAX_VALUE : first.getLong(i);
+                }
+            }
             org.apache.spark.sql.Column split = functions.lit(names.get(0));
-            for (int i = 0; i < boundaries.length; i++) {
-                split = functions.when(functions.col("__granary_t").geq((long) boundaries[i]), names.get(i + 1)).otherwise(split);
-                values.put("boundary_" + names.get(i + 1), Instant.EPOCH.plusNanos((long) boundaries[i] * 1000).toString());
+            for (int i = 0; i < starts.length; i++) {
+                split = functions.when(functions.col("__granary_t").geq(starts[i]), names.get(i + 1)).otherwise(split);
+                if (starts[i] != Long.MAX_VALUE) {
+                    values.put("boundary_" + names.get(i + 1), Instant.EPOCH.plusNanos(starts[i] * 1000).toString());
+                }
             }
             return new NodeResult.Frame(rows.withColumn(column, split).drop("__granary_t"), values);
         }

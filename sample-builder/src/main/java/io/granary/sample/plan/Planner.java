@@ -361,7 +361,7 @@ public final class Planner {
                 return "node:" + from.id() + ":" + from.fingerprint();
             }
             return outputs.apply(from.id()).table()
-                    .orElse(new TableArg(SCRATCH_NAMESPACE + ".pending_" + from.id(), Optional.empty(), from.outputColumns()));
+                    .orElse(new TableArg("(the output of node " + from.id() + ")", Optional.empty(), from.outputColumns()));
         }
         String name = ((Binding.NodeValue) binding).value();
         if (canonical) {

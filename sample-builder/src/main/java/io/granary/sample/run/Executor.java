@@ -69,12 +69,15 @@ public final class Executor {
         this.lockDir = lockDir;
     }
 
-    /** Runs the plan; {@code log} gets a line as each node starts and ends. Fails (after recording it) if a node failed. */
-    public RunRecord run(Plan plan, Options options, Consumer<String> log) {
+    /**
+     * Runs {@code pipeline}: takes its lock, then plans it (so that a run that waited for another
+     * sees what that one committed) and runs the plan; {@code log} gets a line as each node starts
+     * and ends. Fails (after recording it) if a node failed.
+     */
+    public RunRecord run(String pipeline, Supplier<Plan> plan, Options options, Consumer<String> log) {
         String runId = UUID.randomUUID().toString();
-        String pipeline = plan.config().name();
         try (PipelineLock lock = PipelineLock.acquire(lockDir, pipeline, runId, options.waitForLock())) {
-            return runLocked(runId, plan, options, log);
+            return runLocked(runId, plan.get(), options, log);
         }
     }
 
