@@ -120,6 +120,8 @@ public final class DemoCommand extends Subcommand {
 
         packSpeech(context, dataDir, inputs, data);
 
+        samplePipelines(context, inputs, data);
+
         String dataFlag = dataDir.equals(Path.of("granary-data").toAbsolutePath()) ? "" : " --data-dir " + shown(dataDir.toString());
         out.printf("%nDemo finished in %.0f s. The datasets are in %s; try:%n", (System.nanoTime() - start) / 1e9,
                 shown(context.config().catalog().warehouse()));
@@ -162,6 +164,47 @@ public final class DemoCommand extends Subcommand {
         step(context, "dataset", "log", "demo.speech", data);
         step(context, "sql", "SELECT word, count(*) AS samples, round(avg(duration_s), 3) AS avg_seconds FROM demo.speech "
                 + "WHERE ext = 'wav' GROUP BY word ORDER BY word", data);
+    }
+
+    /**
+     * Sample pipelines: examples/pipelines/ctr.yaml run, rerun (every node skipped), rerun with
+     * another split (only the split and what is below it run); then speech.yaml over demo.speech.
+     */
+    private static void samplePipelines(Context context, Path inputs, String data) throws Exception {
+        PrintWriter out = context.out();
+        section(out, "Sample pipelines: a template plus a short config (examples/pipelines/ctr.yaml) run as a DAG of nodes");
+        Path pipelines = Files.createDirectories(inputs.resolve("pipelines"));
+        Path ctr = pipelines.resolve("ctr.yaml");
+        Path speech = pipelines.resolve("speech.yaml");
+        for (Path file : List.of(ctr, speech)) {
+            try (InputStream in = DemoCommand.class.getResourceAsStream("demo/pipelines/" + file.getFileName())) {
+                Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        // a previous demo's runs name datasets it has dropped: its sample history goes with them
+        deleteTree(context.config().samples().path().resolve("runs").resolve("ctr_samples"));
+        deleteTree(context.config().samples().path().resolve("runs").resolve("speech_samples"));
+        step(context, "sample", "gc", data);
+        step(context, "sample", "template", "show", "standard-samples", data);
+        step(context, "sample", "plan", ctr.toString(), data);
+        step(context, "sample", "run", ctr.toString(), data);
+
+        section(out, "Run it again: every node's fingerprint has a committed output, so nothing runs (and Spark is not needed)");
+        step(context, "sample", "run", ctr.toString(), data);
+
+        section(out, "Change only the split: the nodes above it are skipped, the split and the nodes below it run");
+        Path resplit = pipelines.resolve("ctr-resplit.yaml");
+        Files.writeString(resplit, Files.readString(ctr).replace("split: {train: 0.8, validation: 0.1, test: 0.1, by: user_id}",
+                "split: {train: 0.7, validation: 0.15, test: 0.15, by: user_id}"));
+        step(context, "sample", "plan", resplit.toString(), data);
+        step(context, "sample", "run", resplit.toString(), data);
+        step(context, "sample", "runs", "ctr_samples", data);
+
+        section(out, "Media: the packed recordings to train/validation/test splits by speaker (examples/pipelines/speech.yaml)");
+        step(context, "sample", "run", speech.toString(), data);
+        step(context, "sql", "SELECT 'train' AS split, count(*) AS samples, count(DISTINCT speaker) AS speakers FROM demo.speech_samples_train "
+                + "UNION ALL SELECT 'validation', count(*), count(DISTINCT speaker) FROM demo.speech_samples_validation "
+                + "UNION ALL SELECT 'test', count(*), count(DISTINCT speaker) FROM demo.speech_samples_test", data);
     }
 
     private static void deleteTree(Path root) throws java.io.IOException {

@@ -35,11 +35,21 @@ class DemoIT {
             assertThat(demo.out()).contains("packed 3,000 samples (6,000 files").contains("ok: 5 shards, 6,000 members")
                     .contains("3,000 samples already packed, skipped").contains("packed 300 samples (600 files")
                     .containsPattern("sample spk\\d\\d/utt\\d{4}: 2 files");
+            assertThat(demo.out()).contains("$ granary sample run")
+                    .containsPattern("ctr_samples \\(standard-samples@1\\): 8 nodes, 8 to run")
+                    .containsPattern("ctr_samples \\(standard-samples@1\\): 8 nodes, 0 to run")
+                    .containsPattern("ctr_samples \\(standard-samples@1\\): 8 nodes, 4 to run")
+                    .contains("wrote demo.ctr_samples_train@").contains("wrote demo.speech_samples_train@");
             // day-1 clicks get no daily statistics: they are known only at the end of day 1
             assertThat(demo.out()).containsPattern("\\d{4}-\\d{2}-\\d{2} +2000 +0 +0 +2000");
             if (run == 1) {
                 assertThat(demo.out()).contains("dropping the previous run's demo datasets");
             }
+        }
+        for (String pipeline : new String[] {"ctr.yaml", "speech.yaml"}) {
+            assertThat(Files.readString(data.resolve("demo-input/pipelines/" + pipeline)))
+                    .as("examples/pipelines/%s is the file the demo runs", pipeline)
+                    .isEqualTo(Files.readString(Path.of("../examples/pipelines/" + pipeline)));
         }
         assertThat(Files.readString(data.resolve("demo-input/features.yaml")))
                 .as("examples/features.yaml is the file the demo applies")

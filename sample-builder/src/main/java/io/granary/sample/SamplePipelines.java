@@ -76,6 +76,55 @@ public final class SamplePipelines {
                 .run(parsed.name(), () -> planner.plan(parsed, force, previous(parsed.name())), options, log);
     }
 
+    /** What `sample gc` did: the node tables it dropped, and the pipelines it left alone because a run of them was under way. */
+    public record Collected(List<String> dropped, List<String> busy) {}
+
+    /**
+     * Drops the node tables in the scratch namespace that none of the last {@code keep} runs of any
+     * pipeline references. A pipeline being run is left alone (its lock is held), so a run never
+     * loses a table it is about to read.
+     */
+    public Collected gc(int keep) {
+        if (keep < 1) {
+            throw new io.granary.common.GranaryException("--keep " + keep + " keeps no run", "keep at least 1: the latest run's tables");
+        }
+        Map<String, List<RunRecord>> byPipeline = new LinkedHashMap<>();
+        for (RunRecord run : history.runs(Optional.empty())) {
+            byPipeline.computeIfAbsent(run.pipeline(), p -> new java.util.ArrayList<>()).add(run);
+        }
+        Set<String> referenced = new java.util.HashSet<>();
+        byPipeline.values().forEach(runs -> runs.subList(Math.max(0, runs.size() - keep), runs.size()).forEach(run ->
+                run.nodes().forEach(node -> node.outputs().forEach(output -> referenced.add(output.replaceAll("@.*$", ""))))));
+        List<String> dropped = new java.util.ArrayList<>();
+        List<String> busy = new java.util.ArrayList<>();
+        if (!datasets.namespaces().contains(Planner.SCRATCH_NAMESPACE)) {
+            return new Collected(dropped, busy);
+        }
+        Map<String, List<io.granary.dataset.DatasetName>> tablesByPipeline = new LinkedHashMap<>();
+        for (io.granary.dataset.DatasetName table : datasets.list(Optional.of(Planner.SCRATCH_NAMESPACE))) {
+            int end = table.name().indexOf("__");
+            tablesByPipeline.computeIfAbsent(end < 0 ? table.name() : table.name().substring(0, end), p -> new java.util.ArrayList<>()).add(table);
+        }
+        for (Map.Entry<String, List<io.granary.dataset.DatasetName>> pipeline : tablesByPipeline.entrySet()) {
+            try (AutoCloseable lock = Executor.lock(dir.resolve("locks"), pipeline.getKey(), "gc")) {
+                for (io.granary.dataset.DatasetName table : pipeline.getValue()) {
+                    if (!referenced.contains(table.toString())) {
+                        datasets.drop(table, true);
+                        dropped.add(table.toString());
+                    }
+                }
+            } catch (io.granary.common.GranaryException e) {
+                if (e.kind() != io.granary.common.GranaryException.Kind.CONFLICT) {
+                    throw e;
+                }
+                busy.add(pipeline.getKey());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return new Collected(dropped, busy);
+    }
+
     /** What each node's fingerprint was made of in the pipeline's last run that got to it. */
     private Map<String, Planner.Previous> previous(String pipeline) {
         Map<String, Planner.Previous> previous = new LinkedHashMap<>();

@@ -3,7 +3,6 @@ package io.granary.cli.sample;
 import io.granary.cli.Subcommand;
 import io.granary.common.Durations;
 import io.granary.sample.component.Engine;
-import io.granary.sample.plan.Planner;
 import io.granary.sample.run.Executor;
 import io.granary.sample.run.NodeRecord;
 import io.granary.sample.run.RunRecord;
@@ -53,8 +52,9 @@ public final class RunCommand extends Subcommand {
                     out().flush();
                 });
         for (NodeRecord node : run.nodes()) {
-            node.outputs().stream().filter(output -> !output.startsWith(Planner.SCRATCH_NAMESPACE + "."))
-                    .forEach(output -> out().println((node.status().equals("skipped") ? "unchanged " : "wrote ") + output));
+            if (node.published()) {
+                node.outputs().forEach(output -> out().println((node.status().equals("skipped") ? "unchanged " : "wrote ") + output));
+            }
         }
     }
 }

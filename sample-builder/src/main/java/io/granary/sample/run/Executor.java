@@ -81,13 +81,20 @@ public final class Executor {
         }
     }
 
+    /** Takes a pipeline's lock at once (for work that must not overlap a run of it, as `sample gc`), or fails with CONFLICT. */
+    public static AutoCloseable lock(java.nio.file.Path lockDir, String pipeline, String holder) {
+        return PipelineLock.acquire(lockDir, pipeline, holder, Duration.ZERO);
+    }
+
     private RunRecord runLocked(String runId, Plan plan, Options options, Consumer<String> log) {
         long started = System.currentTimeMillis();
         List<NodeRecord> nodes = new ArrayList<>();
         for (PlannedNode node : plan.nodes()) {
             nodes.add(new NodeRecord(node.id(), node.component().name(), node.component().version(), node.fingerprint(), node.canonicalArgs(),
                     node.action().name(), node.reason(), node.action() == Action.RUN ? "pending" : "skipped", 0, 0, 0,
-                    node.existing().map(Executor::describe).orElse(List.of()), node.existing().map(NodeOutput::values).orElse(Map.of()), ""));
+                    node.passThrough() ? List.of() : node.existing().map(Executor::describe).orElse(List.of()),
+                    !node.passThrough() && node.existing().map(o -> !o.published().isEmpty()).orElse(false),
+                    node.existing().map(NodeOutput::values).orElse(Map.of()), ""));
         }
         Run run = new Run(new RunRecord(runId, plan.config().name(), plan.config().file().toString(), plan.template().id(),
                 options.engine().name(), RunRecord.RUNNING, started, 0, ProcessHandle.current().pid(), nodes, ""));
@@ -182,6 +189,7 @@ public final class Executor {
         if (node.action() == Action.SKIP) {
             if (node.passThrough()) {
                 TableArg input = planner.runArgs(plan, node, outputs).table(node.component().mainInput());
+                run.update(run.node(node.id()).with("skipped", 0, 0, 0, List.of(input.pinned()), Map.of(), ""));
                 return new NodeOutput(Optional.of(input), List.of(), 0, Map.of(), run.record.runId());
             }
             log.accept(String.format("  %-16s skip  %s", node.id(), node.reason()));
@@ -197,7 +205,8 @@ public final class Executor {
             try {
                 NodeOutput output = attempt(run.record.runId(), plan, node, args, options);
                 long millis = (System.nanoTime() - started) / 1_000_000;
-                run.update(run.node(node.id()).with("succeeded", attempts, output.rows(), millis, describe(output), output.values(), ""));
+                run.update(run.node(node.id()).with("succeeded", attempts, output.rows(), millis, describe(output), output.values(), "")
+                        .publishing(!output.published().isEmpty()));
                 log.accept(String.format("  %-16s done  %,d rows in %s%s", node.id(), output.rows(), seconds(millis),
                         describe(output).isEmpty() ? "" : " -> " + String.join(", ", describe(output))));
                 return output;

@@ -5,11 +5,12 @@ import java.util.Map;
 
 /**
  * One node of a run, as recorded: what was planned (fingerprint and what it was made of, run or
- * skip and why) and what happened (status, attempts, rows, time, outputs, values, error).
+ * skip and why) and what happened (status, attempts, rows, time, outputs, values, error). Its outputs
+ * are its node table, or the user's datasets it wrote ({@code published}), each as NS.NAME@SNAPSHOT.
  */
 public record NodeRecord(String id, String component, String componentVersion, String fingerprint, Map<String, Object> canonicalArgs,
                          String action, String reason, String status, int attempts, long rows, long millis, List<String> outputs,
-                         Map<String, Object> values, String error) {
+                         boolean published, Map<String, Object> values, String error) {
 
     public NodeRecord {
         canonicalArgs = canonicalArgs == null ? Map.of() : canonicalArgs;
@@ -21,6 +22,11 @@ public record NodeRecord(String id, String component, String componentVersion, S
     NodeRecord with(String newStatus, int newAttempts, long newRows, long newMillis, List<String> newOutputs, Map<String, Object> newValues,
                     String newError) {
         return new NodeRecord(id, component, componentVersion, fingerprint, canonicalArgs, action, reason, newStatus, newAttempts, newRows,
-                newMillis, newOutputs, newValues, newError);
+                newMillis, newOutputs, published, newValues, newError);
+    }
+
+    NodeRecord publishing(boolean isPublished) {
+        return new NodeRecord(id, component, componentVersion, fingerprint, canonicalArgs, action, reason, status, attempts, rows, millis, outputs,
+                isPublished, values, error);
     }
 }
