@@ -168,9 +168,10 @@ public final class DemoCommand extends Subcommand {
 
     /**
      * Sample pipelines: examples/pipelines/ctr.yaml run, rerun (every node skipped), rerun with
-     * another split (only the split and what is below it run); then speech.yaml over demo.speech.
+     * another split (only the split and what is below it run), rerun after a third day of clicks
+     * (incremental: only the new day's rows); then speech.yaml over demo.speech.
      */
-    private static void samplePipelines(Context context, Path inputs, String data) throws Exception {
+    private void samplePipelines(Context context, Path inputs, String data) throws Exception {
         PrintWriter out = context.out();
         section(out, "Sample pipelines: a template plus a short config (examples/pipelines/ctr.yaml) run as a DAG of nodes");
         Path pipelines = Files.createDirectories(inputs.resolve("pipelines"));
@@ -196,6 +197,12 @@ public final class DemoCommand extends Subcommand {
         Path resplit = pipelines.resolve("ctr-resplit.yaml");
         Files.writeString(resplit, Files.readString(ctr).replace("split: {train: 0.8, validation: 0.1, test: 0.1, by: user_id}",
                 "split: {train: 0.7, validation: 0.15, test: 0.15, by: user_id}"));
+        step(context, "sample", "plan", resplit.toString(), data);
+        step(context, "sample", "run", resplit.toString(), data);
+
+        section(out, "A third day of clicks arrives: the row-local nodes take only the new day's rows and append them to the outputs");
+        Path day3 = new DemoData(1000, 300, clicksPerDay, seed).writeMoreClicks(inputs, LocalDate.now(ZoneOffset.UTC));
+        step(context, "dataset", "append", "demo.clicks", day3.toString(), data);
         step(context, "sample", "plan", resplit.toString(), data);
         step(context, "sample", "run", resplit.toString(), data);
         step(context, "sample", "runs", "ctr_samples", data);

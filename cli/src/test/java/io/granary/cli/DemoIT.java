@@ -39,6 +39,7 @@ class DemoIT {
                     .containsPattern("ctr_samples \\(standard-samples@1\\): 8 nodes, 8 to run")
                     .containsPattern("ctr_samples \\(standard-samples@1\\): 8 nodes, 0 to run")
                     .containsPattern("ctr_samples \\(standard-samples@1\\): 8 nodes, 4 to run")
+                    .containsPattern("extract +incr +extract \\(only the rows appended to demo.clicks after @")
                     .contains("wrote demo.ctr_samples_train@").contains("wrote demo.speech_samples_train@");
             // day-1 clicks get no daily statistics: they are known only at the end of day 1
             assertThat(demo.out()).containsPattern("\\d{4}-\\d{2}-\\d{2} +2000 +0 +0 +2000");
@@ -60,8 +61,9 @@ class DemoIT {
             LineageNode latestCommit = stats.upstream().get(0);
             assertThat(latestCommit.upstream()).extracting(LineageNode::name)
                     .as("day 2's statistics read the day-2 snapshot of demo.clicks").containsExactly("demo.clicks@" + day2);
+            // two days, then a third appended before the incremental sample run
             assertThat(datasets.describe(DatasetRef.latest(DatasetName.parse("demo.clicks"))).snapshot().orElseThrow().totalRows())
-                    .isEqualTo(4000);
+                    .isEqualTo(6000);
         }
     }
 }

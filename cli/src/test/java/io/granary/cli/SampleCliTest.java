@@ -69,8 +69,8 @@ class SampleCliTest {
         GranaryCli.Run again = ok("sample", "run", config.toString());
         assertThat(again.out()).contains("8 nodes, 0 to run").contains("unchanged t.samples_train@");
         GranaryCli.Run runs = ok("sample", "runs");
-        assertThat(runs.out()).containsPattern("clicks_samples +standard-samples@1 .* succeeded +6 +2")
-                .containsPattern("clicks_samples +standard-samples@1 .* succeeded +0 +8");
+        assertThat(runs.out()).containsPattern("clicks_samples +standard-samples@1 .* succeeded +6 +0 +2")
+                .containsPattern("clicks_samples +standard-samples@1 .* succeeded +0 +0 +8");
         String firstRun = runs.out().lines().skip(1).findFirst().orElseThrow().substring(0, 8);
         assertThat(ok("sample", "show", firstRun).out()).contains("run " + firstRun).containsPattern("write +write +succeeded +1 +400")
                 .contains("values of stats:").containsPattern("rows +400.0");

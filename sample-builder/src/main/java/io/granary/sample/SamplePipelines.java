@@ -125,12 +125,14 @@ public final class SamplePipelines {
         return new Collected(dropped, busy);
     }
 
-    /** What each node's fingerprint was made of in the pipeline's last run that got to it. */
+    /** What each node's fingerprint was made of in the pipeline's last run that committed (or skipped) it. */
     private Map<String, Planner.Previous> previous(String pipeline) {
         Map<String, Planner.Previous> previous = new LinkedHashMap<>();
         for (RunRecord run : history.runs(Optional.of(pipeline))) {
             for (NodeRecord node : run.nodes()) {
-                previous.put(node.id(), new Planner.Previous(node.fingerprint(), node.canonicalArgs(), node.componentVersion()));
+                if (node.status().equals("succeeded") || node.status().equals("skipped")) {
+                    previous.put(node.id(), new Planner.Previous(node.fingerprint(), node.canonicalArgs(), node.componentVersion()));
+                }
             }
         }
         return previous;

@@ -52,16 +52,10 @@ public final class DemoData {
         Random random = new Random(seed);
         LocalDate day1 = today.minusDays(2);
         LocalDate day2 = today.minusDays(1);
-        int[] favourite = new int[users];
-        for (int u = 0; u < users; u++) {
-            favourite[u] = random.nextInt(CATEGORIES.length);
-        }
-        int[] category = new int[items];
-        double[] appeal = new double[items];
-        for (int i = 0; i < items; i++) {
-            category[i] = random.nextInt(CATEGORIES.length);
-            appeal[i] = 0.02 + 0.18 * random.nextDouble() * random.nextDouble();
-        }
+        World world = world(random);
+        int[] favourite = world.favourite();
+        int[] category = world.category();
+        double[] appeal = world.appeal();
 
         Path usersFile = dir.resolve("users.csv");
         AtomicFiles.write(usersFile, out -> {
@@ -82,6 +76,31 @@ public final class DemoData {
         writeClicks(day1File, day1, false, favourite, category, appeal, new Random(seed + 1));
         writeClicks(day2File, day2, true, favourite, category, appeal, new Random(seed + 2));
         return new Files(usersFile, itemsFile, day1File, day2File, day1, day2);
+    }
+
+    /** Who likes which category, and each item's category and appeal: drawn first from the seed, the same for every day. */
+    private record World(int[] favourite, int[] category, double[] appeal) {}
+
+    private World world(Random random) {
+        int[] favourite = new int[users];
+        for (int u = 0; u < users; u++) {
+            favourite[u] = random.nextInt(CATEGORIES.length);
+        }
+        int[] category = new int[items];
+        double[] appeal = new double[items];
+        for (int i = 0; i < items; i++) {
+            category[i] = random.nextInt(CATEGORIES.length);
+            appeal[i] = 0.02 + 0.18 * random.nextDouble() * random.nextDouble();
+        }
+        return new World(favourite, category, appeal);
+    }
+
+    /** One more day of clicks (day 3: {@code day}) as CSV, from the same users and items as {@link #write}'s. */
+    public Path writeMoreClicks(Path dir, LocalDate day) throws IOException {
+        World world = world(new Random(seed));
+        Path file = dir.resolve("clicks-" + day + ".csv");
+        writeClicks(file, day, false, world.favourite(), world.category(), world.appeal(), new Random(seed + 3));
+        return file;
     }
 
     private void writeItems(Path file, int[] category, double[] appeal, Random random) throws IOException {

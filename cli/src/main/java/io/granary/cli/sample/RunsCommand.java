@@ -23,12 +23,14 @@ public final class RunsCommand extends Subcommand {
             out().println("no runs" + (pipeline == null ? "" : " of " + pipeline) + " yet (granary sample run FILE)");
             return;
         }
-        TextTable table = new TextTable("run", "pipeline", "template", "started", "took", "status", "ran", "skipped").alignRight(6, 7);
+        TextTable table = new TextTable("run", "pipeline", "template", "started", "took", "status", "ran", "incremental", "skipped")
+                .alignRight(6, 7, 8);
         for (RunRecord run : runs) {
             long ran = run.nodes().stream().filter(n -> n.action().equals("RUN")).count();
+            long incremental = run.nodes().stream().filter(n -> n.action().equals("INCREMENTAL") && !n.status().equals("skipped")).count();
             table.add(run.runId().substring(0, 8), run.pipeline(), run.template(), Formats.time(Instant.ofEpochMilli(run.startedMillis())),
                     run.finishedMillis() == 0 ? "" : String.format(java.util.Locale.ROOT, "%.1f s", (run.finishedMillis() - run.startedMillis()) / 1000.0),
-                    status(run), ran, run.nodes().size() - ran);
+                    status(run), ran, incremental, run.nodes().size() - ran - incremental);
         }
         table.print(out());
     }

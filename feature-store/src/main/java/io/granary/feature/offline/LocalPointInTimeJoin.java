@@ -188,6 +188,15 @@ public final class LocalPointInTimeJoin implements PointInTimeValues {
     /** Writes the entity rows of {@code entitiesRef} with the features' point-in-time values as a new dataset. */
     public WriteResult history(DatasetRef entitiesRef, Optional<String> timestampField, List<FeatureRef> refs, boolean fullNames,
                                DatasetName out, Provenance provenance) {
+        return history(entitiesRef, timestampField, refs, fullNames, Map.of(), out, provenance);
+    }
+
+    /**
+     * As {@link #history(DatasetRef, Optional, List, boolean, DatasetName, Provenance)}, each view read
+     * at the snapshot {@code sourceSnapshots} gives for its name (else at its source's current one).
+     */
+    public WriteResult history(DatasetRef entitiesRef, Optional<String> timestampField, List<FeatureRef> refs, boolean fullNames,
+                               Map<String, Long> sourceSnapshots, DatasetName out, Provenance provenance) {
         if (datasets.exists(out)) {
             throw GranaryException.alreadyExists("dataset " + out + " already exists", "choose another --out, or drop it first");
         }
@@ -243,7 +252,7 @@ public final class LocalPointInTimeJoin implements PointInTimeValues {
         List<String> inputs = new ArrayList<>(List.of(resolved.pinned()));
         int timeField = position(entitySchema, timestamp);
         Joined joined = join(() -> EntityRows.read(entitiesRef.dataset().toString(), resolved.table(), snapshot.snapshotId(), entitySchema),
-                timeField, views, keyFieldsByView, entityTimes, Map.of());
+                timeField, views, keyFieldsByView, entityTimes, sourceSnapshots);
         inputs.addAll(joined.inputs());
         Schema outputSchema = new Schema(outputFields);
         long writeStart = System.nanoTime();

@@ -33,6 +33,16 @@ public interface Component {
      */
     List<Column> check(NodeArgs args, CheckContext context);
 
+    /**
+     * What the node reads beyond its table arguments (a feature view's source, say), pinned when
+     * planned (e.g. "view:user_daily" -> "demo.user_stats@4711"), with anything else its output
+     * depends on (a view's definition). Part of the fingerprint, so new data there reruns the node;
+     * the run gets the same pins in {@link NodeArgs#reads()}.
+     */
+    default java.util.Map<String, String> reads(NodeArgs args, CheckContext context) {
+        return java.util.Map.of();
+    }
+
     /** The argument holding the main input table, whose new rows alone a row-local component can process. */
     default String mainInput() {
         return "input";

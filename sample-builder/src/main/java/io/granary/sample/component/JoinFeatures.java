@@ -67,6 +67,30 @@ public final class JoinFeatures implements Component {
         }
     }
 
+    /** Each view's source at its current snapshot, and the view's definition: new feature rows or a changed view rerun the node. */
+    @Override
+    public Map<String, String> reads(NodeArgs args, CheckContext context) {
+        Map<String, String> reads = new java.util.TreeMap<>();
+        for (String name : refs(args, context).stream().map(FeatureRef::view).distinct().toList()) {
+            FeatureView view = context.registry().featureView(name);
+            org.apache.iceberg.Snapshot current = context.datasets().load(view.source().dataset()).currentSnapshot();
+            reads.put("view:" + name, view.source().dataset() + (current == null ? "" : "@" + current.snapshotId()));
+            reads.put("definition:" + name, Integer.toHexString(view.toString().hashCode()));
+        }
+        return reads;
+    }
+
+    /** The snapshot each view is read at, by view name, from the pins made when the node was planned. */
+    private static Map<String, Long> pins(NodeArgs args) {
+        Map<String, Long> pins = new java.util.HashMap<>();
+        args.reads().forEach((key, value) -> {
+            if (key.startsWith("view:") && value.contains("@")) {
+                pins.put(key.substring(5), Long.parseLong(value.substring(value.lastIndexOf('@') + 1)));
+            }
+        });
+        return pins;
+    }
+
     @Override
     public List<Column> check(NodeArgs args, CheckContext context) {
         TableArg input = args.table("input");
@@ -106,21 +130,26 @@ public final class JoinFeatures implements Component {
         List<FeatureRef> refs = refs(args, check);
         String time = args.string("timestamp_column");
         boolean fullNames = args.bool("full_names", false);
-        DatasetRef entities = DatasetRef.at(DatasetName.parse(input.dataset()), input.snapshotId().orElseThrow());
         LocalPointInTimeJoin local = new LocalPointInTimeJoin(context.datasets(), context.registry());
-        if (context.engine() != Engine.spark) {
+        if (context.engine() == Engine.local && !input.isWhole()) {
+            throw new GranaryException("node " + args.node() + " cannot run in process: its input is " + input.pinned()
+                    + ", several parts or appended rows, which the in-process engine does not read", "use --engine spark or auto");
+        }
+        if (context.engine() != Engine.spark && input.isWhole()) {
+            DatasetRef entities = DatasetRef.at(DatasetName.parse(input.dataset()), input.snapshotId().orElseThrow());
             Optional<String> unsupported = local.unsupported(entities, refs);
             long rows = rows(context, entities, refs);
             if (context.engine() == Engine.local && unsupported.isPresent()) {
                 throw new GranaryException("node " + args.node() + " cannot run in process: " + unsupported.get(), "use --engine spark or auto");
             }
             if (unsupported.isEmpty() && (context.engine() == Engine.local || rows <= context.localMaxRows())) {
-                WriteResult written = local.history(entities, Optional.of(time), refs, fullNames, context.outputTable(), context.provenance());
+                WriteResult written = local.history(entities, Optional.of(time), refs, fullNames, pins(args), context.outputTable(),
+                        context.provenance());
                 return new NodeResult.Written(context.outputTable(), written.snapshotId(), written.rowsWritten(), Map.of());
             }
         }
-        return new NodeResult.Frame(new PointInTimeJoin(context.spark(), context.registry()).join(context.read(input), time, refs, fullNames),
-                Map.of());
+        return new NodeResult.Frame(new PointInTimeJoin(context.spark(), context.registry()).join(context.read(input), time, refs, fullNames,
+                pins(args)), Map.of());
     }
 
     /** The entity rows and every view's rows together: what decides between the engines. */

@@ -118,6 +118,9 @@ public final class JoinProfile implements Component {
     public NodeResult run(NodeArgs args, RunContext context) {
         TableArg input = args.table("input");
         TableArg profileTable = args.table("profile");
+        if (!profileTable.isWhole()) {
+            throw new IllegalStateException("a profile is read whole, not as " + profileTable.pinned());
+        }
         List<String> keys = args.strings("keys");
         List<String> columns = added(args, profileTable);
         String prefix = args.optionalString("prefix").orElse("");

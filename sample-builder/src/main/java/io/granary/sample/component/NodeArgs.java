@@ -16,11 +16,22 @@ public final class NodeArgs {
     private final String node;
     private final Map<String, Object> values;
     private final Map<String, String> origins;
+    private final Map<String, String> reads;
 
     public NodeArgs(String node, Map<String, Object> values, Map<String, String> origins) {
+        this(node, values, origins, Map.of());
+    }
+
+    public NodeArgs(String node, Map<String, Object> values, Map<String, String> origins, Map<String, String> reads) {
         this.node = node;
         this.values = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(values));
         this.origins = Map.copyOf(origins);
+        this.reads = Map.copyOf(reads);
+    }
+
+    /** What the component said it reads beyond its tables, pinned when the node was planned (see {@link Component#reads}). */
+    public Map<String, String> reads() {
+        return reads;
     }
 
     /** The node's id. */

@@ -29,6 +29,12 @@ public interface RunContext {
     /** The table this node's output goes to, if the component writes it itself. */
     DatasetName outputTable();
 
+    /**
+     * True when the node takes only the rows its input gained by appends (its main input is just
+     * those): a node that writes the user's datasets then appends to them instead of replacing them.
+     */
+    boolean appending();
+
     /** What the node's commits record: the run, the node, its fingerprint and inputs. */
     Provenance provenance();
 }

@@ -15,7 +15,8 @@ import org.apache.spark.sql.functions;
 /**
  * {@code write}: the pipeline's result as datasets of the user's: one per split (OUTPUT_train,
  * OUTPUT_validation, ...) or one in all. Each is replaced in one atomic commit that keeps its
- * history, with lineage to the run and, through the node tables, to every input snapshot.
+ * history (or, in an incremental run, gets the new rows appended), with lineage to the run and,
+ * through the node tables, to every input snapshot.
  */
 public final class Write implements Component {
 
@@ -106,8 +107,9 @@ public final class Write implements Component {
                 }
             }
             DatasetName target = DatasetName.parse(targets.get(i));
-            io.granary.dataset.Provenance provenance = context.provenance().withInputs(List.of(args.table("input").pinned()));
-            WriteResult result = context.datasets().exists(target) ? queries.createOrReplace(target, part, Map.of(), provenance)
+            io.granary.dataset.Provenance provenance = context.provenance().withInputs(args.table("input").pinnedParts());
+            WriteResult result = context.appending() ? queries.append(target, part, provenance)
+                    : context.datasets().exists(target) ? queries.createOrReplace(target, part, Map.of(), provenance)
                     : queries.createFrom(target, part, List.of(), Map.of(), provenance);
             written.add(targets.get(i) + "@" + result.snapshotId());
             values.put(splits.isEmpty() ? "rows" : "rows_" + splits.get(i), result.rowsWritten());

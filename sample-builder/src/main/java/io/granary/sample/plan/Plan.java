@@ -14,7 +14,8 @@ public record Plan(PipelineConfig config, Template template, Map<String, Object>
         return nodes.stream().filter(n -> n.id().equals(id)).findFirst();
     }
 
+    /** The nodes that compute something: RUN and INCREMENTAL ones. */
     public long toRun() {
-        return nodes.stream().filter(n -> n.action() == Action.RUN).count();
+        return nodes.stream().filter(n -> n.action() == Action.RUN || n.action() == Action.INCREMENTAL && !n.passThrough()).count();
     }
 }

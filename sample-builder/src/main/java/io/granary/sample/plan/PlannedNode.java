@@ -13,8 +13,14 @@ import java.util.Optional;
  * committed output when it is skipped.
  */
 public record PlannedNode(NodeSpec spec, Component component, String fingerprint, Map<String, Object> canonicalArgs,
-                          List<String> upstream, List<Column> outputColumns, boolean passThrough, Action action, String reason,
-                          Optional<NodeOutput> existing, boolean rowLocal) {
+                          Map<String, String> reads, List<String> upstream, List<Column> outputColumns, boolean passThrough, Action action,
+                          String reason, Optional<NodeOutput> existing, boolean rowLocal, Optional<Increment> increment) {
+
+    /**
+     * How an incremental node runs: its last output, to which it adds, and where its new input rows
+     * come from (a dataset's appended rows, or the rows an upstream node just added).
+     */
+    public record Increment(NodeOutput previous, Optional<io.granary.sample.component.TableArg> appendedRows, Optional<String> fromNode) {}
 
     public String id() {
         return spec.id();

@@ -99,31 +99,50 @@ public final class Planner {
             Component component = components.find(spec.component()).orElseThrow();
             Bound bound = bind(template, spec, params, origins, id -> outputOf(planned.get(id)), planned);
             NodeArgs args = new NodeArgs(spec.id(), bound.values, bound.origins);
-            List<Column> columns = component.check(args, new CheckContext(datasets, registry));
+            CheckContext checks = new CheckContext(datasets, registry);
+            List<Column> columns = component.check(args, checks);
             boolean passThrough = component.passesThrough(args);
             Map<String, Object> canonical = new TreeMap<>(bound.canonical);
+            Map<String, String> reads = new TreeMap<>(component.reads(args, checks));
+            if (!reads.isEmpty()) {
+                canonical.put("(reads)", reads);
+            }
             String fingerprint = fingerprint(component, canonical);
             List<String> upstream = List.copyOf(bound.upstream);
             if (upstream.stream().anyMatch(forced::contains)) {
                 forced.add(spec.id());
             }
             Optional<NodeOutput> existing;
+            Optional<PlannedNode.Increment> increment = Optional.empty();
             Action action;
             String reason;
             if (passThrough) {
                 TableArg input = (TableArg) bound.values.get(component.mainInput());
                 existing = Optional.of(new NodeOutput(Optional.ofNullable(input), List.of(), 0, Map.of(), ""));
-                action = Action.SKIP;
-                reason = "nothing to do with these arguments: passes " + component.mainInput() + " through";
+                Optional<PlannedNode> source = mainSource(canonical, component, planned);
+                boolean passesAppended = source.isPresent() && source.get().action() == Action.INCREMENTAL;
+                action = passesAppended ? Action.INCREMENTAL : Action.SKIP;
+                reason = "nothing to do with these arguments: passes " + component.mainInput() + " through"
+                        + (passesAppended ? ", with the rows node " + source.get().id() + " added" : "");
             } else {
                 existing = forced.contains(spec.id()) ? Optional.empty() : committed(config, spec, component, args, fingerprint);
-                action = existing.isPresent() ? Action.SKIP : Action.RUN;
-                reason = existing.isPresent() ? "unchanged: output committed by run " + shortRun(existing.get().runId())
-                        : forced.contains(spec.id()) ? (force.contains(spec.id()) ? "--force" : "below a forced node")
-                        : whyRun(spec.id(), component, canonical, fingerprint, previous.get(spec.id()), planned);
+                if (existing.isPresent()) {
+                    action = Action.SKIP;
+                    reason = "unchanged: output committed by run " + shortRun(existing.get().runId());
+                } else if (forced.contains(spec.id())) {
+                    action = Action.RUN;
+                    reason = force.contains(spec.id()) ? "--force" : "below a forced node";
+                } else {
+                    IncrementCheck check = incremental(config, spec, component, args, canonical, previous, planned);
+                    increment = check.increment();
+                    action = increment.isPresent() ? Action.INCREMENTAL : Action.RUN;
+                    reason = increment.isPresent() ? check.why()
+                            : whyRun(spec.id(), component, canonical, fingerprint, previous.get(spec.id()), planned)
+                                    + (check.why().isEmpty() ? "" : "; " + check.why());
+                }
             }
-            planned.put(spec.id(), new PlannedNode(spec, component, fingerprint, canonical, upstream, columns, passThrough, action, reason,
-                    existing, component.rowLocal(args)));
+            planned.put(spec.id(), new PlannedNode(spec, component, fingerprint, canonical, reads, upstream, columns, passThrough, action,
+                    reason, existing, component.rowLocal(args), increment));
         }
         return new Plan(config, template, params, origins, notNeededSkipped(new ArrayList<>(planned.values())));
     }
@@ -142,17 +161,117 @@ public final class Planner {
                 if (readersNeedIt) {
                     needed.add(node.id());
                 }
-            } else if (node.action() == Action.RUN) {
+            } else if (node.action() == Action.RUN || node.action() == Action.INCREMENTAL) {
                 if (readers.isEmpty() || readersNeedIt) {
                     needed.add(node.id());
                 } else {
-                    nodes.set(i, new PlannedNode(node.spec(), node.component(), node.fingerprint(), node.canonicalArgs(), node.upstream(),
+                    nodes.set(i, new PlannedNode(node.spec(), node.component(), node.fingerprint(), node.canonicalArgs(), node.reads(), node.upstream(),
                             node.outputColumns(), node.passThrough(), Action.SKIP, "not needed: every node reading it is up to date",
-                            Optional.empty(), node.rowLocal()));
+                            Optional.empty(), node.rowLocal(), Optional.empty()));
                 }
             }
         }
         return nodes;
+    }
+
+    /** Most parts an incremental output grows to: past it, the node is recomputed whole into one table. */
+    static final int MAX_PARTS = 16;
+
+    /** Whether a node can take only the rows its input gained by appends; if its input did gain some and it cannot, why. */
+    private record IncrementCheck(Optional<PlannedNode.Increment> increment, String why) {
+        static IncrementCheck none(String why) {
+            return new IncrementCheck(Optional.empty(), why);
+        }
+    }
+
+    /** The planned node a node's main input comes from, if it is an upstream node's output. */
+    private static Optional<PlannedNode> mainSource(Map<String, Object> canonical, Component component, Map<String, PlannedNode> planned) {
+        String text = String.valueOf(canonical.get(component.mainInput()));
+        return text.startsWith("node:") ? Optional.ofNullable(planned.get(text.split(":")[1])) : Optional.empty();
+    }
+
+    private IncrementCheck incremental(PipelineConfig config, NodeSpec spec, Component component, NodeArgs args, Map<String, Object> canonical,
+                                       Map<String, Previous> previousRuns, Map<String, PlannedNode> planned) {
+        Previous previous = previousRuns.get(spec.id());
+        String main = component.mainInput();
+        if (previous == null || canonical.get(main) == null || previous.canonicalArgs().get(main) == null) {
+            return IncrementCheck.none("");
+        }
+        String now = String.valueOf(canonical.get(main));
+        String before = String.valueOf(previous.canonicalArgs().get(main));
+        if (now.equals(before)) {
+            return IncrementCheck.none("");
+        }
+        Optional<TableArg> appendedRows = Optional.empty();
+        Optional<String> fromNode = Optional.empty();
+        String source;
+        if (now.startsWith("dataset:") && before.startsWith("dataset:")) {
+            String dataset = now.substring(8, now.lastIndexOf('@'));
+            if (!dataset.equals(before.substring(8, before.lastIndexOf('@')))) {
+                return IncrementCheck.none("");
+            }
+            long since = Long.parseLong(before.substring(before.lastIndexOf('@') + 1));
+            long until = Long.parseLong(now.substring(now.lastIndexOf('@') + 1));
+            Optional<String> notAppends = notAppendsOnly(dataset, since, until);
+            if (notAppends.isPresent()) {
+                return IncrementCheck.none("recomputed whole: " + notAppends.get());
+            }
+            TableArg whole = (TableArg) args.values().get(main);
+            appendedRows = Optional.of(whole.withParts(List.of(new TableArg.Part(dataset, Optional.of(until), Optional.of(since)))));
+            source = "the rows appended to " + dataset + " after @" + since + " (to @" + until + ")";
+        } else if (now.startsWith("node:") && before.startsWith("node:")) {
+            String upstream = now.split(":")[1];
+            PlannedNode from = planned.get(upstream);
+            Previous upstreamBefore = previousRuns.get(upstream);
+            if (from == null || from.action() != Action.INCREMENTAL || !before.split(":")[1].equals(upstream) || upstreamBefore == null
+                    || !upstreamBefore.fingerprint().equals(before.split(":")[2])) {
+                return IncrementCheck.none("");
+            }
+            fromNode = Optional.of(upstream);
+            source = "the rows node " + upstream + " added";
+        } else {
+            return IncrementCheck.none("");
+        }
+        if (!component.rowLocal(args)) {
+            return IncrementCheck.none("recomputed whole: " + component.name() + " is not row-local with these arguments");
+        }
+        if (!component.version().equals(previous.componentVersion())) {
+            return IncrementCheck.none("recomputed whole: component " + component.name() + " changed");
+        }
+        Set<String> keys = new LinkedHashSet<>(canonical.keySet());
+        keys.addAll(previous.canonicalArgs().keySet());
+        for (String key : keys) {
+            if (!key.equals(main) && !String.valueOf(canonical.get(key)).equals(String.valueOf(previous.canonicalArgs().get(key)))) {
+                return IncrementCheck.none("recomputed whole: " + key + " changed too");
+            }
+        }
+        Optional<NodeOutput> last = committed(config, spec, component, args, previous.fingerprint());
+        if (last.isEmpty()) {
+            return IncrementCheck.none("recomputed whole: its last output is gone"
+                    + (component.publishes(args).isEmpty() ? "" : ", or its datasets were written since"));
+        }
+        if (last.get().table().map(table -> table.parts().size()).orElse(0) >= MAX_PARTS) {
+            return IncrementCheck.none("recomputed whole into one table: its output has " + MAX_PARTS + " appended parts");
+        }
+        return new IncrementCheck(Optional.of(new PlannedNode.Increment(last.get(), appendedRows, fromNode)),
+                "only " + source + ", added to its output of run " + shortRun(last.get().runId()));
+    }
+
+    /** Why the snapshots of a dataset after {@code since} up to {@code until} are more than appends, if they are. */
+    private Optional<String> notAppendsOnly(String dataset, long since, long until) {
+        Table table = datasets.load(DatasetName.parse(dataset));
+        if (table.snapshot(since) == null) {
+            return Optional.of(dataset + "@" + since + " (what it was last computed from) is gone");
+        }
+        if (!org.apache.iceberg.util.SnapshotUtil.isAncestorOf(table, until, since)) {
+            return Optional.of(dataset + "@" + until + " does not descend from @" + since + " (a rollback or another branch)");
+        }
+        for (Snapshot snapshot : org.apache.iceberg.util.SnapshotUtil.ancestorsBetween(table, until, since)) {
+            if (!"append".equals(snapshot.operation())) {
+                return Optional.of(dataset + " changed by more than appends (snapshot " + snapshot.snapshotId() + " is " + snapshot.operation() + ")");
+            }
+        }
+        return Optional.empty();
     }
 
     private static String shortRun(String runId) {
@@ -181,7 +300,9 @@ public final class Planner {
                 continue;
             }
             String text = String.valueOf(now);
-            if (text.startsWith("node:") || text.startsWith("value:")) {
+            if (key.equals("(reads)")) {
+                changed.add("what it reads changed: " + changedReads(before, now));
+            } else if (text.startsWith("node:") || text.startsWith("value:")) {
                 changed.add(key + " (upstream node " + text.split(":")[1] + " changed)");
             } else if (text.startsWith("dataset:")) {
                 changed.add(key + ": " + String.valueOf(before).replace("dataset:", "") + " -> " + text.replace("dataset:", ""));
@@ -190,6 +311,21 @@ public final class Planner {
             }
         }
         return changed.isEmpty() ? "its inputs changed" : "changed: " + String.join("; ", changed);
+    }
+
+    /** The entries of two read maps that differ, as "key: before -> now". */
+    private static String changedReads(Object before, Object now) {
+        Map<?, ?> was = before instanceof Map<?, ?> map ? map : Map.of();
+        Map<?, ?> is = now instanceof Map<?, ?> map ? map : Map.of();
+        Set<Object> keys = new LinkedHashSet<>(was.keySet());
+        keys.addAll(is.keySet());
+        List<String> changes = new ArrayList<>();
+        for (Object key : keys) {
+            if (!java.util.Objects.equals(was.get(key), is.get(key))) {
+                changes.add(key + " " + (was.get(key) == null ? "(none)" : was.get(key)) + " -> " + (is.get(key) == null ? "(none)" : is.get(key)));
+            }
+        }
+        return String.join(", ", changes);
     }
 
     /** The parameters' values: the config's, type-checked, or the template's defaults; datasets resolved to snapshots. */
@@ -282,7 +418,13 @@ public final class Planner {
             }
             return output;
         }, planned);
-        return new NodeArgs(node.id(), bound.values, bound.origins);
+        if (node.action() == Action.INCREMENTAL && node.increment().isPresent()) {
+            PlannedNode.Increment increment = node.increment().get();
+            TableArg appended = increment.appendedRows().orElseGet(() -> outputs.get(increment.fromNode().orElseThrow()).delta()
+                    .orElseThrow(() -> new IllegalStateException("node " + increment.fromNode().get() + " added no rows part")));
+            bound.values.put(node.component().mainInput(), appended);
+        }
+        return new NodeArgs(node.id(), bound.values, bound.origins, node.reads());
     }
 
     /** A planned node's output as its readers see it before running: committed, or only its columns. */
@@ -409,9 +551,38 @@ public final class Planner {
             return Optional.empty();
         }
         List<Column> columns = table.schema().columns().stream().map(f -> new Column(f.name(), f.type().toString())).toList();
-        return Optional.of(new NodeOutput(Optional.of(new TableArg(scratch.toString(), Optional.of(snapshot.snapshotId()), columns)), List.of(),
+        List<TableArg.Part> parts = new ArrayList<>(earlierParts(snapshot));
+        parts.add(new TableArg.Part(scratch.toString(), Optional.of(snapshot.snapshotId()), Optional.empty()));
+        return Optional.of(new NodeOutput(Optional.of(new TableArg(parts, columns)), List.of(),
                 Long.parseLong(snapshot.summary().getOrDefault("total-records", "0")), values(snapshot),
                 snapshot.summary().getOrDefault(io.granary.dataset.Provenance.RUN_ID, "")));
+    }
+
+    /** The summary property that lists the earlier parts of an incrementally grown output ("ns.name@snapshot" each). */
+    public static final String EARLIER_PARTS = "granary.sample.earlier-parts";
+
+    /** The earlier parts a node's commit recorded (none for a whole output). */
+    static List<TableArg.Part> earlierParts(Snapshot snapshot) {
+        String json = snapshot.summary().get(EARLIER_PARTS);
+        if (json == null) {
+            return List.of();
+        }
+        try {
+            List<String> pinned = JSON.readValue(json, new TypeReference<List<String>>() {});
+            return pinned.stream().map(p -> new TableArg.Part(p.substring(0, p.lastIndexOf('@')),
+                    Optional.of(Long.parseLong(p.substring(p.lastIndexOf('@') + 1))), Optional.empty())).toList();
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("unreadable " + EARLIER_PARTS + " in snapshot " + snapshot.snapshotId(), e);
+        }
+    }
+
+    /** Parts as a commit records them. */
+    public static String partsJson(List<TableArg.Part> parts) {
+        try {
+            return JSON.writeValueAsString(parts.stream().map(TableArg.Part::pinned).toList());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The values a node recorded in its commit's summary. */

@@ -186,12 +186,15 @@ public final class Executor {
     }
 
     private NodeOutput execute(Run run, Plan plan, PlannedNode node, Map<String, NodeOutput> outputs, Options options, Consumer<String> log) {
+        if (node.passThrough()) {
+            TableArg input = planner.runArgs(plan, node, outputs).table(node.component().mainInput());
+            run.update(run.node(node.id()).with("skipped", 0, 0, 0, input.pinnedParts(), Map.of(), ""));
+            // a pass-through of rows an upstream node added passes those on too
+            Optional<TableArg> added = node.upstream().stream().map(outputs::get).filter(o -> o != null && o.delta().isPresent()
+                    && o.table().equals(Optional.of(input))).findFirst().flatMap(NodeOutput::delta);
+            return new NodeOutput(Optional.of(input), List.of(), 0, Map.of(), run.record.runId(), added);
+        }
         if (node.action() == Action.SKIP) {
-            if (node.passThrough()) {
-                TableArg input = planner.runArgs(plan, node, outputs).table(node.component().mainInput());
-                run.update(run.node(node.id()).with("skipped", 0, 0, 0, List.of(input.pinned()), Map.of(), ""));
-                return new NodeOutput(Optional.of(input), List.of(), 0, Map.of(), run.record.runId());
-            }
             log.accept(String.format("  %-16s skip  %s", node.id(), node.reason()));
             return node.existing().orElse(new NodeOutput(Optional.empty(), List.of(), 0, Map.of(), ""));
         }
@@ -199,7 +202,8 @@ public final class Executor {
         int attempts = 0;
         long started = System.nanoTime();
         run.update(run.node(node.id()).with("running", 0, 0, 0, List.of(), Map.of(), ""));
-        log.accept(String.format("  %-16s run   %s (%s)", node.id(), node.component().name(), node.reason()));
+        log.accept(String.format("  %-16s %s %s (%s)", node.id(), node.action() == Action.INCREMENTAL ? "incr " : "run  ", node.component().name(),
+                node.reason()));
         while (true) {
             attempts++;
             try {
@@ -244,20 +248,25 @@ public final class Executor {
         List<String> inputs = new ArrayList<>();
         args.values().values().forEach(value -> {
             if (value instanceof TableArg table) {
-                inputs.add(table.pinned());
+                inputs.addAll(table.pinnedParts());
             }
         });
         Provenance provenance = new Provenance("sample run " + plan.config().name(), runId, System.getProperty("user.name", "unknown"), inputs)
                 .withProperties(Map.of(Planner.PIPELINE, plan.config().name(), Planner.NODE, node.id(), Planner.FINGERPRINT, node.fingerprint()));
-        Context context = new Context(options, scratch, provenance);
+        // an incremental node's table holds only the rows it adds; its commit names the parts before it
+        List<TableArg.Part> earlier = node.increment().flatMap(increment -> increment.previous().table()).map(TableArg::parts).orElse(List.of());
+        if (!earlier.isEmpty()) {
+            provenance = provenance.withProperties(Map.of(Planner.EARLIER_PARTS, Planner.partsJson(earlier)));
+        }
+        Context context = new Context(options, scratch, provenance, node.action() == Action.INCREMENTAL);
         NodeResult result = node.component().run(args, context);
         Provenance withValues = provenance.withProperties(Map.of(Planner.VALUES, Planner.valuesJson(result.values())));
         if (result instanceof NodeResult.Frame frame) {
             WriteResult written = new SparkQueries(spark.get(), datasets).createFrom(scratch, frame.rows(), List.of(), Map.of(), withValues);
-            return tableOutput(scratch, written.snapshotId(), written.rowsWritten(), result.values(), runId);
+            return tableOutput(scratch, written.snapshotId(), written.rowsWritten(), result.values(), runId, earlier);
         }
         if (result instanceof NodeResult.Written written) {
-            return tableOutput(written.table(), written.snapshotId(), written.rows(), result.values(), runId);
+            return tableOutput(written.table(), written.snapshotId(), written.rows(), result.values(), runId, earlier);
         }
         if (result instanceof NodeResult.PassThrough passThrough) {
             return new NodeOutput(Optional.of(passThrough.input()), List.of(), 0, result.values(), runId);
@@ -266,10 +275,18 @@ public final class Executor {
         return new NodeOutput(Optional.empty(), published.datasets(), published.rows(), result.values(), runId);
     }
 
-    private NodeOutput tableOutput(DatasetName table, long snapshotId, long rows, Map<String, Object> values, String runId) {
+    /** A node's output table: the part it wrote, after the {@code earlier} parts of an incremental node's last output. */
+    private NodeOutput tableOutput(DatasetName table, long snapshotId, long rows, Map<String, Object> values, String runId,
+                                   List<TableArg.Part> earlier) {
         var columns = datasets.load(table).schema().columns().stream()
                 .map(f -> new io.granary.sample.component.Column(f.name(), f.type().toString())).toList();
-        return new NodeOutput(Optional.of(new TableArg(table.toString(), Optional.of(snapshotId), columns)), List.of(), rows, values, runId);
+        TableArg written = new TableArg(table.toString(), Optional.of(snapshotId), columns);
+        if (earlier.isEmpty()) {
+            return new NodeOutput(Optional.of(written), List.of(), rows, values, runId);
+        }
+        List<TableArg.Part> parts = new ArrayList<>(earlier);
+        parts.addAll(written.parts());
+        return new NodeOutput(Optional.of(written.withParts(parts)), List.of(), rows, values, runId, Optional.of(written));
     }
 
     /** What a node runs with. */
@@ -277,11 +294,18 @@ public final class Executor {
         private final Options options;
         private final DatasetName output;
         private final Provenance provenance;
+        private final boolean appending;
 
-        Context(Options options, DatasetName output, Provenance provenance) {
+        Context(Options options, DatasetName output, Provenance provenance, boolean appending) {
             this.options = options;
             this.output = output;
             this.provenance = provenance;
+            this.appending = appending;
+        }
+
+        @Override
+        public boolean appending() {
+            return appending;
         }
 
         @Override
@@ -304,8 +328,20 @@ public final class Executor {
 
         @Override
         public Dataset<Row> read(TableArg table) {
-            return spark().sql("SELECT * FROM " + CatalogSettings.NAME + "." + table.dataset()
-                    + table.snapshotId().map(id -> " VERSION AS OF " + id).orElse(""));
+            Dataset<Row> rows = null;
+            for (TableArg.Part part : table.parts()) {
+                Dataset<Row> read;
+                if (part.since().isPresent()) {
+                    // only the rows of the snapshots appended after `since` (Iceberg's incremental append scan)
+                    read = spark().read().format("iceberg").option("start-snapshot-id", part.since().get())
+                            .option("end-snapshot-id", part.snapshotId().orElseThrow()).load(CatalogSettings.NAME + "." + part.dataset());
+                } else {
+                    read = spark().sql("SELECT * FROM " + CatalogSettings.NAME + "." + part.dataset()
+                            + part.snapshotId().map(id -> " VERSION AS OF " + id).orElse(""));
+                }
+                rows = rows == null ? read : rows.unionByName(read, true);
+            }
+            return rows;
         }
 
         @Override
@@ -333,7 +369,7 @@ public final class Executor {
         if (!output.published().isEmpty()) {
             return output.published();
         }
-        return output.table().map(table -> List.of(table.pinned())).orElse(List.of());
+        return output.table().map(TableArg::pinnedParts).orElse(List.of());
     }
 
     private static String message(Throwable e) {
