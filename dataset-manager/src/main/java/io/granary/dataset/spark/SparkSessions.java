@@ -3,7 +3,11 @@ package io.granary.dataset.spark;
 import io.granary.dataset.catalog.CatalogSettings;
 import io.granary.dataset.catalog.Catalogs;
 import io.granary.dataset.catalog.LocalFiles;
+import java.io.File;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -49,8 +53,64 @@ public final class SparkSessions {
             config.put("spark.sql.shuffle.partitions", String.valueOf(Math.max(4, 2 * Runtime.getRuntime().availableProcessors())));
             config.put("spark.sql.adaptive.enabled", "true");
         }
+        if (!spark.isLocal()) {
+            // a cluster's executors have Spark's jars only: ship what reading and writing Iceberg takes
+            String jars = String.join(",", jarsForExecutors());
+            config.put("spark.jars", jars);
+            // the executors must reach the driver: the address this machine reaches the master from
+            String host = driverHost(spark.master());
+            config.put("spark.driver.host", host);
+            config.put("spark.driver.bindAddress", host.equals("127.0.0.1") ? host : "0.0.0.0");
+        }
         config.putAll(spark.conf());
+        if (!spark.isLocal() && spark.conf().containsKey("spark.jars")) {
+            config.put("spark.jars", spark.conf().get("spark.jars") + "," + String.join(",", jarsForExecutors()));
+        }
         return config;
+    }
+
+    /**
+     * The jars a Spark distribution lacks that executors need for Granary's datasets: Iceberg's
+     * (with its vectorized Arrow reads), Caffeine (Iceberg's caches), parquet-avro and
+     * parquet-variant, found on this process's class path.
+     */
+    static List<String> jarsForExecutors() {
+        List<String> jars = new ArrayList<>();
+        for (String entry : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
+            String name = Path.of(entry).getFileName() == null ? "" : Path.of(entry).getFileName().toString();
+            if (name.endsWith(".jar") && (name.startsWith("iceberg-") || name.startsWith("caffeine-") || name.startsWith("parquet-avro-")
+                    || name.startsWith("parquet-variant-"))) {
+                jars.add(Path.of(entry).toAbsolutePath().toUri().toString());
+            }
+        }
+        return jars;
+    }
+
+    /**
+     * The driver's address for a cluster's executors: loopback when the master is on loopback, else
+     * the address this machine reaches the master's host from (for masters without one, YARN or
+     * Kubernetes, this host's address). spark.driver.host in spark.conf overrides it.
+     */
+    static String driverHost(String master) {
+        java.util.regex.Matcher hostPort = java.util.regex.Pattern.compile("^[a-z0-9+]+://(?:[^@/]*@)?\\[?([^\\]/:]+)\\]?:(\\d+)").matcher(master);
+        try {
+            if (hostPort.find()) {
+                java.net.InetAddress masterHost = java.net.InetAddress.getByName(hostPort.group(1));
+                if (masterHost.isLoopbackAddress()) {
+                    return "127.0.0.1";
+                }
+                try (java.net.DatagramSocket probe = new java.net.DatagramSocket()) {
+                    // a UDP "connect" sends nothing: it only picks the local address that routes there
+                    probe.connect(masterHost, Integer.parseInt(hostPort.group(2)));
+                    return probe.getLocalAddress().getHostAddress();
+                }
+            }
+            return java.net.InetAddress.getLocalHost().getHostAddress();
+        } catch (java.io.IOException e) {
+            LOG.warn("cannot tell this machine's address for the Spark cluster's executors ({}): set spark.driver.host in spark.conf",
+                    e.getMessage());
+            return "127.0.0.1";
+        }
     }
 
     /** The session of this JVM, started on first use with these settings. */
