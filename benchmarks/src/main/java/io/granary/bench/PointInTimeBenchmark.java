@@ -51,12 +51,12 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class PointInTimeBenchmark implements Benchmark {
 
-    private static final long DAY = 86_400;
+    static final long DAY = 86_400;
     /** Runs that count, and the warm-up runs before them, of the in-process engine and of DuckDB (as JMH would, for the JVM's compiler). */
     private static final int RUNS = 5;
     private static final int WARMUPS = 3;
-    private static final long SPAN = 30 * DAY;
-    private static final Instant BASE = Instant.parse("2026-10-01T00:00:00Z");
+    static final long SPAN = 30 * DAY;
+    static final Instant BASE = Instant.parse("2026-10-01T00:00:00Z");
 
     @Override
     public String name() {
@@ -210,17 +210,17 @@ public final class PointInTimeBenchmark implements Benchmark {
         }
     }
 
-    private static double median(double[] runs) {
+    static double median(double[] runs) {
         double[] sorted = runs.clone();
         java.util.Arrays.sort(sorted);
         return sorted[sorted.length / 2];
     }
 
-    private static String runs(double[] runs) {
+    static String runs(double[] runs) {
         return String.join(" ", java.util.Arrays.stream(runs).mapToObj(run -> String.format(Locale.ROOT, "%.2f", run)).toList());
     }
 
-    private static Path writeFeatures(Path file, String key, long keys, long rows, long seed) throws Exception {
+    static Path writeFeatures(Path file, String key, long keys, long rows, long seed) throws Exception {
         Schema schema = new Schema(
                 Types.NestedField.required(1, key, Types.LongType.get()),
                 Types.NestedField.required(2, "event_ts", Types.TimestampType.withZone()),
@@ -235,7 +235,7 @@ public final class PointInTimeBenchmark implements Benchmark {
         });
     }
 
-    private static Path writeEntities(Path file, long rows, long users, long items) throws Exception {
+    static Path writeEntities(Path file, long rows, long users, long items) throws Exception {
         Schema schema = new Schema(
                 Types.NestedField.required(1, "user_id", Types.LongType.get()),
                 Types.NestedField.required(2, "item_id", Types.LongType.get()),
@@ -250,11 +250,11 @@ public final class PointInTimeBenchmark implements Benchmark {
         });
     }
 
-    private static OffsetDateTime time(long seconds) {
+    static OffsetDateTime time(long seconds) {
         return OffsetDateTime.ofInstant(BASE.plusSeconds(seconds), ZoneOffset.UTC);
     }
 
-    private static Path write(Path file, Schema schema, long rows, java.util.function.Consumer<Record> fill) throws Exception {
+    static Path write(Path file, Schema schema, long rows, java.util.function.Consumer<Record> fill) throws Exception {
         Path temporary = AtomicFiles.temporarySibling(file);
         try (FileAppender<Record> appender = Parquet.write(org.apache.iceberg.Files.localOutput(temporary.toFile()))
                 .schema(schema).createWriterFunc(GenericParquetWriter::create).set("write.parquet.compression-codec", "zstd").build()) {

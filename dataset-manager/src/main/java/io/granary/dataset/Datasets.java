@@ -127,6 +127,15 @@ public final class Datasets implements Closeable {
         return catalog.tableExists(name.identifier());
     }
 
+    /** The table if the dataset exists (one metadata read, where exists-then-load takes two). */
+    public Optional<Table> find(DatasetName name) {
+        try {
+            return Optional.of(catalog.loadTable(name.identifier()));
+        } catch (NoSuchTableException | NoSuchNamespaceException e) {
+            return Optional.empty();
+        }
+    }
+
     public Table load(DatasetName name) {
         try {
             return catalog.loadTable(name.identifier());

@@ -71,7 +71,9 @@ class IncrementalTest {
 
         assertThat(actions(plan)).containsEntry("extract", Action.INCREMENTAL).containsEntry("features", Action.INCREMENTAL)
                 .containsEntry("sample", Action.INCREMENTAL).containsEntry("split", Action.INCREMENTAL)
-                .containsEntry("transform", Action.INCREMENTAL).containsEntry("write", Action.INCREMENTAL).containsEntry("stats", Action.RUN);
+                .containsEntry("transform", Action.INCREMENTAL).containsEntry("write", Action.INCREMENTAL)
+                .containsEntry("stats", Action.INCREMENTAL);
+        assertThat(plan.node("stats").orElseThrow().reason()).startsWith("only the rows node transform added, merged into its output of run");
         assertThat(plan.node("extract").orElseThrow().reason()).startsWith("only the rows appended to " + fixture.ns + ".labels after @");
         assertThat(plan.node("features").orElseThrow().reason()).startsWith("only the rows node profile added");
         RunRecord incremental = fixture.run(config);
@@ -88,6 +90,18 @@ class IncrementalTest {
         assertThat(recomputed.nodes()).noneMatch(node -> node.action().equals("INCREMENTAL"));
         assertThat(rows("samples_train")).isEqualTo(rows("full_train"));
         assertThat(rows("samples_test")).isEqualTo(rows("full_test"));
+        // the statistics merged from the new rows equal those computed over all of them
+        Map<String, Object> merged = incremental.node("stats").orElseThrow().values();
+        Map<String, Object> whole = recomputed.node("stats").orElseThrow().values();
+        assertThat(merged.keySet()).isEqualTo(whole.keySet());
+        for (String name : whole.keySet()) {
+            if (whole.get(name) == null) {
+                assertThat(merged.get(name)).as(name).isNull();
+            } else {
+                assertThat(((Number) merged.get(name)).doubleValue()).as(name)
+                        .isCloseTo(((Number) whole.get(name)).doubleValue(), org.assertj.core.data.Offset.offset(1e-9));
+            }
+        }
 
         // and a second day on top of the first: three parts
         appendDay(4);

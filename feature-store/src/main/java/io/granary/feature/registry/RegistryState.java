@@ -79,9 +79,16 @@ public record RegistryState(long generation, Map<String, Versioned<Entity>> enti
 
     /** The features of a service, whole views expanded, in order and without repeats. */
     public List<FeatureRef> resolveService(String name) {
-        FeatureService service = featureService(name);
+        return resolveWithViews(featureService(name).features());
+    }
+
+    /** "view:feature" references and whole views (every feature of the view), checked, in order and without repeats. */
+    public List<FeatureRef> resolveWithViews(List<String> entries) {
+        if (entries.isEmpty()) {
+            throw new GranaryException("no features requested", "name features as VIEW:FEATURE or whole VIEWs");
+        }
         LinkedHashSet<FeatureRef> refs = new LinkedHashSet<>();
-        for (String entry : service.features()) {
+        for (String entry : entries) {
             if (entry.contains(":")) {
                 refs.addAll(resolve(List.of(entry)));
             } else {

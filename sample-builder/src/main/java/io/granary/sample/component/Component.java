@@ -43,6 +43,15 @@ public interface Component {
         return java.util.Map.of();
     }
 
+    /**
+     * True when, with these arguments, its output for an input that gained appended rows can be made
+     * from its last output and those rows alone (counts, sums, minima and maxima): it then runs on
+     * the new rows with {@link RunContext#previousOutput()} and writes its whole new output.
+     */
+    default boolean mergeable(NodeArgs args) {
+        return false;
+    }
+
     /** The argument holding the main input table, whose new rows alone a row-local component can process. */
     default String mainInput() {
         return "input";

@@ -61,7 +61,7 @@ public final class JoinFeatures implements Component {
                     "e.g. features: [user_daily:clicks, item_daily]");
         }
         try {
-            return byService ? context.registry().resolveService(args.string("service")) : context.registry().resolve(args.strings("features"));
+            return byService ? context.registry().resolveService(args.string("service")) : context.registry().resolveWithViews(args.strings("features"));
         } catch (GranaryException e) {
             throw args.error(byService ? "service" : "features", e.getMessage(), e.hint());
         }

@@ -35,6 +35,9 @@ public interface RunContext {
      */
     boolean appending();
 
+    /** For a mergeable node given only its input's appended rows: its last output, to merge them into. */
+    java.util.Optional<TableArg> previousOutput();
+
     /** What the node's commits record: the run, the node, its fingerprint and inputs. */
     Provenance provenance();
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -14,8 +15,10 @@ import org.apache.spark.sql.types.StructType;
 /**
  * {@code stats}: rows, label balance, and per column the null rate and (for numbers) min, max and
  * mean, over all rows and per split. They are the node's values (rows, label_rate, mean_COL, ...;
- * per split NAME__SPLIT, e.g. rows__train) and its output table (split, column, metric, value).
- * {@code bounds} fails the node when a value falls outside them.
+ * per split NAME__SPLIT, e.g. rows__train) and its output table (split, column, metric, value),
+ * which also keeps the counts and sums they come from, so that rows appended to its input are
+ * merged into them without reading the rest again. {@code bounds} fails the node when a value falls
+ * outside them.
  */
 public final class Stats implements Component {
 
@@ -28,7 +31,7 @@ public final class Stats implements Component {
 
     @Override
     public String version() {
-        return "1";
+        return "2";
     }
 
     @Override
@@ -51,6 +54,12 @@ public final class Stats implements Component {
         return false;
     }
 
+    /** Every statistic is a count, a sum, a minimum or a maximum, or a ratio of them: new rows merge in. */
+    @Override
+    public boolean mergeable(NodeArgs args) {
+        return true;
+    }
+
     @Override
     public List<Column> check(NodeArgs args, CheckContext context) {
         TableArg input = args.table("input");
@@ -67,6 +76,21 @@ public final class Stats implements Component {
         return List.of(new Column("split", "string"), new Column("column", "string"), new Column("metric", "string"), new Column("value", "double"));
     }
 
+    /** One statistic's running state: how it is computed over rows, and how two states of it combine. */
+    private enum Kind {
+        COUNT, SUM, MIN, MAX;
+
+        double merge(double a, double b) {
+            return switch (this) {
+                case COUNT, SUM -> a + b;
+                case MIN -> Math.min(a, b);
+                case MAX -> Math.max(a, b);
+            };
+        }
+    }
+
+    private record Metric(String column, String metric, Kind kind, org.apache.spark.sql.Column aggregate) {}
+
     @Override
     public NodeResult run(NodeArgs args, RunContext context) {
         TableArg input = args.table("input");
@@ -74,48 +98,63 @@ public final class Stats implements Component {
         String split = args.optionalString("split_column").orElse(input.column("split").isPresent() ? "split" : null);
         List<String> columns = args.strings("columns").isEmpty() ? input.columnNames().stream().filter(c -> !c.equals(split)).toList()
                 : args.strings("columns");
-        List<org.apache.spark.sql.Column> aggregates = new ArrayList<>();
-        List<String[]> metrics = new ArrayList<>(); // column, metric
-        aggregates.add(functions.count(functions.lit(1)).cast("double"));
-        metrics.add(new String[] {"", "rows"});
+        List<Metric> metrics = new ArrayList<>();
+        metrics.add(new Metric("", "rows", Kind.COUNT, functions.count(functions.lit(1)).cast("double")));
         args.optionalString("label_column").ifPresent(label -> {
             org.apache.spark.sql.Column value = functions.col(SqlExpressions.quote(label));
-            aggregates.add(functions.avg(functions.when(value.cast("string").equalTo("true"), 1.0).otherwise(value.cast("double"))));
-            metrics.add(new String[] {label, "label_rate"});
+            org.apache.spark.sql.Column asNumber = functions.when(value.cast("string").equalTo("true"), 1.0)
+                    .when(value.cast("string").equalTo("false"), 0.0).otherwise(value.cast("double"));
+            metrics.add(new Metric(label, "label_sum", Kind.SUM, functions.sum(asNumber).cast("double")));
+            metrics.add(new Metric(label, "label_count", Kind.COUNT, functions.count(asNumber).cast("double")));
         });
         for (String name : columns) {
             org.apache.spark.sql.Column value = functions.col(SqlExpressions.quote(name));
-            aggregates.add(functions.avg(functions.when(value.isNull(), 1.0).otherwise(0.0)));
-            metrics.add(new String[] {name, "null_rate"});
+            metrics.add(new Metric(name, "nulls", Kind.SUM, functions.sum(functions.when(value.isNull(), 1.0).otherwise(0.0))));
             if (input.column(name).map(Column::isNumeric).orElse(false)) {
-                aggregates.add(functions.min(value).cast("double"));
-                metrics.add(new String[] {name, "min"});
-                aggregates.add(functions.max(value).cast("double"));
-                metrics.add(new String[] {name, "max"});
-                aggregates.add(functions.avg(value).cast("double"));
-                metrics.add(new String[] {name, "mean"});
+                metrics.add(new Metric(name, "count", Kind.COUNT, functions.count(value).cast("double")));
+                metrics.add(new Metric(name, "sum", Kind.SUM, functions.sum(value.cast("double"))));
+                metrics.add(new Metric(name, "min", Kind.MIN, functions.min(value).cast("double")));
+                metrics.add(new Metric(name, "max", Kind.MAX, functions.max(value).cast("double")));
             }
         }
-        org.apache.spark.sql.Column[] rest = aggregates.subList(1, aggregates.size()).toArray(org.apache.spark.sql.Column[]::new);
-        Map<String, Row> bySplit = new LinkedHashMap<>();
-        bySplit.put(ALL, rows.agg(aggregates.get(0), rest).first());
-        if (split != null) {
-            Dataset<Row> grouped = rows.groupBy(functions.col(SqlExpressions.quote(split)).cast("string").as("__granary_split"))
-                    .agg(aggregates.get(0), rest);
-            for (Row row : grouped.orderBy("__granary_split").collectAsList()) {
-                bySplit.put(row.isNullAt(0) ? "none" : row.getString(0), dropFirst(row));
-            }
+        // the states by split ("all" for every row): computed over the rows given, merged into the last output's if there is one
+        Map<String, double[]> states = states(rows, split, metrics);
+        if (context.previousOutput().isPresent()) {
+            Map<String, double[]> previous = previousStates(context.read(context.previousOutput().get()), metrics);
+            previous.forEach((name, state) -> states.merge(name, state, (now, before) -> {
+                double[] merged = new double[now.length];
+                for (int m = 0; m < now.length; m++) {
+                    merged[m] = Double.isNaN(now[m]) ? before[m] : Double.isNaN(before[m]) ? now[m] : metrics.get(m).kind().merge(now[m], before[m]);
+                }
+                return merged;
+            }));
         }
         Map<String, Object> values = new LinkedHashMap<>();
         List<Row> table = new ArrayList<>();
-        for (Map.Entry<String, Row> entry : bySplit.entrySet()) {
+        for (Map.Entry<String, double[]> entry : states.entrySet()) {
+            String suffix = entry.getKey().equals(ALL) ? "" : "__" + entry.getKey();
+            double[] state = entry.getValue();
+            Map<String, Double> byName = new LinkedHashMap<>();
             for (int m = 0; m < metrics.size(); m++) {
-                String column = metrics.get(m)[0];
-                String metric = metrics.get(m)[1];
-                Double value = entry.getValue().isNullAt(m) ? null : entry.getValue().getDouble(m);
-                table.add(RowFactory.create(entry.getKey(), column, metric, value));
-                String name = metric.equals("rows") || metric.equals("label_rate") ? metric : metric + "_" + column;
-                values.put(entry.getKey().equals(ALL) ? name : name + "__" + entry.getKey(), value);
+                Metric metric = metrics.get(m);
+                Double value = Double.isNaN(state[m]) ? null : state[m];
+                table.add(RowFactory.create(entry.getKey(), metric.column(), metric.metric(), value));
+                byName.put(metric.column() + "/" + metric.metric(), value);
+            }
+            double total = state[0];
+            values.put("rows" + suffix, total);
+            args.optionalString("label_column").ifPresent(label -> values.put("label_rate" + suffix,
+                    ratio(byName.get(label + "/label_sum"), byName.get(label + "/label_count"))));
+            for (String name : columns) {
+                values.put("null_rate_" + name + suffix, ratio(byName.get(name + "/nulls"), total));
+                table.add(RowFactory.create(entry.getKey(), name, "null_rate", ratio(byName.get(name + "/nulls"), total)));
+                if (byName.containsKey(name + "/sum")) {
+                    Double mean = ratio(byName.get(name + "/sum"), byName.get(name + "/count"));
+                    values.put("min_" + name + suffix, byName.get(name + "/min"));
+                    values.put("max_" + name + suffix, byName.get(name + "/max"));
+                    values.put("mean_" + name + suffix, mean);
+                    table.add(RowFactory.create(entry.getKey(), name, "mean", mean));
+                }
             }
         }
         checkBounds(args, values);
@@ -124,12 +163,54 @@ public final class Stats implements Component {
         return new NodeResult.Frame(context.spark().createDataFrame(table, schema), values);
     }
 
-    private static Row dropFirst(Row row) {
-        Object[] values = new Object[row.length() - 1];
-        for (int i = 1; i < row.length(); i++) {
-            values[i - 1] = row.get(i);
+    private static Double ratio(Double numerator, Double denominator) {
+        return numerator == null || denominator == null || denominator == 0 ? null : numerator / denominator;
+    }
+
+    /** Each metric's state per split and over all rows (NaN where a metric has no value), in one pass. */
+    private static Map<String, double[]> states(Dataset<Row> rows, String split, List<Metric> metrics) {
+        org.apache.spark.sql.Column first = metrics.get(0).aggregate();
+        org.apache.spark.sql.Column[] rest = metrics.subList(1, metrics.size()).stream().map(Metric::aggregate)
+                .toArray(org.apache.spark.sql.Column[]::new);
+        Map<String, double[]> states = new TreeMap<>();
+        if (split == null) {
+            states.put(ALL, state(rows.agg(first, rest).first(), 0, metrics.size()));
+            return states;
         }
-        return RowFactory.create(values);
+        // per split, with a rollup row over all of them (whose split is null)
+        Dataset<Row> grouped = rows.withColumn("__granary_split", functions.coalesce(functions.col(SqlExpressions.quote(split)).cast("string"),
+                functions.lit("none"))).rollup("__granary_split").agg(first, rest);
+        for (Row row : grouped.collectAsList()) {
+            states.put(row.isNullAt(0) ? ALL : row.getString(0), state(row, 1, metrics.size()));
+        }
+        return states;
+    }
+
+    private static double[] state(Row row, int from, int count) {
+        double[] state = new double[count];
+        for (int m = 0; m < count; m++) {
+            state[m] = row.isNullAt(from + m) ? Double.NaN : ((Number) row.get(from + m)).doubleValue();
+        }
+        return state;
+    }
+
+    /** The states a previous output recorded, by split. */
+    private static Map<String, double[]> previousStates(Dataset<Row> previous, List<Metric> metrics) {
+        Map<String, double[]> states = new TreeMap<>();
+        for (Row row : previous.collectAsList()) {
+            String split = row.getString(0);
+            for (int m = 0; m < metrics.size(); m++) {
+                if (metrics.get(m).column().equals(row.getString(1)) && metrics.get(m).metric().equals(row.getString(2))) {
+                    double[] state = states.computeIfAbsent(split, s -> {
+                        double[] empty = new double[metrics.size()];
+                        java.util.Arrays.fill(empty, Double.NaN);
+                        return empty;
+                    });
+                    state[m] = row.isNullAt(3) ? Double.NaN : row.getDouble(3);
+                }
+            }
+        }
+        return states;
     }
 
     private static void checkBounds(NodeArgs args, Map<String, Object> values) {

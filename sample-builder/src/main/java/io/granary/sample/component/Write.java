@@ -95,26 +95,52 @@ public final class Write implements Component {
         String splitColumn = args.optionalString("split_column").orElse("split");
         boolean keep = args.bool("keep_split_column", false);
         SparkQueries queries = new SparkQueries(context.spark(), context.datasets());
-        List<String> written = new ArrayList<>();
-        Map<String, Object> values = new LinkedHashMap<>();
-        long total = 0;
-        for (int i = 0; i < targets.size(); i++) {
-            Dataset<Row> part = rows;
-            if (!splits.isEmpty()) {
-                part = rows.where(functions.col(SqlExpressions.quote(splitColumn)).equalTo(splits.get(i)));
-                if (!keep) {
-                    part = part.drop(splitColumn);
+        // the datasets are written at once: each is its own Spark job and commit
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(Math.min(4, targets.size()), runnable -> {
+            Thread thread = new Thread(runnable, "granary-sample-write");
+            thread.setDaemon(true);
+            return thread;
+        });
+        List<java.util.concurrent.Future<WriteResult>> results = new ArrayList<>();
+        try {
+            for (int i = 0; i < targets.size(); i++) {
+                Dataset<Row> part = rows;
+                if (!splits.isEmpty()) {
+                    part = rows.where(functions.col(SqlExpressions.quote(splitColumn)).equalTo(splits.get(i)));
+                    if (!keep) {
+                        part = part.drop(splitColumn);
+                    }
                 }
+                DatasetName target = DatasetName.parse(targets.get(i));
+                Dataset<Row> frame = part;
+                io.granary.dataset.Provenance provenance = context.provenance().withInputs(args.table("input").pinnedParts());
+                results.add(pool.submit(() -> context.appending() ? queries.append(target, frame, provenance)
+                        : context.datasets().exists(target) ? queries.createOrReplace(target, frame, Map.of(), provenance)
+                        : queries.createFrom(target, frame, List.of(), Map.of(), provenance)));
             }
-            DatasetName target = DatasetName.parse(targets.get(i));
-            io.granary.dataset.Provenance provenance = context.provenance().withInputs(args.table("input").pinnedParts());
-            WriteResult result = context.appending() ? queries.append(target, part, provenance)
-                    : context.datasets().exists(target) ? queries.createOrReplace(target, part, Map.of(), provenance)
-                    : queries.createFrom(target, part, List.of(), Map.of(), provenance);
-            written.add(targets.get(i) + "@" + result.snapshotId());
-            values.put(splits.isEmpty() ? "rows" : "rows_" + splits.get(i), result.rowsWritten());
-            total += result.rowsWritten();
+            List<String> written = new ArrayList<>();
+            Map<String, Object> values = new LinkedHashMap<>();
+            long total = 0;
+            for (int i = 0; i < targets.size(); i++) {
+                WriteResult result = get(results.get(i));
+                written.add(targets.get(i) + "@" + result.snapshotId());
+                values.put(splits.isEmpty() ? "rows" : "rows_" + splits.get(i), result.rowsWritten());
+                total += result.rowsWritten();
+            }
+            return new NodeResult.Published(written, total, values);
+        } finally {
+            pool.shutdownNow();
         }
-        return new NodeResult.Published(written, total, values);
+    }
+
+    private static WriteResult get(java.util.concurrent.Future<WriteResult> result) {
+        try {
+            return result.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new GranaryException("interrupted while writing", "run the pipeline again");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getCause());
+        }
     }
 }

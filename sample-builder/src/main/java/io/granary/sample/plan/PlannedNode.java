@@ -17,10 +17,12 @@ public record PlannedNode(NodeSpec spec, Component component, String fingerprint
                           String reason, Optional<NodeOutput> existing, boolean rowLocal, Optional<Increment> increment) {
 
     /**
-     * How an incremental node runs: its last output, to which it adds, and where its new input rows
-     * come from (a dataset's appended rows, or the rows an upstream node just added).
+     * How an incremental node runs: its last output, to which it adds (or, for a mergeable node,
+     * into which it merges), and where its new input rows come from (a dataset's appended rows, or
+     * the rows an upstream node just added).
      */
-    public record Increment(NodeOutput previous, Optional<io.granary.sample.component.TableArg> appendedRows, Optional<String> fromNode) {}
+    public record Increment(NodeOutput previous, Optional<io.granary.sample.component.TableArg> appendedRows, Optional<String> fromNode,
+                            boolean merge) {}
 
     public String id() {
         return spec.id();

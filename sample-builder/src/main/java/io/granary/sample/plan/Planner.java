@@ -223,8 +223,9 @@ public final class Planner {
             String upstream = now.split(":")[1];
             PlannedNode from = planned.get(upstream);
             Previous upstreamBefore = previousRuns.get(upstream);
-            if (from == null || from.action() != Action.INCREMENTAL || !before.split(":")[1].equals(upstream) || upstreamBefore == null
-                    || !upstreamBefore.fingerprint().equals(before.split(":")[2])) {
+            boolean addsParts = from != null && from.increment().map(increment -> !increment.merge()).orElse(from.passThrough());
+            if (from == null || from.action() != Action.INCREMENTAL || !addsParts || !before.split(":")[1].equals(upstream)
+                    || upstreamBefore == null || !upstreamBefore.fingerprint().equals(before.split(":")[2])) {
                 return IncrementCheck.none("");
             }
             fromNode = Optional.of(upstream);
@@ -232,7 +233,8 @@ public final class Planner {
         } else {
             return IncrementCheck.none("");
         }
-        if (!component.rowLocal(args)) {
+        boolean merge = !component.rowLocal(args) && component.mergeable(args);
+        if (!component.rowLocal(args) && !merge) {
             return IncrementCheck.none("recomputed whole: " + component.name() + " is not row-local with these arguments");
         }
         if (!component.version().equals(previous.componentVersion())) {
@@ -250,11 +252,11 @@ public final class Planner {
             return IncrementCheck.none("recomputed whole: its last output is gone"
                     + (component.publishes(args).isEmpty() ? "" : ", or its datasets were written since"));
         }
-        if (last.get().table().map(table -> table.parts().size()).orElse(0) >= MAX_PARTS) {
+        if (!merge && last.get().table().map(table -> table.parts().size()).orElse(0) >= MAX_PARTS) {
             return IncrementCheck.none("recomputed whole into one table: its output has " + MAX_PARTS + " appended parts");
         }
-        return new IncrementCheck(Optional.of(new PlannedNode.Increment(last.get(), appendedRows, fromNode)),
-                "only " + source + ", added to its output of run " + shortRun(last.get().runId()));
+        return new IncrementCheck(Optional.of(new PlannedNode.Increment(last.get(), appendedRows, fromNode, merge)),
+                "only " + source + ", " + (merge ? "merged into" : "added to") + " its output of run " + shortRun(last.get().runId()));
     }
 
     /** Why the snapshots of a dataset after {@code since} up to {@code until} are more than appends, if they are. */
@@ -367,7 +369,7 @@ public final class Planner {
             } else if (value != null && param.type() == ParamType.FEATURES) {
                 List<String> features = ((List<?>) value).stream().map(Object::toString).toList();
                 try {
-                    registry.resolve(features);
+                    registry.resolveWithViews(features);
                 } catch (GranaryException e) {
                     throw new GranaryException(e.kind(), "parameter " + param.name() + ": " + e.getMessage() + " (" + origins.get(param.name()) + ")",
                             e.hint(), e);
@@ -527,10 +529,11 @@ public final class Planner {
             long rows = 0;
             for (String dataset : published) {
                 DatasetName name = DatasetName.parse(dataset);
-                if (!datasets.exists(name)) {
+                Optional<Table> found = datasets.find(name);
+                if (found.isEmpty()) {
                     return Optional.empty();
                 }
-                Snapshot current = datasets.load(name).currentSnapshot();
+                Snapshot current = found.get().currentSnapshot();
                 if (current == null || !fingerprint.equals(current.summary().get(FINGERPRINT))) {
                     return Optional.empty();
                 }
@@ -542,10 +545,11 @@ public final class Planner {
             return Optional.of(new NodeOutput(Optional.empty(), pinned, rows, values, runId));
         }
         DatasetName scratch = scratchTable(config.name(), spec.id(), fingerprint);
-        if (!datasets.exists(scratch)) {
+        Optional<Table> found = datasets.find(scratch);
+        if (found.isEmpty()) {
             return Optional.empty();
         }
-        Table table = datasets.load(scratch);
+        Table table = found.get();
         Snapshot snapshot = table.currentSnapshot();
         if (snapshot == null || !fingerprint.equals(snapshot.summary().get(FINGERPRINT))) {
             return Optional.empty();

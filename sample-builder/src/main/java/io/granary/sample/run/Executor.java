@@ -254,11 +254,13 @@ public final class Executor {
         Provenance provenance = new Provenance("sample run " + plan.config().name(), runId, System.getProperty("user.name", "unknown"), inputs)
                 .withProperties(Map.of(Planner.PIPELINE, plan.config().name(), Planner.NODE, node.id(), Planner.FINGERPRINT, node.fingerprint()));
         // an incremental node's table holds only the rows it adds; its commit names the parts before it
-        List<TableArg.Part> earlier = node.increment().flatMap(increment -> increment.previous().table()).map(TableArg::parts).orElse(List.of());
+        List<TableArg.Part> earlier = node.increment().filter(increment -> !increment.merge()).flatMap(increment -> increment.previous().table())
+                .map(TableArg::parts).orElse(List.of());
+        Optional<TableArg> mergeInto = node.increment().filter(PlannedNode.Increment::merge).flatMap(increment -> increment.previous().table());
         if (!earlier.isEmpty()) {
             provenance = provenance.withProperties(Map.of(Planner.EARLIER_PARTS, Planner.partsJson(earlier)));
         }
-        Context context = new Context(options, scratch, provenance, node.action() == Action.INCREMENTAL);
+        Context context = new Context(options, scratch, provenance, node.action() == Action.INCREMENTAL, mergeInto);
         NodeResult result = node.component().run(args, context);
         Provenance withValues = provenance.withProperties(Map.of(Planner.VALUES, Planner.valuesJson(result.values())));
         if (result instanceof NodeResult.Frame frame) {
@@ -295,12 +297,19 @@ public final class Executor {
         private final DatasetName output;
         private final Provenance provenance;
         private final boolean appending;
+        private final Optional<TableArg> previousOutput;
 
-        Context(Options options, DatasetName output, Provenance provenance, boolean appending) {
+        Context(Options options, DatasetName output, Provenance provenance, boolean appending, Optional<TableArg> previousOutput) {
             this.options = options;
             this.output = output;
             this.provenance = provenance;
             this.appending = appending;
+            this.previousOutput = previousOutput;
+        }
+
+        @Override
+        public Optional<TableArg> previousOutput() {
+            return previousOutput;
         }
 
         @Override
