@@ -10,8 +10,6 @@ import io.granary.dataset.Provenance;
 import io.granary.dataset.WriteOptions;
 import io.granary.dataset.catalog.CatalogSettings;
 import io.granary.dataset.spark.SparkSessions;
-import io.granary.feature.registry.DefinitionChecker;
-import io.granary.feature.registry.Definitions;
 import io.granary.feature.registry.Registry;
 import io.granary.sample.SamplePipelines;
 import io.granary.sample.run.Executor;
@@ -62,41 +60,24 @@ public final class PipelineBenchmark implements Benchmark {
         PrintWriter out = context.out();
         Path work = context.config().dataDir().resolve("bench/pipeline-" + System.currentTimeMillis()).toAbsolutePath();
         Files.createDirectories(work);
-        long users = Math.max(1, rows / 50);
-        long items = Math.max(1, rows / 60);
         CatalogSettings catalog = CatalogSettings.localHadoop(work.resolve("warehouse"));
         try (Datasets datasets = Datasets.open(catalog)) {
-            out.printf("pipeline benchmark: %,d label rows, %,d feature rows in 3 views, %,d users' profiles, %d cores%n", labels, rows, users,
-                    Runtime.getRuntime().availableProcessors());
+            out.printf("pipeline benchmark: %,d label rows, %,d feature rows in 3 views, %,d users' profiles, %d cores%n", labels, rows,
+                    Math.max(1, rows / 50), Runtime.getRuntime().availableProcessors());
             long start = System.nanoTime();
-            Path userDaily = PointInTimeBenchmark.writeFeatures(work.resolve("user_daily.parquet"), "user_id", users, rows / 2, 1);
-            Path itemDaily = PointInTimeBenchmark.writeFeatures(work.resolve("item_daily.parquet"), "item_id", items, rows * 3 / 10, 2);
-            Path userLong = PointInTimeBenchmark.writeFeatures(work.resolve("user_long.parquet"), "user_id", users, rows / 5, 3);
-            Path labelRows = PointInTimeBenchmark.writeEntities(work.resolve("labels.parquet"), labels, users, items);
+            BenchData data = BenchData.create(datasets, work, "labels", labels, rows, "bench pipeline");
+            long users = data.users();
+            long items = data.items();
+            Path userDaily = data.userDaily();
+            Path itemDaily = data.itemDaily();
+            Path userLong = data.userLong();
+            Path labelRows = data.entities();
             Path profiles = writeProfiles(work.resolve("users.parquet"), users);
-            out.printf("generated Parquet (%s) in %.1f s%n", Sizes.format(Files.size(userDaily) + Files.size(itemDaily) + Files.size(userLong)
-                    + Files.size(labelRows) + Files.size(profiles)), (System.nanoTime() - start) / 1e9);
-            for (Path file : List.of(userDaily, itemDaily, userLong, labelRows, profiles)) {
-                datasets.create(DatasetName.parse("bench." + file.getFileName().toString().replace(".parquet", "")), List.of(file),
-                        Optional.empty(), List.of(), WriteOptions.defaults(), Provenance.of("bench pipeline", List.of()));
-            }
+            datasets.create(DatasetName.parse("bench.users"), List.of(profiles), Optional.empty(), List.of(), WriteOptions.defaults(),
+                    Provenance.of("bench pipeline", List.of()));
             Registry registry = new Registry(work.resolve("registry"));
-            Path yaml = work.resolve("features.yaml");
-            Files.writeString(yaml, String.join("\n",
-                    "entities:",
-                    "  - {name: user, join_key: user_id, value_type: INT64}",
-                    "  - {name: item, join_key: item_id, value_type: INT64}",
-                    "feature_views:",
-                    "  - {name: user_daily, entities: [user], ttl: 7d, source: {dataset: bench.user_daily, timestamp_field: event_ts},",
-                    "     features: [{name: f_double, dtype: DOUBLE}, {name: f_long, dtype: INT64}]}",
-                    "  - {name: item_daily, entities: [item], ttl: 2d, source: {dataset: bench.item_daily, timestamp_field: event_ts},",
-                    "     features: [{name: f_double, dtype: DOUBLE}, {name: f_long, dtype: INT64}]}",
-                    "  - {name: user_long, entities: [user], ttl: 0, source: {dataset: bench.user_long, timestamp_field: event_ts},",
-                    "     features: [{name: f_double, dtype: DOUBLE}, {name: f_long, dtype: INT64}]}",
-                    ""));
-            Definitions definitions = Definitions.parse(yaml);
-            DefinitionChecker.check(definitions, registry.load(), datasets);
-            registry.apply(definitions);
+            out.printf("generated and created the datasets (%s of Parquet) in %.1f s%n", Sizes.format(data.bytes() + Files.size(profiles)),
+                    (System.nanoTime() - start) / 1e9);
             Path config = work.resolve("pipeline.yaml");
             Files.writeString(config, String.join("\n",
                     "pipeline: bench_samples",

@@ -8,15 +8,11 @@ import io.granary.dataset.DatasetName;
 import io.granary.dataset.DatasetRef;
 import io.granary.dataset.Datasets;
 import io.granary.dataset.Provenance;
-import io.granary.dataset.WriteOptions;
 import io.granary.dataset.WriteResult;
 import io.granary.dataset.catalog.CatalogSettings;
 import io.granary.dataset.spark.SparkSessions;
 import io.granary.feature.offline.LocalPointInTimeJoin;
 import io.granary.feature.offline.PointInTimeJoin;
-import io.granary.feature.registry.DefinitionChecker;
-import io.granary.feature.registry.Definitions;
-import io.granary.feature.registry.Registry;
 import io.granary.feature.registry.RegistryState;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -76,43 +72,18 @@ public final class PointInTimeBenchmark implements Benchmark {
         PrintWriter out = context.out();
         Path work = context.config().dataDir().resolve("bench/pit-" + System.currentTimeMillis());
         Files.createDirectories(work);
-        long users = Math.max(1, rows / 50);
-        long items = Math.max(1, rows / 60);
         CatalogSettings catalog = CatalogSettings.localHadoop(work.resolve("warehouse"));
         try (Datasets datasets = Datasets.open(catalog)) {
             out.printf("point-in-time benchmark: %,d entity rows, %,d feature rows in 3 views, %d cores%n", entities, rows,
                     Runtime.getRuntime().availableProcessors());
             long start = System.nanoTime();
-            Path userDaily = writeFeatures(work.resolve("user_daily.parquet"), "user_id", users, rows / 2, 1);
-            Path itemDaily = writeFeatures(work.resolve("item_daily.parquet"), "item_id", items, rows * 3 / 10, 2);
-            Path userLong = writeFeatures(work.resolve("user_long.parquet"), "user_id", users, rows / 5, 3);
-            Path entityRows = writeEntities(work.resolve("entities.parquet"), entities, users, items);
-            out.printf("generated Parquet (%s in all) in %.1f s%n", Sizes.format(Files.size(userDaily) + Files.size(itemDaily)
-                    + Files.size(userLong) + Files.size(entityRows)), (System.nanoTime() - start) / 1e9);
-            for (Path file : List.of(userDaily, itemDaily, userLong, entityRows)) {
-                String name = file.getFileName().toString().replace(".parquet", "");
-                datasets.create(DatasetName.parse("bench." + name), List.of(file), Optional.empty(), List.of(), WriteOptions.defaults(),
-                        Provenance.of("bench pit", List.of()));
-            }
-            Registry registry = new Registry(work.resolve("registry"));
-            Path yaml = work.resolve("features.yaml");
-            Files.writeString(yaml, String.join("\n",
-                    "entities:",
-                    "  - {name: user, join_key: user_id, value_type: INT64}",
-                    "  - {name: item, join_key: item_id, value_type: INT64}",
-                    "feature_views:",
-                    "  - {name: user_daily, entities: [user], ttl: 7d, source: {dataset: bench.user_daily, timestamp_field: event_ts},",
-                    "     features: [{name: f_double, dtype: DOUBLE}, {name: f_long, dtype: INT64}]}",
-                    "  - {name: item_daily, entities: [item], ttl: 2d, source: {dataset: bench.item_daily, timestamp_field: event_ts},",
-                    "     features: [{name: f_double, dtype: DOUBLE}, {name: f_long, dtype: INT64}]}",
-                    "  - {name: user_long, entities: [user], ttl: 0, source: {dataset: bench.user_long, timestamp_field: event_ts},",
-                    "     features: [{name: f_double, dtype: DOUBLE}, {name: f_long, dtype: INT64}]}",
-                    "feature_services:",
-                    "  - {name: all, features: [user_daily, item_daily, user_long]}",
-                    ""));
-            Definitions definitions = Definitions.parse(yaml);
-            DefinitionChecker.check(definitions, registry.load(), datasets);
-            RegistryState state = registry.apply(definitions);
+            BenchData data = BenchData.create(datasets, work, "entities", entities, rows, "bench pit");
+            Path userDaily = data.userDaily();
+            Path itemDaily = data.itemDaily();
+            Path userLong = data.userLong();
+            Path entityRows = data.entities();
+            RegistryState state = data.registry();
+            out.printf("generated and created the datasets (%s of Parquet) in %.1f s%n", Sizes.format(data.bytes()), (System.nanoTime() - start) / 1e9);
 
             SparkSession spark = SparkSessions.get(context.config().spark(), catalog);
             PointInTimeJoin join = new PointInTimeJoin(spark, state);

@@ -49,21 +49,10 @@ class ClusterIT {
 
     /** Runs `granary ARGS --config CONFIG` in a process of its own; its output, failing the test on a non-zero exit. */
     private static String granary(Path config, String... args) throws Exception {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("-Xmx1g");
-        for (String flag : System.getProperty("granary.jvm.flags", "").split(" ")) {
-            if (!flag.isBlank()) {
-                command.add(flag);
-            }
-        }
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add("io.granary.cli.Main");
-        command.addAll(List.of(args));
-        command.add("--config=" + config);
+        List<String> all = new ArrayList<>(List.of(args));
+        all.add("--config=" + config);
         Path log = Files.createTempFile(dir, "granary", ".log");
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process process = JavaProcess.start(log, "io.granary.cli.Main", all.toArray(String[]::new));
         assertThat(process.waitFor(5, TimeUnit.MINUTES)).as("granary %s finished", String.join(" ", args)).isTrue();
         String output = Files.readString(log);
         assertThat(process.exitValue()).as("granary %s:%n%s", String.join(" ", args), output).isZero();
