@@ -93,7 +93,7 @@ public final class PipelineBenchmark implements Benchmark {
                     "  full_feature_names: true",
                     "  negative_rate: 0.2",
                     "  split: {train: 0.8, validation: 0.1, test: 0.1, by: user_id}",
-                    "  transforms: {user_daily__f_long_log: \"log1p(user_daily__f_long)\"}",
+                    "  transforms: {user_daily__f_long_log: {op: log1p, column: user_daily__f_long}}",
                     "  seed: 42",
                     "  output: bench.samples",
                     ""));

@@ -72,7 +72,7 @@ class SampleCliTest {
         assertThat(runs.out()).containsPattern("clicks_samples +standard-samples@1 .* succeeded +6 +0 +2")
                 .containsPattern("clicks_samples +standard-samples@1 .* succeeded +0 +0 +8");
         String firstRun = runs.out().lines().skip(1).findFirst().orElseThrow().substring(0, 8);
-        assertThat(ok("sample", "show", firstRun).out()).contains("run " + firstRun).containsPattern("write +write +succeeded +1 +400")
+        assertThat(ok("sample", "show", firstRun).out()).contains("run " + firstRun).containsPattern("write +write +succeeded +in process +1 +400")
                 .contains("values of stats:").containsPattern("rows +400.0");
         assertThat(ok("sample", "gc").out()).contains("dropped 0 node tables");
     }

@@ -289,6 +289,25 @@ public final class Datasets implements Closeable {
     }
 
     /**
+     * Replaces every row of the main branch with data files written elsewhere (with this table's
+     * field ids), in one commit stamped with the provenance; returns the new snapshot's id. The
+     * history stays: earlier snapshots still read the rows replaced.
+     */
+    public long replaceDataFiles(DatasetName name, List<DataFile> files, Provenance provenance) {
+        Table table = load(name);
+        org.apache.iceberg.OverwriteFiles overwrite = table.newOverwrite().overwriteByRowFilter(org.apache.iceberg.expressions.Expressions.alwaysTrue());
+        files.forEach(overwrite::addFile);
+        stamp(overwrite, provenance);
+        try {
+            overwrite.commit();
+        } catch (RuntimeException e) {
+            throw IoFailures.whileWriting("the metadata of " + name, table.location(), e);
+        }
+        table.refresh();
+        return snapshotOfRun(table, SnapshotRef.MAIN_BRANCH, provenance.runId());
+    }
+
+    /**
      * Adds data files written elsewhere (with this table's field ids) to the main branch in one
      * commit, stamped with the provenance and {@code summary}; returns the new snapshot's id.
      */

@@ -24,9 +24,9 @@ public final class ShowCommand extends Subcommand {
         out().printf("run %s of %s (%s), config %s%n", record.runId(), record.pipeline(), record.template(), record.config());
         out().printf("started %s, %s%s%n", Formats.time(Instant.ofEpochMilli(record.startedMillis())), RunsCommand.status(record),
                 record.error().isEmpty() ? "" : ": " + record.error());
-        TextTable table = new TextTable("node", "component", "status", "attempts", "rows", "took", "output", "why").alignRight(3, 4, 5);
+        TextTable table = new TextTable("node", "component", "status", "engine", "attempts", "rows", "took", "output", "why").alignRight(4, 5, 6);
         for (NodeRecord node : record.nodes()) {
-            table.add(node.id(), node.component(), node.status(), node.attempts(), Formats.count(node.rows()),
+            table.add(node.id(), node.component(), node.status(), node.engine(), node.attempts(), Formats.count(node.rows()),
                     node.millis() == 0 ? "" : String.format(java.util.Locale.ROOT, "%.1f s", node.millis() / 1000.0),
                     String.join(", ", node.outputs()), node.error().isEmpty() ? node.reason() : node.error());
         }

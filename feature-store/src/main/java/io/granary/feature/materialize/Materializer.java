@@ -3,6 +3,7 @@ package io.granary.feature.materialize;
 import feast.proto.types.ValueProto.Value;
 import io.granary.common.GranaryException;
 import io.granary.common.Progress;
+import io.granary.dataset.DataFileRows;
 import io.granary.dataset.Datasets;
 import io.granary.dataset.WriteOrder;
 import io.granary.feature.online.EntityKeys;
@@ -13,7 +14,6 @@ import io.granary.feature.online.OnlineStore;
 import io.granary.feature.registry.Feature;
 import io.granary.feature.registry.FeatureView;
 import io.granary.feature.registry.RegistryState;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,20 +26,13 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.iceberg.DataFile;
-import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.FileScanTask;
 import org.apache.iceberg.MetadataColumns;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Snapshot;
 import org.apache.iceberg.Table;
-import org.apache.iceberg.data.GenericDeleteFilter;
-import org.apache.iceberg.data.IdentityPartitionConverters;
 import org.apache.iceberg.data.Record;
-import org.apache.iceberg.data.parquet.GenericParquetReaders;
-import org.apache.iceberg.io.CloseableIterable;
-import org.apache.iceberg.parquet.Parquet;
 import org.apache.iceberg.types.TypeUtil;
-import org.apache.iceberg.util.PartitionUtil;
 import org.apache.iceberg.util.SnapshotUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -204,29 +197,8 @@ public final class Materializer {
     }
 
     /** Reads a data file's rows in order, with the row-level deletes of its scan task applied if there is one. */
-    private void read(Table table, DataFile file, Optional<FileScanTask> task, Schema projection, Consumer<Record> action) {
-        if (file.format() != FileFormat.PARQUET) {
-            throw new GranaryException("data file " + file.location() + " is " + file.format() + ": materialization reads Parquet",
-                    "rewrite the dataset as Parquet (Granary writes only Parquet), e.g. with `granary dataset create ... --query`");
-        }
-        Optional<GenericDeleteFilter> deletes = task.filter(t -> !t.deletes().isEmpty())
-                .map(t -> new GenericDeleteFilter(table.io(), t, table.schema(), projection));
-        Schema read = deletes.map(GenericDeleteFilter::requiredSchema).orElse(projection);
-        Map<Integer, ?> constants = task.<Map<Integer, ?>>map(t -> PartitionUtil.constantsMap(t, IdentityPartitionConverters::convertConstant))
-                .orElse(Map.of());
-        CloseableIterable<Record> records = Parquet.read(table.io().newInputFile(file.location()))
-                .project(read)
-                .createReaderFunc(fileSchema -> GenericParquetReaders.buildReader(read, fileSchema, constants))
-                .build();
-        try (CloseableIterable<Record> kept = deletes.map(filter -> filter.filter(records)).orElse(records)) {
-            kept.forEach(action);
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof GranaryException granary) {
-                throw granary;
-            }
-            throw new GranaryException("cannot read " + file.location() + ": " + e.getMessage(),
-                    "the data file may be damaged or missing: check the warehouse", e);
-        }
+    private static void read(Table table, DataFile file, Optional<FileScanTask> task, Schema projection, Consumer<Record> action) {
+        DataFileRows.forEach(table, file, task, projection, action);
     }
 
     static long toMicros(Instant instant) {

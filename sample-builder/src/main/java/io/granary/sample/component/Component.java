@@ -52,6 +52,14 @@ public interface Component {
         return false;
     }
 
+    /**
+     * Why, with these arguments, the node cannot run in this process (--engine local refuses the run
+     * before anything runs), if it cannot. A component without an in-process path says so.
+     */
+    default java.util.Optional<String> notInProcess(NodeArgs args) {
+        return java.util.Optional.of("component " + name() + " runs on Spark only");
+    }
+
     /** The argument holding the main input table, whose new rows alone a row-local component can process. */
     default String mainInput() {
         return "input";

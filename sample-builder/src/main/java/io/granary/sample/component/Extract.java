@@ -43,6 +43,11 @@ public final class Extract implements Component {
     }
 
     @Override
+    public java.util.Optional<String> notInProcess(NodeArgs args) {
+        return args.has("filter") ? java.util.Optional.of("its filter is Spark SQL") : java.util.Optional.empty();
+    }
+
+    @Override
     public boolean rowLocal(NodeArgs args) {
         return true;
     }
@@ -69,7 +74,17 @@ public final class Extract implements Component {
 
     @Override
     public NodeResult run(NodeArgs args, RunContext context) {
-        Dataset<Row> rows = context.read(args.table("dataset"));
+        TableArg table = args.table("dataset");
+        if (context.inProcess(table)) {
+            if (!args.has("filter")) {
+                return inProcess(args, context, table);
+            }
+            if (context.engine() == Engine.local) {
+                throw new io.granary.common.GranaryException("node " + args.node() + " cannot run in process: its filter is Spark SQL",
+                        "use --engine auto or spark, or leave the filter out");
+            }
+        }
+        Dataset<Row> rows = context.read(table);
         List<String> columns = args.strings("columns");
         if (!columns.isEmpty()) {
             rows = rows.select(columns.stream().map(c -> functions.col(SqlExpressions.quote(c))).toArray(org.apache.spark.sql.Column[]::new));
@@ -86,5 +101,30 @@ public final class Extract implements Component {
                     .lt(functions.lit(java.sql.Timestamp.from(Times.parse(args, "to", args.string("to"))))));
         }
         return new NodeResult.Frame(rows, java.util.Map.of());
+    }
+
+    /** The same rows read and written in this process (no filter: that is Spark SQL). */
+    private static NodeResult inProcess(NodeArgs args, RunContext context, TableArg table) {
+        List<String> columns = args.strings("columns");
+        org.apache.iceberg.Schema schema = LocalTables.schema(context.datasets(), table, columns);
+        org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> rows = LocalTables.read(context.datasets(), table, columns);
+        if (args.has("from") || args.has("to")) {
+            String timeColumn = args.string("time_column");
+            long from = args.has("from") ? micros(Times.parse(args, "from", args.string("from"))) : Long.MIN_VALUE;
+            long to = args.has("to") ? micros(Times.parse(args, "to", args.string("to"))) : Long.MAX_VALUE;
+            rows = org.apache.iceberg.io.CloseableIterable.filter(rows, row -> {
+                Object time = row.getField(timeColumn);
+                if (time == null) {
+                    return false;
+                }
+                long at = io.granary.feature.online.FeatureValues.epochMicros(time);
+                return at >= from && at < to;
+            });
+        }
+        return new NodeResult.Records(schema, rows, java.util.Map.of());
+    }
+
+    private static long micros(java.time.Instant instant) {
+        return java.time.temporal.ChronoUnit.MICROS.between(java.time.Instant.EPOCH, instant);
     }
 }

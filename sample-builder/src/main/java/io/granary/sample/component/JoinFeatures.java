@@ -50,6 +50,11 @@ public final class JoinFeatures implements Component {
     }
 
     @Override
+    public Optional<String> notInProcess(NodeArgs args) {
+        return Optional.empty();
+    }
+
+    @Override
     public boolean rowLocal(NodeArgs args) {
         return true;
     }

@@ -23,6 +23,8 @@ import org.apache.spark.sql.functions;
 public final class JoinProfile implements Component {
 
     private static final String ROW = "__granary_row";
+    /** The most profile rows held in this process's memory for an in-process join. */
+    private static final long MAX_PROFILE_ROWS = 5_000_000;
 
     @Override
     public String name() {
@@ -49,6 +51,11 @@ public final class JoinProfile implements Component {
                 Argument.optional("profile_time_column", "the profile's time column: each row gets the profile as of its time"),
                 Argument.optional("columns", "the profile columns to add (default: all but the keys and its time column)"),
                 Argument.optional("prefix", "a prefix for the added columns' names"));
+    }
+
+    @Override
+    public Optional<String> notInProcess(NodeArgs args) {
+        return Optional.empty();
     }
 
     @Override
@@ -125,6 +132,13 @@ public final class JoinProfile implements Component {
         List<String> columns = added(args, profileTable);
         String prefix = args.optionalString("prefix").orElse("");
         Table table = context.datasets().load(io.granary.dataset.DatasetName.parse(profileTable.dataset()));
+        if (context.inProcess(input) && LocalTables.rows(context.datasets(), profileTable) <= MAX_PROFILE_ROWS) {
+            return inProcess(args, context, input, table, profileTable, keys, columns, prefix);
+        }
+        if (context.engine() == Engine.local) {
+            throw new io.granary.common.GranaryException("node " + args.node() + " cannot run in process: its profile holds more than "
+                    + MAX_PROFILE_ROWS + " rows", "use --engine auto or spark");
+        }
         Dataset<Row> profile = PointInTimeJoin.inWriteOrder(context.spark(), table, CatalogSettings.NAME + "." + profileTable.dataset(),
                 profileTable.snapshotId().map(table::snapshot));
         Optional<String> profileTime = args.optionalString("profile_time_column");
@@ -164,5 +178,97 @@ public final class JoinProfile implements Component {
             output.add(functions.col(SqlExpressions.quote(prefix + column)));
         }
         return new NodeResult.Frame(latest.select(output.toArray(org.apache.spark.sql.Column[]::new)), Map.of());
+    }
+
+    /**
+     * The same join in this process: the profile read file by file in write order into lists per key
+     * (stably sorted by time, so that of rows tied on time the last written comes last), then each
+     * input row takes the last entry at or before its time.
+     */
+    private static NodeResult inProcess(NodeArgs args, RunContext context, TableArg input, Table table, TableArg profileTable, List<String> keys,
+                                        List<String> columns, String prefix) {
+        Optional<String> profileTime = args.optionalString("profile_time_column");
+        List<String> read = new ArrayList<>(keys);
+        profileTime.ifPresent(read::add);
+        columns.stream().filter(c -> !read.contains(c)).forEach(read::add);
+        org.apache.iceberg.Snapshot snapshot = table.snapshot(profileTable.snapshotId().orElseThrow());
+        org.apache.iceberg.Schema profileSchema = (snapshot.schemaId() == null ? table.schema()
+                : table.schemas().getOrDefault(snapshot.schemaId(), table.schema())).select(read);
+        Map<List<Object>, List<Object[]>> byKey = new java.util.HashMap<>();
+        io.granary.dataset.WriteOrder order = io.granary.dataset.WriteOrder.of(table, Optional.of(snapshot));
+        for (org.apache.iceberg.FileScanTask task : order.tasks()) {
+            io.granary.dataset.DataFileRows.forEach(table, task.file(), Optional.of(task), profileSchema, row -> {
+                List<Object> key = key(row, keys);
+                Long time = profileTime.map(t -> row.getField(t)).map(io.granary.feature.online.FeatureValues::epochMicros).orElse(null);
+                if (key == null || (profileTime.isPresent() && time == null)) {
+                    return; // matches no row, as in Spark's join
+                }
+                Object[] entry = new Object[columns.size() + 1];
+                entry[0] = time;
+                for (int c = 0; c < columns.size(); c++) {
+                    entry[c + 1] = row.getField(columns.get(c));
+                }
+                byKey.computeIfAbsent(key, k -> new ArrayList<>()).add(entry);
+            });
+        }
+        if (profileTime.isPresent()) {
+            byKey.values().forEach(entries -> entries.sort(java.util.Comparator.comparingLong(entry -> (Long) entry[0])));
+        }
+        org.apache.iceberg.Schema inputSchema = LocalTables.schema(context.datasets(), input, List.of());
+        List<org.apache.iceberg.types.Types.NestedField> outputColumns = new ArrayList<>(inputSchema.columns());
+        for (String column : columns) {
+            outputColumns.add(org.apache.iceberg.types.Types.NestedField.optional(0, prefix + column, profileSchema.findField(column).type()));
+        }
+        org.apache.iceberg.Schema output = LocalTables.schemaOf(outputColumns);
+        org.apache.iceberg.data.GenericRecord template = org.apache.iceberg.data.GenericRecord.create(output);
+        int width = inputSchema.columns().size();
+        Optional<String> time = args.optionalString("time_column");
+        return new NodeResult.Records(output, org.apache.iceberg.io.CloseableIterable.transform(
+                LocalTables.read(context.datasets(), input, List.of()), row -> {
+                    org.apache.iceberg.data.Record out = template.copy();
+                    for (int i = 0; i < width; i++) {
+                        out.set(i, row.get(i));
+                    }
+                    List<Object> key = key(row, keys);
+                    List<Object[]> entries = key == null ? null : byKey.get(key);
+                    Object[] match = null;
+                    if (entries != null && profileTime.isEmpty()) {
+                        match = entries.get(entries.size() - 1);
+                    } else if (entries != null) {
+                        Object at = row.getField(time.orElseThrow());
+                        if (at != null) {
+                            long micros = io.granary.feature.online.FeatureValues.epochMicros(at);
+                            // the last entry at or before the row's time
+                            int low = 0;
+                            int high = entries.size();
+                            while (low < high) {
+                                int middle = (low + high) >>> 1;
+                                if ((Long) entries.get(middle)[0] <= micros) {
+                                    low = middle + 1;
+                                } else {
+                                    high = middle;
+                                }
+                            }
+                            match = low == 0 ? null : entries.get(low - 1);
+                        }
+                    }
+                    for (int c = 0; c < columns.size(); c++) {
+                        out.set(width + c, match == null ? null : match[c + 1]);
+                    }
+                    return out;
+                }), Map.of());
+    }
+
+    /** A row's key values, integers widened to long as Spark's join compares them; null when one is null (it matches nothing). */
+    private static List<Object> key(org.apache.iceberg.data.Record row, List<String> keys) {
+        List<Object> key = new ArrayList<>(keys.size());
+        for (String name : keys) {
+            Object value = row.getField(name);
+            if (value == null) {
+                return null;
+            }
+            key.add(value instanceof Integer number ? Long.valueOf(number) : value);
+        }
+        return key;
     }
 }

@@ -14,6 +14,10 @@ public sealed interface NodeResult {
     /** Rows to be written as the node's output table (by the executor, in one atomic commit). */
     record Frame(Dataset<Row> rows, Map<String, Object> values) implements NodeResult {}
 
+    /** Rows computed in this process, to be written as the node's output table (by the executor, in one atomic commit). */
+    record Records(org.apache.iceberg.Schema schema, org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> rows,
+                   Map<String, Object> values) implements NodeResult {}
+
     /** The node wrote its output table itself, in one commit (an in-process path). */
     record Written(DatasetName table, long snapshotId, long rows, Map<String, Object> values) implements NodeResult {}
 

@@ -26,6 +26,12 @@ public interface RunContext {
     /** With {@link Engine#auto}, the most rows to process in this process. */
     long localMaxRows();
 
+    /**
+     * Whether a node whose main input is {@code input} runs in this process: always with --engine
+     * local, never with spark, and with auto when the input holds at most {@link LocalTables#MAX_ROWS} rows.
+     */
+    boolean inProcess(TableArg input);
+
     /** The table this node's output goes to, if the component writes it itself. */
     DatasetName outputTable();
 

@@ -45,6 +45,11 @@ public final class Sample implements Component {
     }
 
     @Override
+    public java.util.Optional<String> notInProcess(NodeArgs args) {
+        return args.strings("dedup").isEmpty() ? java.util.Optional.empty() : java.util.Optional.of("dedup needs Spark");
+    }
+
+    @Override
     public boolean rowLocal(NodeArgs args) {
         return args.strings("dedup").isEmpty();
     }
@@ -75,6 +80,17 @@ public final class Sample implements Component {
     @Override
     public NodeResult run(NodeArgs args, RunContext context) {
         TableArg input = args.table("input");
+        if (context.inProcess(input)) {
+            org.apache.iceberg.Schema schema = LocalTables.schema(context.datasets(), input, List.of());
+            if (args.strings("dedup").isEmpty() && LocalTables.plain(schema)) {
+                return inProcess(args, context, input, schema);
+            }
+            if (context.engine() == Engine.local) {
+                throw new io.granary.common.GranaryException("node " + args.node() + " cannot run in process: "
+                        + (args.strings("dedup").isEmpty() ? "a column of its input is of a type it does not hold" : "dedup needs Spark"),
+                        "use --engine auto or spark");
+            }
+        }
         Dataset<Row> rows = context.read(input);
         long seed = args.whole("seed", 0);
         List<String> dedup = args.strings("dedup");
@@ -109,5 +125,64 @@ public final class Sample implements Component {
         Map<String, Object> values = new LinkedHashMap<>();
         values.put("negative_rate", args.number("negative_rate", 1.0));
         return new NodeResult.Frame(sampled, values);
+    }
+
+    /** The same choice of rows in this process: the same hash of each row as Spark's, so the same rows are kept. */
+    private static NodeResult inProcess(NodeArgs args, RunContext context, TableArg input, org.apache.iceberg.Schema schema) {
+        long seed = args.whole("seed", 0);
+        String labelColumn = args.string("label_column");
+        Map<String, Object> rates = args.map("rates");
+        double negativeRate = args.number("negative_rate", 1.0);
+        String weight = args.optionalString("weight_column").orElse("weight");
+        List<org.apache.iceberg.types.Types.NestedField> columns = new ArrayList<>(schema.columns());
+        List<org.apache.iceberg.types.Types.NestedField> outputColumns = new ArrayList<>(columns);
+        outputColumns.add(org.apache.iceberg.types.Types.NestedField.optional(0, weight, org.apache.iceberg.types.Types.DoubleType.get()));
+        org.apache.iceberg.Schema output = LocalTables.schemaOf(outputColumns);
+        org.apache.iceberg.data.GenericRecord template = org.apache.iceberg.data.GenericRecord.create(output);
+        org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> kept = org.apache.iceberg.io.CloseableIterable.transform(
+                org.apache.iceberg.io.CloseableIterable.filter(LocalTables.read(context.datasets(), input, List.of()),
+                        row -> SparkHash.uniform(seed, row, columns) < rate(row.getField(labelColumn), rates, negativeRate)),
+                row -> {
+                    org.apache.iceberg.data.Record out = template.copy();
+                    for (int i = 0; i < columns.size(); i++) {
+                        out.set(i, row.get(i));
+                    }
+                    out.set(columns.size(), 1.0 / rate(row.getField(labelColumn), rates, negativeRate));
+                    return out;
+                });
+        Map<String, Object> values = new LinkedHashMap<>();
+        values.put("negative_rate", negativeRate);
+        return new NodeResult.Records(output, kept, values);
+    }
+
+    /** A row's rate from its label, as the Spark path's expression has it. */
+    private static double rate(Object label, Map<String, Object> rates, double negativeRate) {
+        if (!rates.isEmpty()) {
+            String text = label == null ? null : label.toString();
+            double rate = 1.0;
+            for (Map.Entry<String, Object> entry : rates.entrySet()) {
+                String alias = entry.getKey().equals("1") ? "true" : entry.getKey().equals("0") ? "false" : entry.getKey();
+                if (text != null && (text.equals(entry.getKey()) || text.equals(alias) || numericEquals(label, entry.getKey()))) {
+                    rate = ((Number) entry.getValue()).doubleValue();
+                }
+            }
+            return rate;
+        }
+        boolean negative = label == null || label.equals(Boolean.FALSE) || (label instanceof Number number && number.doubleValue() == 0.0)
+                || "false".equals(label.toString()) || (label instanceof CharSequence text && isZero(text.toString()));
+        return negative ? negativeRate : 1.0;
+    }
+
+    private static boolean isZero(String text) {
+        try {
+            return Double.parseDouble(text.trim()) == 0.0;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    /** Spark casts a number label to text as "1" for 1, "1.5" for 1.5: a whole double compares with "1" as "1.0". */
+    private static boolean numericEquals(Object label, String key) {
+        return label instanceof Long || label instanceof Integer ? String.valueOf(((Number) label).longValue()).equals(key) : false;
     }
 }

@@ -68,6 +68,11 @@ public final class Split implements Component {
     }
 
     @Override
+    public java.util.Optional<String> notInProcess(NodeArgs args) {
+        return option(args, "time_column").isPresent() ? java.util.Optional.of("a split by time needs Spark") : java.util.Optional.empty();
+    }
+
+    @Override
     public boolean rowLocal(NodeArgs args) {
         return option(args, "time_column").isEmpty();
     }
@@ -116,7 +121,6 @@ public final class Split implements Component {
     @Override
     public NodeResult run(NodeArgs args, RunContext context) {
         TableArg input = args.table("input");
-        Dataset<Row> rows = context.read(input);
         Map<String, Double> ratios = ratios(args);
         String column = args.optionalString("column").orElse("split");
         long seed = args.has("seed") ? args.whole("seed", 0) : option(args, "seed").map(Long::parseLong).orElse(0L);
@@ -124,7 +128,12 @@ public final class Split implements Component {
         Map<String, Object> values = new LinkedHashMap<>();
         org.apache.spark.sql.Column position;
         java.util.Optional<String> time = option(args, "time_column");
+        if (time.isPresent() && context.engine() == Engine.local) {
+            throw new io.granary.common.GranaryException("node " + args.node() + " cannot run in process: a split by time needs Spark",
+                    "use --engine auto or spark");
+        }
         if (time.isPresent()) {
+            Dataset<Row> rows = context.read(input);
             // boundaries at the time quantiles of the shares: a split holds the rows from its boundary to the next one's
             org.apache.spark.sql.Column micros = functions.unix_micros(functions.col(SqlExpressions.quote(time.get())).cast("timestamp"));
             rows = rows.withColumn("__granary_t", micros);
@@ -157,6 +166,17 @@ public final class Split implements Component {
             }
             return new NodeResult.Frame(rows.withColumn(column, split).drop("__granary_t"), values);
         }
+        if (context.inProcess(input)) {
+            org.apache.iceberg.Schema schema = LocalTables.schema(context.datasets(), input, List.of());
+            if (LocalTables.plain(schema)) {
+                return inProcess(context, input, schema, names, ratios, column, seed, option(args, "by"));
+            }
+            if (context.engine() == Engine.local) {
+                throw new io.granary.common.GranaryException("node " + args.node() + " cannot run in process: a column of its input is of a type "
+                        + "it does not hold", "use --engine auto or spark");
+            }
+        }
+        Dataset<Row> rows = context.read(input);
         position = RowHash.uniform(seed, option(args, "by").map(List::of).orElse(input.columnNames()));
         org.apache.spark.sql.Column split = functions.lit(names.get(names.size() - 1));
         double cumulative = 1.0;
@@ -165,5 +185,39 @@ public final class Split implements Component {
             split = functions.when(position.lt(cumulative), names.get(i)).otherwise(split);
         }
         return new NodeResult.Frame(rows.withColumn(column, split), values);
+    }
+
+    /** The same split in this process: Spark's hash of the same values, the same thresholds. */
+    private static NodeResult inProcess(RunContext context, TableArg input, org.apache.iceberg.Schema schema, List<String> names,
+                                        Map<String, Double> ratios, String column, long seed, java.util.Optional<String> by) {
+        List<org.apache.iceberg.types.Types.NestedField> columns = schema.columns();
+        List<org.apache.iceberg.types.Types.NestedField> hashed = by.map(name -> List.of(schema.findField(name))).orElse(columns);
+        // the thresholds of the Spark path's chain: below cumulative share i, split i
+        double[] below = new double[names.size() - 1];
+        double cumulative = 1.0;
+        for (int i = names.size() - 2; i >= 0; i--) {
+            cumulative -= ratios.get(names.get(i + 1));
+            below[i] = cumulative;
+        }
+        List<org.apache.iceberg.types.Types.NestedField> outputColumns = new ArrayList<>(columns);
+        outputColumns.add(org.apache.iceberg.types.Types.NestedField.optional(0, column, org.apache.iceberg.types.Types.StringType.get()));
+        org.apache.iceberg.Schema output = LocalTables.schemaOf(outputColumns);
+        org.apache.iceberg.data.GenericRecord template = org.apache.iceberg.data.GenericRecord.create(output);
+        return new NodeResult.Records(output, org.apache.iceberg.io.CloseableIterable.transform(
+                LocalTables.read(context.datasets(), input, List.of()), row -> {
+                    double position = SparkHash.uniform(seed, row, hashed);
+                    String split = names.get(names.size() - 1);
+                    for (int i = names.size() - 2; i >= 0; i--) {
+                        if (position < below[i]) {
+                            split = names.get(i);
+                        }
+                    }
+                    org.apache.iceberg.data.Record out = template.copy();
+                    for (int i = 0; i < columns.size(); i++) {
+                        out.set(i, row.get(i));
+                    }
+                    out.set(columns.size(), split);
+                    return out;
+                }), Map.of());
     }
 }

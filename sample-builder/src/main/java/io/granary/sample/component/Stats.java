@@ -50,6 +50,11 @@ public final class Stats implements Component {
     }
 
     @Override
+    public java.util.Optional<String> notInProcess(NodeArgs args) {
+        return java.util.Optional.empty();
+    }
+
+    @Override
     public boolean rowLocal(NodeArgs args) {
         return false;
     }
@@ -94,7 +99,11 @@ public final class Stats implements Component {
     @Override
     public NodeResult run(NodeArgs args, RunContext context) {
         TableArg input = args.table("input");
-        Dataset<Row> rows = context.read(input);
+        boolean local = context.inProcess(input) && LocalTables.plain(LocalTables.schema(context.datasets(), input, List.of()));
+        if (context.engine() == Engine.local && !local) {
+            throw new io.granary.common.GranaryException("node " + args.node() + " cannot run in process: a column of its input is of a type "
+                    + "it does not hold", "use --engine auto or spark");
+        }
         String split = args.optionalString("split_column").orElse(input.column("split").isPresent() ? "split" : null);
         List<String> columns = args.strings("columns").isEmpty() ? input.columnNames().stream().filter(c -> !c.equals(split)).toList()
                 : args.strings("columns");
@@ -118,9 +127,11 @@ public final class Stats implements Component {
             }
         }
         // the states by split ("all" for every row): computed over the rows given, merged into the last output's if there is one
-        Map<String, double[]> states = states(rows, split, metrics);
+        Map<String, double[]> states = local ? statesInProcess(context, input, split, metrics) : states(context.read(input), split, metrics);
         if (context.previousOutput().isPresent()) {
-            Map<String, double[]> previous = previousStates(context.read(context.previousOutput().get()), metrics);
+            Map<String, double[]> previous = local
+                    ? previousStatesInProcess(context, context.previousOutput().get(), metrics)
+                    : previousStates(context.read(context.previousOutput().get()), metrics);
             previous.forEach((name, state) -> states.merge(name, state, (now, before) -> {
                 double[] merged = new double[now.length];
                 for (int m = 0; m < now.length; m++) {
@@ -158,9 +169,116 @@ public final class Stats implements Component {
             }
         }
         checkBounds(args, values);
+        if (local) {
+            org.apache.iceberg.Schema schema = new org.apache.iceberg.Schema(
+                    org.apache.iceberg.types.Types.NestedField.optional(1, "split", org.apache.iceberg.types.Types.StringType.get()),
+                    org.apache.iceberg.types.Types.NestedField.optional(2, "column", org.apache.iceberg.types.Types.StringType.get()),
+                    org.apache.iceberg.types.Types.NestedField.optional(3, "metric", org.apache.iceberg.types.Types.StringType.get()),
+                    org.apache.iceberg.types.Types.NestedField.optional(4, "value", org.apache.iceberg.types.Types.DoubleType.get()));
+            List<org.apache.iceberg.data.Record> records = new ArrayList<>();
+            org.apache.iceberg.data.GenericRecord template = org.apache.iceberg.data.GenericRecord.create(schema);
+            for (Row row : table) {
+                org.apache.iceberg.data.Record record = template.copy();
+                for (int i = 0; i < 4; i++) {
+                    record.set(i, row.get(i));
+                }
+                records.add(record);
+            }
+            return new NodeResult.Records(schema, org.apache.iceberg.io.CloseableIterable.withNoopClose(records), values);
+        }
         StructType schema = new StructType().add("split", DataTypes.StringType).add("column", DataTypes.StringType)
                 .add("metric", DataTypes.StringType).add("value", DataTypes.DoubleType);
         return new NodeResult.Frame(context.spark().createDataFrame(table, schema), values);
+    }
+
+    /** {@link #states} in this process: one pass over the rows, each metric's count, sum, minimum or maximum as Spark's aggregate gives it. */
+    private static Map<String, double[]> statesInProcess(RunContext context, TableArg input, String split, List<Metric> metrics) {
+        Map<String, double[]> states = new TreeMap<>();
+        try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> rows = LocalTables.read(context.datasets(), input, List.of())) {
+            for (org.apache.iceberg.data.Record row : rows) {
+                double[] all = states.computeIfAbsent(ALL, k -> empty(metrics));
+                add(all, row, metrics);
+                if (split != null) {
+                    Object name = row.getField(split);
+                    add(states.computeIfAbsent(name == null ? "none" : name.toString(), k -> empty(metrics)), row, metrics);
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        states.computeIfAbsent(ALL, k -> empty(metrics));
+        return states;
+    }
+
+    /** A state before any row: counts at 0, sums, minima and maxima without a value (NaN). */
+    private static double[] empty(List<Metric> metrics) {
+        double[] state = new double[metrics.size()];
+        for (int m = 0; m < metrics.size(); m++) {
+            state[m] = metrics.get(m).kind() == Kind.COUNT ? 0 : Double.NaN;
+        }
+        return state;
+    }
+
+    private static void add(double[] state, org.apache.iceberg.data.Record row, List<Metric> metrics) {
+        for (int m = 0; m < metrics.size(); m++) {
+            Metric metric = metrics.get(m);
+            Double value = switch (metric.metric()) {
+                case "rows" -> 1.0;
+                case "label_sum", "label_count" -> labelNumber(row.getField(metric.column()));
+                case "nulls" -> row.getField(metric.column()) == null ? 1.0 : 0.0;
+                default -> row.getField(metric.column()) == null ? null : ((Number) row.getField(metric.column())).doubleValue();
+            };
+            if (value == null) {
+                continue;
+            }
+            state[m] = switch (metric.kind()) {
+                case COUNT -> state[m] + 1;
+                case SUM -> Double.isNaN(state[m]) ? value : state[m] + value;
+                case MIN -> Double.isNaN(state[m]) ? value : Math.min(state[m], value);
+                case MAX -> Double.isNaN(state[m]) ? value : Math.max(state[m], value);
+            };
+        }
+    }
+
+    /** A label as the Spark path's expression reads it: true 1, false 0, else its number (null if it has none). */
+    private static Double labelNumber(Object label) {
+        if (label == null) {
+            return null;
+        }
+        if (label instanceof Boolean bool) {
+            return bool ? 1.0 : 0.0;
+        }
+        if (label instanceof Number number) {
+            return number.doubleValue();
+        }
+        try {
+            return Double.parseDouble(label.toString().trim());
+        } catch (NumberFormatException e) {
+            return label.toString().equals("true") ? 1.0 : label.toString().equals("false") ? 0.0 : null;
+        }
+    }
+
+    /** {@link #previousStates} read in this process. */
+    private static Map<String, double[]> previousStatesInProcess(RunContext context, TableArg previous, List<Metric> metrics) {
+        Map<String, double[]> states = new TreeMap<>();
+        try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> rows = LocalTables.read(context.datasets(), previous, List.of())) {
+            for (org.apache.iceberg.data.Record row : rows) {
+                for (int m = 0; m < metrics.size(); m++) {
+                    if (metrics.get(m).column().equals(row.getField("column")) && metrics.get(m).metric().equals(row.getField("metric"))) {
+                        double[] state = states.computeIfAbsent((String) row.getField("split"), k -> {
+                            double[] none = new double[metrics.size()];
+                            java.util.Arrays.fill(none, Double.NaN);
+                            return none;
+                        });
+                        Object value = row.getField("value");
+                        state[m] = value == null ? Double.NaN : (Double) value;
+                    }
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return states;
     }
 
     private static Double ratio(Double numerator, Double denominator) {

@@ -44,6 +44,12 @@ public final class Transform implements Component {
     }
 
     @Override
+    public java.util.Optional<String> notInProcess(NodeArgs args) {
+        return specs(args).values().stream().allMatch(spec -> spec instanceof Map<?, ?>) ? java.util.Optional.empty()
+                : java.util.Optional.of("its Spark SQL expressions need Spark (write columns as {op: ...} to run in process)");
+    }
+
+    @Override
     public boolean rowLocal(NodeArgs args) {
         return specs(args).values().stream().noneMatch(spec -> spec instanceof Map<?, ?> map && FITTED.contains(String.valueOf(map.get("op"))));
     }
@@ -106,7 +112,20 @@ public final class Transform implements Component {
 
     @Override
     public NodeResult run(NodeArgs args, RunContext context) {
-        Dataset<Row> rows = context.read(args.table("input"));
+        TableArg input = args.table("input");
+        if (context.inProcess(input)) {
+            org.apache.iceberg.Schema schema = LocalTables.schema(context.datasets(), input, List.of());
+            boolean namedOpsOnly = specs(args).values().stream().allMatch(spec -> spec instanceof Map<?, ?>);
+            if (namedOpsOnly && LocalTables.plain(schema)) {
+                return inProcess(args, context, input, schema);
+            }
+            if (context.engine() == Engine.local) {
+                throw new io.granary.common.GranaryException("node " + args.node() + " cannot run in process: "
+                        + (namedOpsOnly ? "a column of its input is of a type it does not hold" : "its Spark SQL expressions need Spark"),
+                        "use --engine auto or spark, or write the columns as {op: ...}");
+            }
+        }
+        Dataset<Row> rows = context.read(input);
         Map<String, Object> values = new LinkedHashMap<>(fit(args, rows));
         for (Map.Entry<String, Object> entry : specs(args).entrySet()) {
             String name = entry.getKey();
@@ -180,6 +199,131 @@ public final class Transform implements Component {
                         + " to fit on", "check the split's name and that its rows have values");
             }
             values.put(names.get(i), fitted.getDouble(i));
+        }
+        return values;
+    }
+
+    /** The same columns computed in this process, named ops only (Spark SQL expressions need Spark), with Spark's functions' results. */
+    private static NodeResult inProcess(NodeArgs args, RunContext context, TableArg input, org.apache.iceberg.Schema schema) {
+        Map<String, Object> specs = specs(args);
+        Map<String, Object> values = fitInProcess(args, context, input);
+        Map<String, org.apache.iceberg.types.Types.NestedField> columns = new LinkedHashMap<>();
+        schema.columns().forEach(field -> columns.put(field.name(), field));
+        for (Map.Entry<String, Object> entry : specs.entrySet()) {
+            String op = String.valueOf(((Map<?, ?>) entry.getValue()).get("op"));
+            org.apache.iceberg.types.Type type = switch (op) {
+                case "bucketize" -> org.apache.iceberg.types.Types.IntegerType.get();
+                case "hash" -> org.apache.iceberg.types.Types.LongType.get();
+                default -> org.apache.iceberg.types.Types.DoubleType.get();
+            };
+            columns.put(entry.getKey(), org.apache.iceberg.types.Types.NestedField.optional(0, entry.getKey(), type));
+        }
+        org.apache.iceberg.Schema output = LocalTables.schemaOf(new ArrayList<>(columns.values()));
+        org.apache.iceberg.data.GenericRecord template = org.apache.iceberg.data.GenericRecord.create(output);
+        return new NodeResult.Records(output, org.apache.iceberg.io.CloseableIterable.transform(
+                LocalTables.read(context.datasets(), input, List.of()), row -> {
+                    org.apache.iceberg.data.Record out = template.copy();
+                    for (org.apache.iceberg.types.Types.NestedField field : schema.columns()) {
+                        out.setField(field.name(), row.getField(field.name()));
+                    }
+                    for (Map.Entry<String, Object> entry : specs.entrySet()) {
+                        Map<?, ?> spec = (Map<?, ?>) entry.getValue();
+                        String column = spec.get("column").toString();
+                        Object value = row.getField(column);
+                        out.setField(entry.getKey(), apply(spec, entry.getKey(), value, schema.findField(column).type(), values));
+                    }
+                    return out;
+                }), values);
+    }
+
+    /** One named op on one value, as the Spark path's expression computes it (null stays null). */
+    private static Object apply(Map<?, ?> spec, String name, Object value, org.apache.iceberg.types.Type type, Map<String, Object> fitted) {
+        if (value == null) {
+            return null;
+        }
+        return switch (spec.get("op").toString()) {
+            case "log1p" -> {
+                double x = ((Number) value).doubleValue();
+                yield x <= -1.0 ? null : StrictMath.log1p(x);  // Spark's log1p: null at or below -1
+            }
+            case "bucketize" -> {
+                double x = ((Number) value).doubleValue();
+                int bucket = 0;
+                for (Object boundary : (List<?>) spec.get("boundaries")) {
+                    bucket += x >= ((Number) boundary).doubleValue() ? 1 : 0;
+                }
+                yield bucket;
+            }
+            case "hash" -> Math.floorMod(SparkHash.hash(value, type), (Long) spec.get("buckets"));
+            case "standardize" -> {
+                double std = ((Number) fitted.get(name + "_std")).doubleValue();
+                yield (((Number) value).doubleValue() - ((Number) fitted.get(name + "_mean")).doubleValue()) / (std == 0 ? 1 : std);
+            }
+            default -> {
+                double min = ((Number) fitted.get(name + "_min")).doubleValue();
+                double max = ((Number) fitted.get(name + "_max")).doubleValue();
+                yield (((Number) value).doubleValue() - min) / (max == min ? 1 : max - min);
+            }
+        };
+    }
+
+    /** {@link #fit} in this process: one pass over the fit_on split's rows (Welford's running mean and variance, as Spark's). */
+    private static Map<String, Object> fitInProcess(NodeArgs args, RunContext context, TableArg input) {
+        List<String> fitted = new ArrayList<>();
+        specs(args).forEach((name, spec) -> {
+            if (spec instanceof Map<?, ?> map && FITTED.contains(String.valueOf(map.get("op")))) {
+                fitted.add(name);
+            }
+        });
+        if (fitted.isEmpty()) {
+            return Map.of();
+        }
+        String split = args.optionalString("split_column").orElse("split");
+        String fitOn = args.optionalString("fit_on").orElse("train");
+        int n = fitted.size();
+        long[] count = new long[n];
+        double[] mean = new double[n];
+        double[] m2 = new double[n];
+        double[] min = new double[n];
+        double[] max = new double[n];
+        java.util.Arrays.fill(min, Double.POSITIVE_INFINITY);
+        java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
+        try (org.apache.iceberg.io.CloseableIterable<org.apache.iceberg.data.Record> rows = LocalTables.read(context.datasets(), input, List.of())) {
+            for (org.apache.iceberg.data.Record row : rows) {
+                if (!fitOn.equals(String.valueOf(row.getField(split)))) {
+                    continue;
+                }
+                for (int f = 0; f < n; f++) {
+                    Object value = row.getField(((Map<?, ?>) specs(args).get(fitted.get(f))).get("column").toString());
+                    if (value == null) {
+                        continue;
+                    }
+                    double x = ((Number) value).doubleValue();
+                    count[f]++;
+                    double delta = x - mean[f];
+                    mean[f] += delta / count[f];
+                    m2[f] += delta * (x - mean[f]);
+                    min[f] = Math.min(min[f], x);
+                    max[f] = Math.max(max[f], x);
+                }
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (int f = 0; f < n; f++) {
+            String name = fitted.get(f);
+            if (count[f] == 0) {
+                throw args.error("fit_on", "split '" + fitOn + "' has no values of " + name + " to fit on",
+                        "check the split's name and that its rows have values");
+            }
+            if (String.valueOf(((Map<?, ?>) specs(args).get(name)).get("op")).equals("standardize")) {
+                values.put(name + "_mean", mean[f]);
+                values.put(name + "_std", Math.sqrt(m2[f] / count[f]));
+            } else {
+                values.put(name + "_min", min[f]);
+                values.put(name + "_max", max[f]);
+            }
         }
         return values;
     }

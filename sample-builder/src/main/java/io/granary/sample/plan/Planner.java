@@ -429,6 +429,14 @@ public final class Planner {
         return new NodeArgs(node.id(), bound.values, bound.origins, node.reads());
     }
 
+    /** A node's arguments as planned (upstream tables that are not committed yet by their columns only), to ask its component about them. */
+    public Optional<NodeArgs> planArgs(Plan plan, PlannedNode node) {
+        Map<String, PlannedNode> planned = new LinkedHashMap<>();
+        plan.nodes().forEach(n -> planned.put(n.id(), n));
+        Bound bound = bind(plan.template(), node.spec(), plan.params(), plan.paramOrigins(), id -> outputOf(planned.get(id)), planned);
+        return Optional.of(new NodeArgs(node.id(), bound.values, bound.origins, node.reads()));
+    }
+
     /** A planned node's output as its readers see it before running: committed, or only its columns. */
     private static NodeOutput outputOf(PlannedNode node) {
         return node.existing().orElse(new NodeOutput(Optional.empty(), List.of(), 0, Map.of(), ""));

@@ -87,6 +87,19 @@ public final class Executor {
     }
 
     private RunRecord runLocked(String runId, Plan plan, Options options, Consumer<String> log) {
+        if (options.engine() == Engine.local) {
+            List<String> refused = new ArrayList<>();
+            for (PlannedNode node : plan.nodes()) {
+                if (node.action() != Action.SKIP && !node.passThrough()) {
+                    planner.planArgs(plan, node).flatMap(args -> node.component().notInProcess(args))
+                            .ifPresent(why -> refused.add(node.id() + " (" + why + ")"));
+                }
+            }
+            if (!refused.isEmpty()) {
+                throw new GranaryException("--engine local: these nodes cannot run in this process: " + String.join(", ", refused),
+                        "run with --engine auto (the default), which runs them on Spark");
+            }
+        }
         long started = System.currentTimeMillis();
         List<NodeRecord> nodes = new ArrayList<>();
         for (PlannedNode node : plan.nodes()) {
@@ -94,7 +107,7 @@ public final class Executor {
                     node.action().name(), node.reason(), node.action() == Action.RUN ? "pending" : "skipped", 0, 0, 0,
                     node.passThrough() ? List.of() : node.existing().map(Executor::describe).orElse(List.of()),
                     !node.passThrough() && node.existing().map(o -> !o.published().isEmpty()).orElse(false),
-                    node.existing().map(NodeOutput::values).orElse(Map.of()), ""));
+                    node.existing().map(NodeOutput::values).orElse(Map.of()), "", ""));
         }
         Run run = new Run(new RunRecord(runId, plan.config().name(), plan.config().file().toString(), plan.template().id(),
                 options.engine().name(), RunRecord.RUNNING, started, 0, ProcessHandle.current().pid(), nodes, ""));
@@ -207,11 +220,13 @@ public final class Executor {
         while (true) {
             attempts++;
             try {
-                NodeOutput output = attempt(run.record.runId(), plan, node, args, options);
+                boolean[] usedSpark = {false};
+                NodeOutput output = attempt(run.record.runId(), plan, node, args, options, usedSpark);
                 long millis = (System.nanoTime() - started) / 1_000_000;
+                String engine = usedSpark[0] ? "spark" : "in process";
                 run.update(run.node(node.id()).with("succeeded", attempts, output.rows(), millis, describe(output), output.values(), "")
-                        .publishing(!output.published().isEmpty()));
-                log.accept(String.format("  %-16s done  %,d rows in %s%s", node.id(), output.rows(), seconds(millis),
+                        .publishing(!output.published().isEmpty()).ranOn(engine));
+                log.accept(String.format("  %-16s done  %,d rows in %s (%s)%s", node.id(), output.rows(), seconds(millis), engine,
                         describe(output).isEmpty() ? "" : " -> " + String.join(", ", describe(output))));
                 return output;
             } catch (RuntimeException e) {
@@ -239,7 +254,7 @@ public final class Executor {
         return !(e instanceof GranaryException granary) || granary.kind() == GranaryException.Kind.UNAVAILABLE;
     }
 
-    private NodeOutput attempt(String runId, Plan plan, PlannedNode node, NodeArgs args, Options options) {
+    private NodeOutput attempt(String runId, Plan plan, PlannedNode node, NodeArgs args, Options options, boolean[] usedSpark) {
         DatasetName scratch = Planner.scratchTable(plan.config().name(), node.id(), node.fingerprint());
         if (node.component().publishes(args).isEmpty() && datasets.exists(scratch)) {
             // a forced rerun, or an earlier attempt whose commit landed: the table is made again
@@ -260,15 +275,21 @@ public final class Executor {
         if (!earlier.isEmpty()) {
             provenance = provenance.withProperties(Map.of(Planner.EARLIER_PARTS, Planner.partsJson(earlier)));
         }
-        Context context = new Context(options, scratch, provenance, node.action() == Action.INCREMENTAL, mergeInto);
+        Context context = new Context(options, scratch, provenance, node.action() == Action.INCREMENTAL, mergeInto, usedSpark);
         NodeResult result = node.component().run(args, context);
         Provenance withValues = provenance.withProperties(Map.of(Planner.VALUES, Planner.valuesJson(result.values())));
         if (result instanceof NodeResult.Frame frame) {
+            usedSpark[0] = true;
             WriteResult written = new SparkQueries(spark.get(), datasets).createFrom(scratch, frame.rows(), List.of(), Map.of(), withValues);
             return tableOutput(scratch, written.snapshotId(), written.rowsWritten(), result.values(), runId, earlier);
         }
         if (result instanceof NodeResult.Written written) {
             return tableOutput(written.table(), written.snapshotId(), written.rows(), result.values(), runId, earlier);
+        }
+        if (result instanceof NodeResult.Records records) {
+            WriteResult written = datasets.createFromFiles(scratch, records.schema(), Map.of(),
+                    table -> List.of(io.granary.sample.component.LocalTables.writeFile(table, records.rows())), withValues);
+            return tableOutput(scratch, written.snapshotId(), written.rowsWritten(), result.values(), runId, earlier);
         }
         if (result instanceof NodeResult.PassThrough passThrough) {
             return new NodeOutput(Optional.of(passThrough.input()), List.of(), 0, result.values(), runId);
@@ -299,12 +320,16 @@ public final class Executor {
         private final boolean appending;
         private final Optional<TableArg> previousOutput;
 
-        Context(Options options, DatasetName output, Provenance provenance, boolean appending, Optional<TableArg> previousOutput) {
+        private final boolean[] usedSpark;
+
+        Context(Options options, DatasetName output, Provenance provenance, boolean appending, Optional<TableArg> previousOutput,
+                boolean[] usedSpark) {
             this.options = options;
             this.output = output;
             this.provenance = provenance;
             this.appending = appending;
             this.previousOutput = previousOutput;
+            this.usedSpark = usedSpark;
         }
 
         @Override
@@ -329,6 +354,7 @@ public final class Executor {
 
         @Override
         public SparkSession spark() {
+            usedSpark[0] = true;
             if (options.engine() == Engine.local) {
                 throw new GranaryException("this node needs Spark, and --engine local was given", "run with --engine auto or spark");
             }
@@ -361,6 +387,15 @@ public final class Executor {
         @Override
         public long localMaxRows() {
             return options.localMaxRows();
+        }
+
+        @Override
+        public boolean inProcess(TableArg input) {
+            return switch (options.engine()) {
+                case local -> true;
+                case spark -> false;
+                case auto -> io.granary.sample.component.LocalTables.rows(datasets, input) <= io.granary.sample.component.LocalTables.MAX_ROWS;
+            };
         }
 
         @Override
