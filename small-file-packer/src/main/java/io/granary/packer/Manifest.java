@@ -83,6 +83,38 @@ public record Manifest(String format, int formatVersion, String prefix, String s
         }
     }
 
+    /** Reads a manifest's JSON fetched from elsewhere (a remote tier); {@code source} names it in errors. */
+    public static Manifest parse(byte[] json, String source) {
+        try {
+            Manifest manifest = JSON.readValue(json, Manifest.class);
+            if (!FORMAT.equals(manifest.format()) || manifest.formatVersion() > FORMAT_VERSION) {
+                throw new GranaryException(source + " is not a Granary shard manifest of a version this build reads (format "
+                        + manifest.format() + " v" + manifest.formatVersion() + ")", "use a newer granary");
+            }
+            return manifest;
+        } catch (IOException e) {
+            throw new GranaryException("cannot read the shard manifest " + source + ": " + e.getMessage(),
+                    "the manifest is damaged; rerunning the pack with the same options rewrites it", e);
+        }
+    }
+
+    /** The same shard set cut down to these shards (e.g. those of an earlier snapshot), its totals recounted. */
+    public Manifest withShards(List<Shard> kept) {
+        long keptMembers = kept.stream().mapToLong(Shard::members).sum();
+        long keptSamples = kept.stream().mapToLong(Shard::samples).sum();
+        long keptBytes = kept.stream().mapToLong(Shard::bytes).sum();
+        return new Manifest(format, formatVersion, prefix, sourceRoot, dataset, settings, indexSchema, kept, keptSamples,
+                keptMembers, keptBytes, updated);
+    }
+
+    public byte[] toJson() {
+        try {
+            return JSON.writeValueAsBytes(this);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode a shard manifest", e);
+        }
+    }
+
     void write(Path dir) throws IOException {
         AtomicFiles.write(dir.resolve(FILE_NAME), out -> JSON.writeValue(out, this));
     }

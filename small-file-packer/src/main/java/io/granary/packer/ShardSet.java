@@ -48,6 +48,11 @@ public final class ShardSet implements Closeable {
         return open(Path.of(location));
     }
 
+    /** Where a dataset made by `granary pack --dataset` keeps its shards; empty for any other dataset. */
+    public static java.util.Optional<String> locationOf(org.apache.iceberg.Table table) {
+        return java.util.Optional.ofNullable(table.properties().get(ShardDatasets.LOCATION));
+    }
+
     public Path dir() {
         return dir;
     }

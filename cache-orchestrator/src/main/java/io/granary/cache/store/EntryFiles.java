@@ -1,0 +1,102 @@
+package io.granary.cache.store;
+
+import io.granary.common.GranaryException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Where entries live on the cache disk: {@code entries/<2 hex>/<id>}, read-only once committed,
+ * and {@code tmp/<id>.<pid>.<token>.tmp} while being copied (renamed into place when verified).
+ */
+public final class EntryFiles {
+
+    private final Path root;
+    private final Path entries;
+    private final Path tmp;
+
+    public EntryFiles(Path root) {
+        this.root = root;
+        this.entries = root.resolve("entries");
+        this.tmp = root.resolve("tmp");
+        try {
+            Files.createDirectories(entries);
+            Files.createDirectories(tmp);
+        } catch (IOException e) {
+            throw new GranaryException("cannot create the cache directories under " + root + ": " + e.getMessage(),
+                    "check cache.root and its permissions", e);
+        }
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    public Path path(String id) {
+        int dash = id.indexOf('-');
+        String fan = id.substring(dash + 1, Math.min(id.length(), dash + 3));
+        return entries.resolve(fan).resolve(id);
+    }
+
+    /** A fresh temporary file for this owner's copy of an entry. */
+    public Path temporary(String id, Owner owner) throws IOException {
+        Files.createDirectories(tmp);
+        return tmp.resolve(id + "." + owner.pid() + "." + owner.token().substring(0, 8) + ".tmp");
+    }
+
+    public void delete(String id) {
+        try {
+            Files.deleteIfExists(path(id));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete cache entry " + path(id), e);
+        }
+    }
+
+    /** Deletes temporary files of processes that are gone (a stage killed mid-copy); returns how many. */
+    public int deleteAbandonedTemporaries() throws IOException {
+        int deleted = 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(tmp)) {
+            for (Path file : files) {
+                String[] parts = file.getFileName().toString().split("\\.");
+                if (parts.length < 4) {
+                    continue;
+                }
+                long pid;
+                try {
+                    pid = Long.parseLong(parts[parts.length - 3]);
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                    continue;
+                }
+                try {
+                    Files.delete(file);
+                    deleted++;
+                } catch (NoSuchFileException alreadyGone) {
+                    // another cleaner was first
+                }
+            }
+        }
+        return deleted;
+    }
+
+    /** The ids of every entry file on disk. */
+    public List<String> idsOnDisk() throws IOException {
+        List<String> ids = new ArrayList<>();
+        try (Stream<Path> fans = Files.list(entries)) {
+            for (Path fan : fans.toList()) {
+                try (Stream<Path> files = Files.list(fan)) {
+                    files.forEach(file -> ids.add(file.getFileName().toString()));
+                }
+            }
+        }
+        return ids;
+    }
+}
