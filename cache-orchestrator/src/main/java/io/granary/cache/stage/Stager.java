@@ -275,6 +275,10 @@ public final class Stager {
     }
 
     private Entry copy(String id, SnapshotFiles.Remote file, URI source, Owner owner) throws IOException {
+        Optional<Entry> adopted = adoptCommittedCopy(id, file, source);
+        if (adopted.isPresent()) {
+            return adopted.get();
+        }
         Path temporary = entryFiles.temporary(id, owner);
         boolean sha = file.sha256() != null;
         MessageDigest digest = sha ? sha256() : null;
@@ -314,6 +318,37 @@ public final class Stager {
         } finally {
             Files.deleteIfExists(temporary);
         }
+    }
+
+    /**
+     * A stage killed between renaming a verified copy into place and recording it leaves the
+     * whole file under its entry name; checking it locally is cheaper than fetching it again.
+     */
+    private Optional<Entry> adoptCommittedCopy(String id, SnapshotFiles.Remote file, URI source) throws IOException {
+        Path committed = entryFiles.path(id);
+        if (!Files.isRegularFile(committed) || Files.size(committed) != file.size()) {
+            return Optional.empty();
+        }
+        boolean sha = file.sha256() != null;
+        MessageDigest digest = sha ? sha256() : null;
+        CRC32C crc = sha ? null : new CRC32C();
+        byte[] buffer = BUFFERS.get();
+        try (InputStream in = Files.newInputStream(committed)) {
+            int read;
+            while ((read = in.read(buffer)) >= 0) {
+                if (sha) {
+                    digest.update(buffer, 0, read);
+                } else {
+                    crc.update(buffer, 0, read);
+                }
+            }
+        }
+        String checksum = sha ? HexFormat.of().formatHex(digest.digest()) : Long.toHexString(crc.getValue());
+        if (sha && !checksum.equals(file.sha256())) {
+            return Optional.empty();
+        }
+        long now = System.currentTimeMillis();
+        return Optional.of(new Entry(id, file.size(), sha ? "sha256" : "crc32c", checksum, source.toString(), now, now, 0));
     }
 
     private Entry writeGenerated(String id, SnapshotFiles.Generated file, Owner owner) throws IOException {
