@@ -37,6 +37,16 @@ public final class ConfigCommand extends Subcommand {
         out.println("samples:");
         out.println("  path: " + config.samples().path());
         out.println("  plugins: " + (config.samples().plugins().isEmpty() ? "[]" : config.samples().plugins()));
+        var cache = config.cache();
+        out.println("cache:");
+        out.println("  root: " + cache.root());
+        out.println("  quota: " + (cache.quota().isPresent() ? io.granary.common.Sizes.format(cache.quota().getAsLong()) : "(80% of what its disk can hold)"));
+        out.println("  high_watermark: " + cache.highWatermark());
+        out.println("  low_watermark: " + cache.lowWatermark());
+        out.println("  policy: " + cache.policy().name().toLowerCase(java.util.Locale.ROOT));
+        out.println("  parallel: " + cache.parallel());
+        out.println("  mirrors: " + (cache.mirrors().isEmpty() ? "{}" : ""));
+        cache.mirrors().forEach((k, v) -> out.println("    " + k + ": " + v));
     }
 
     private static void printMap(PrintWriter out, String name, java.util.Map<String, String> values) {

@@ -63,6 +63,11 @@ public final class Context implements AutoCloseable {
         return new io.granary.sample.SamplePipelines(datasets(), () -> registry().load(), this::spark, config.samples().path(), plugins);
     }
 
+    /** The node's cache, used in this process. */
+    public io.granary.cache.NodeCache cache() {
+        return new io.granary.cache.NodeCache(config.cache(), datasets(), io.granary.dataset.catalog.Catalogs.hadoopConfiguration(config.catalog()));
+    }
+
     public SparkQueries queries() {
         return new SparkQueries(spark(), datasets());
     }

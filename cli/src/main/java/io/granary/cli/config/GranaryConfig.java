@@ -1,6 +1,9 @@
 package io.granary.cli.config;
 
+import io.granary.cache.CacheSettings;
+import io.granary.cache.store.EvictionPolicy;
 import io.granary.common.GranaryException;
+import io.granary.common.Sizes;
 import io.granary.common.yaml.YamlNode;
 import io.granary.dataset.catalog.CatalogSettings;
 import io.granary.dataset.spark.SparkSettings;
@@ -10,6 +13,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Everything granary.yaml can set, with its defaults. Every key is optional, so no file is
@@ -38,10 +42,18 @@ import java.util.Optional;
  * samples:
  *   path: ./granary-data/samples      # sample pipelines' templates, run history, locks
  *   plugins: []                       # directories of component jars
+ * cache:
+ *   root: ./granary-data/cache        # the node-local cache (an SSD on GPU nodes)
+ *   quota: 200g                       # default: 80% of what its disk can hold
+ *   high_watermark: 0.95              # evict when a stage would go above this share of the quota
+ *   low_watermark: 0.8                # ... down to this share
+ *   policy: lru                       # lru | lfu
+ *   parallel: 8                       # files copied at once
+ *   mirrors: {}                       # location prefix -> where to read it instead (hdfs://, alluxio://)
  * </pre>
  */
 public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings spark, FeatureStoreConfig featureStore,
-                            SamplesConfig samples, Optional<Path> source) {
+                            SamplesConfig samples, CacheSettings cache, Optional<Path> source) {
 
     /** Where sample pipelines keep their template directory, run history and locks, and where plugin components are found. */
     public record SamplesConfig(Path path, List<Path> plugins) {
@@ -64,7 +76,8 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
     }
 
     public static final String FILE_NAME = "granary.yaml";
-    private static final List<String> TOP_KEYS = List.of("data_dir", "catalog", "spark", "registry", "online_store", "feature_server", "samples");
+    private static final List<String> TOP_KEYS = List.of("data_dir", "catalog", "spark", "registry", "online_store", "feature_server", "samples", "cache");
+    private static final List<String> CACHE_KEYS = List.of("root", "quota", "high_watermark", "low_watermark", "policy", "parallel", "mirrors");
     private static final List<String> SERVER_KEYS = List.of("host", "port", "http_port", "token");
     private static final List<String> CATALOG_KEYS = List.of("type", "warehouse", "uri", "properties", "hadoop");
     private static final List<String> SPARK_KEYS = List.of("master", "conf");
@@ -74,7 +87,7 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
         Path absolute = dataDir.toAbsolutePath().normalize();
         return new GranaryConfig(absolute, CatalogSettings.localHadoop(absolute.resolve("warehouse")),
                 SparkSettings.local(), FeatureStoreConfig.defaults(absolute), new SamplesConfig(absolute.resolve("samples"), List.of()),
-                Optional.empty());
+                CacheSettings.defaults(absolute.resolve("cache")), Optional.empty());
     }
 
     /**
@@ -161,7 +174,28 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
                 YamlNode.optional(samplesEntries, "plugins").map(n -> n.asStringList().stream().map(p -> resolve(base, p)).toList())
                         .orElse(List.of()));
         return new GranaryConfig(dataDir, catalog, spark,
-                new FeatureStoreConfig(registryPath, onlinePath, withEnvironmentToken(server)), samples, Optional.of(file.toAbsolutePath()));
+                new FeatureStoreConfig(registryPath, onlinePath, withEnvironmentToken(server)), samples,
+                cache(YamlNode.optional(top, "cache"), base, dataDir), Optional.of(file.toAbsolutePath()));
+    }
+
+    private static CacheSettings cache(Optional<YamlNode> node, Path base, Path dataDir) {
+        CacheSettings defaults = CacheSettings.defaults(dataDir.resolve("cache"));
+        if (node.isEmpty()) {
+            return defaults;
+        }
+        Map<String, YamlNode> entries = node.get().asMapWithKeys(CACHE_KEYS);
+        try {
+            return new CacheSettings(
+                    YamlNode.optional(entries, "root").map(n -> resolve(base, n.asString())).orElse(defaults.root()),
+                    YamlNode.optional(entries, "quota").map(n -> OptionalLong.of(Sizes.parse(n.asString(), "cache.quota"))).orElse(OptionalLong.empty()),
+                    YamlNode.optional(entries, "high_watermark").map(YamlNode::asDouble).orElse(defaults.highWatermark()),
+                    YamlNode.optional(entries, "low_watermark").map(YamlNode::asDouble).orElse(defaults.lowWatermark()),
+                    YamlNode.optional(entries, "policy").map(n -> EvictionPolicy.parse(n.asString(), "cache.policy")).orElse(defaults.policy()),
+                    YamlNode.optional(entries, "parallel").map(YamlNode::asInt).orElse(defaults.parallel()),
+                    YamlNode.optional(entries, "mirrors").map(YamlNode::asStringMap).orElse(Map.of()));
+        } catch (GranaryException e) {
+            throw node.get().error(e.getMessage(), e.hint());
+        }
     }
 
     private static int port(YamlNode node) {

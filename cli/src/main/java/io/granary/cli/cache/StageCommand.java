@@ -1,0 +1,72 @@
+package io.granary.cli.cache;
+
+import io.granary.cache.NodeCache;
+import io.granary.cache.stage.StageResult;
+import io.granary.cli.Subcommand;
+import io.granary.cli.output.Formats;
+import io.granary.dataset.DatasetRef;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "stage", mixinStandardHelpOptions = true,
+        description = {"Copy a snapshot's files into the node's cache: a table's data and delete files, a packed set's shards, index and manifest.",
+            "Only missing files are copied, each verified while copying and committed atomically; a rerun reads only metadata."})
+public final class StageCommand extends Subcommand {
+
+    @Parameters(index = "0", paramLabel = "REF", description = "A dataset ref: NS.NAME (current snapshot), NS.NAME@TAG, @BRANCH or @SNAPSHOT_ID.")
+    String ref;
+
+    @Option(names = "--parallel", paramLabel = "N", description = "Files copied at once (default: cache.parallel, 8).")
+    Integer parallel;
+
+    @Option(names = "--follow", description = "Keep the ref staged as new snapshots land (a branch, a tag, or the current snapshot), until interrupted; the snapshot it replaced is unpinned.")
+    boolean follow;
+
+    @Option(names = "--interval", paramLabel = "DURATION", defaultValue = "2s", description = "How often --follow asks the catalog for a new snapshot (default: ${DEFAULT-VALUE}).")
+    String interval;
+
+    @Override
+    protected void run() throws Exception {
+        if (follow) {
+            follow();
+            return;
+        }
+        try (NodeCache cache = context().cache()) {
+            StageResult result = cache.stage(DatasetRef.parse(ref), parallel == null ? cache.settings().parallel() : parallel, true);
+            print(out(), ref, result);
+        }
+    }
+
+    private void follow() throws InterruptedException {
+        java.time.Duration every = io.granary.common.Durations.parse(interval, "--interval");
+        try (NodeCache cache = context().cache();
+             io.granary.cache.stage.Follower follower = new io.granary.cache.stage.Follower(cache, DatasetRef.parse(ref), every,
+                     parallel == null ? cache.settings().parallel() : parallel, result -> {
+                         print(out(), ref, result);
+                         out().flush();
+                     })) {
+            Thread main = Thread.currentThread();
+            Thread stopper = new Thread(() -> {
+                follower.close();
+                main.interrupt();
+            }, "granary-follow-stop");
+            Runtime.getRuntime().addShutdownHook(stopper);
+            out().println("following " + ref + " (checking every " + interval + "; Ctrl-C stops)");
+            out().flush();
+            try {
+                follower.run();
+            } catch (InterruptedException e) {
+                // Ctrl-C: the pins go with the follower
+            }
+        }
+    }
+
+    static void print(java.io.PrintWriter out, String ref, StageResult result) {
+        out.printf("staged %s (%s): %s files, %s; copied %s files, %s; %s already cached%s in %s%n", ref, result.snapshotKey(),
+                Formats.count(result.files()), Formats.bytes(result.bytes()), Formats.count(result.filesCopied()),
+                Formats.bytes(result.bytesCopied()), Formats.count(result.filesCached()),
+                result.evicted() > 0 ? "; evicted " + Formats.count(result.evicted()) + " files, " + Formats.bytes(result.bytesEvicted()) : "",
+                Formats.seconds(result.elapsed()));
+    }
+}
