@@ -122,6 +122,8 @@ public final class DemoCommand extends Subcommand {
 
         samplePipelines(context, inputs, data);
 
+        cacheAndMount(context, dataDir, inputs, data);
+
         String dataFlag = dataDir.equals(Path.of("granary-data").toAbsolutePath()) ? "" : " --data-dir " + shown(dataDir.toString());
         out.printf("%nDemo finished in %.0f s. The datasets are in %s; try:%n", (System.nanoTime() - start) / 1e9,
                 shown(context.config().catalog().warehouse()));
@@ -130,6 +132,75 @@ public final class DemoCommand extends Subcommand {
         out.println("  ./granary sql \"SELECT * FROM demo.clicks.snapshots\"" + dataFlag);
         out.println("  ./granary serve features" + dataFlag + "     (then call 127.0.0.1:6566 with any Feast client)");
         out.println("  tar -tvf " + shown(dataDir.resolve(SHARDS).resolve("speech-000000.tar").toString()) + " | head");
+        out.println("  ls -l " + shown(dataDir.resolve(MOUNT).toString()) + "; ./granary umount " + shown(dataDir.resolve(MOUNT).toString()) + dataFlag);
+    }
+
+    static final String MOUNT = "demo-mnt/speech";
+
+    /**
+     * The node cache: stage the recordings and the training samples, show the cache, mount the
+     * recordings read-only as a pod would see them, restage (nothing to copy), then follow
+     * demo.speech while a new day of recordings is packed: the new snapshot is staged within
+     * seconds, copying only its new files.
+     */
+    private void cacheAndMount(Context context, Path dataDir, Path inputs, String data) throws Exception {
+        PrintWriter out = context.out();
+        Path view = dataDir.resolve(MOUNT);
+        if (Files.exists(view.resolve(io.granary.cache.mount.Mounts.MARKER))) {
+            Main.runWith(context, "umount", view.toString(), data);
+        }
+        section(out, "The node cache: snapshots staged once onto local disk (under a quota), shared by every job on the node");
+        step(context, "cache", "stage", "demo.speech", data);
+        step(context, "cache", "stage", "demo.ctr_samples_train", data);
+        step(context, "cache", "status", data);
+
+        section(out, "Mount: a read-only view of the snapshot for training pods (hard links into the cache, pinned until unmounted)");
+        step(context, "mount", "demo.speech", view.toString(), data);
+        try (java.util.stream.Stream<Path> files = Files.list(view)) {
+            out.println();
+            out.println("$ ls " + shown(view.toString()));
+            out.println(files.map(f -> f.getFileName().toString()).filter(name -> !name.startsWith(".")).sorted()
+                    .collect(java.util.stream.Collectors.joining("  ")));
+        }
+        out.println("(another job staging the same snapshot copies nothing:)");
+        step(context, "cache", "stage", "demo.speech", data);
+
+        section(out, "Follow: a third day of recordings is packed while `cache stage --follow` watches demo.speech");
+        out.println();
+        out.println("$ granary cache stage demo.speech --follow      (the demo runs it in the background)");
+        try (io.granary.cache.NodeCache cache = context.cache();
+             io.granary.cache.stage.Follower follower = new io.granary.cache.stage.Follower(cache,
+                     io.granary.dataset.DatasetRef.parse("demo.speech"), java.time.Duration.ofMillis(500), cache.settings().parallel(),
+                     result -> io.granary.cli.cache.StageCommand.print(out, "demo.speech", result))) {
+            Thread thread = new Thread(() -> {
+                try {
+                    follower.run();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "granary-demo-follow");
+            thread.setDaemon(true);
+            thread.start();
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (follower.current().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            String before = follower.current().orElseThrow(() -> new GranaryException("--follow did not stage demo.speech", "rerun with --debug"));
+            Path speech = inputs.resolve("speech");
+            Path labels = new SpeechData(12, seed).write(speech, 275, 25);
+            long packed = System.nanoTime();
+            step(context, "pack", speech.toString(), "--out", dataDir.resolve(SHARDS).toString(), "--prefix", "speech", "--shard-size", "8m",
+                    "--dataset", "demo.speech", "--metadata", labels.toString(), data);
+            while (follower.current().filter(before::equals).isPresent() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            if (follower.current().filter(before::equals).isPresent()) {
+                throw new GranaryException("--follow did not stage demo.speech's new snapshot in 30 s", "rerun with --debug");
+            }
+            out.printf("(the follower staged the new snapshot %.1f s after the pack began, and unpinned %s)%n",
+                    (System.nanoTime() - packed) / 1e9, before);
+            step(context, "cache", "status", data);
+        }
     }
 
     /**

@@ -62,7 +62,7 @@ public final class StageCommand extends Subcommand {
         }
     }
 
-    static void print(java.io.PrintWriter out, String ref, StageResult result) {
+    public static void print(java.io.PrintWriter out, String ref, StageResult result) {
         out.printf("staged %s (%s): %s files, %s; copied %s files, %s; %s already cached%s in %s%n", ref, result.snapshotKey(),
                 Formats.count(result.files()), Formats.bytes(result.bytes()), Formats.count(result.filesCopied()),
                 Formats.bytes(result.bytesCopied()), Formats.count(result.filesCached()),

@@ -184,17 +184,24 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
             return defaults;
         }
         Map<String, YamlNode> entries = node.get().asMapWithKeys(CACHE_KEYS);
+        Path root = YamlNode.optional(entries, "root").map(n -> resolve(base, n.asString())).orElse(defaults.root());
+        OptionalLong quota = YamlNode.optional(entries, "quota").map(n -> at(n, v -> OptionalLong.of(Sizes.parse(v.asString(), "cache.quota"))))
+                .orElse(OptionalLong.empty());
+        double high = YamlNode.optional(entries, "high_watermark").map(YamlNode::asDouble).orElse(defaults.highWatermark());
+        double low = YamlNode.optional(entries, "low_watermark").map(YamlNode::asDouble).orElse(defaults.lowWatermark());
+        EvictionPolicy policy = YamlNode.optional(entries, "policy").map(n -> at(n, v -> EvictionPolicy.parse(v.asString(), "cache.policy")))
+                .orElse(defaults.policy());
+        int parallel = YamlNode.optional(entries, "parallel").map(YamlNode::asInt).orElse(defaults.parallel());
+        Map<String, String> mirrors = YamlNode.optional(entries, "mirrors").map(YamlNode::asStringMap).orElse(Map.of());
+        return at(node.get(), n -> new CacheSettings(root, quota, high, low, policy, parallel, mirrors));
+    }
+
+    /** Parses one value, so that an error names its own line. */
+    private static <T> T at(YamlNode node, java.util.function.Function<YamlNode, T> parse) {
         try {
-            return new CacheSettings(
-                    YamlNode.optional(entries, "root").map(n -> resolve(base, n.asString())).orElse(defaults.root()),
-                    YamlNode.optional(entries, "quota").map(n -> OptionalLong.of(Sizes.parse(n.asString(), "cache.quota"))).orElse(OptionalLong.empty()),
-                    YamlNode.optional(entries, "high_watermark").map(YamlNode::asDouble).orElse(defaults.highWatermark()),
-                    YamlNode.optional(entries, "low_watermark").map(YamlNode::asDouble).orElse(defaults.lowWatermark()),
-                    YamlNode.optional(entries, "policy").map(n -> EvictionPolicy.parse(n.asString(), "cache.policy")).orElse(defaults.policy()),
-                    YamlNode.optional(entries, "parallel").map(YamlNode::asInt).orElse(defaults.parallel()),
-                    YamlNode.optional(entries, "mirrors").map(YamlNode::asStringMap).orElse(Map.of()));
+            return parse.apply(node);
         } catch (GranaryException e) {
-            throw node.get().error(e.getMessage(), e.hint());
+            throw node.error(e.getMessage(), e.hint());
         }
     }
 
