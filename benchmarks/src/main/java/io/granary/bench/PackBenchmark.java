@@ -65,7 +65,7 @@ public final class PackBenchmark implements Benchmark {
             coldSource(source);
             Files.createDirectories(tarFile.getParent());
             start = System.nanoTime();
-            run(source, "tar", "cf", tarFile.toString(), ".");
+            Shell.run(source, "tar", "cf", tarFile.toString(), ".");
             double tarSeconds = seconds(start);
             Files.delete(tarFile);
 
@@ -139,10 +139,10 @@ public final class PackBenchmark implements Benchmark {
                             threads == 1 ? "" : "s", lookups / lookupSeconds);
                 }
             }
-            out.printf("%npeers: %s%n", version("tar", "--version"));
+            out.printf("%npeers: %s%n", Shell.version("tar", "--version"));
         } finally {
             if (!options.flag("keep")) {
-                deleteTree(work);
+                Shell.deleteTree(work);
             } else {
                 out.printf("kept %s%n", work);
             }
@@ -224,14 +224,6 @@ public final class PackBenchmark implements Benchmark {
         }
     }
 
-    private static void run(Path directory, String... command) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes());
-        if (process.waitFor() != 0) {
-            throw new IllegalStateException(String.join(" ", command) + " failed: " + output);
-        }
-    }
-
     /** Runs a command with its output going to /dev/null, as `CMD > /dev/null` would. */
     private static void runToDevNull(Path directory, String... command) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).directory(directory.toFile())
@@ -239,28 +231,6 @@ public final class PackBenchmark implements Benchmark {
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         if (process.waitFor() != 0) {
             throw new IllegalStateException(String.join(" ", command) + " failed");
-        }
-    }
-
-    private static String version(String... command) {
-        try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String first = new String(process.getInputStream().readAllBytes()).lines().findFirst().orElse("?");
-            process.waitFor();
-            return first;
-        } catch (IOException | InterruptedException e) {
-            return "?";
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
         }
     }
 }
