@@ -42,6 +42,8 @@ import org.apache.hadoop.conf.Configuration;
  */
 public final class NodeCache implements AutoCloseable {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(NodeCache.class);
+
     private final CacheSettings settings;
     private final Datasets datasets;
     private final CacheStore store;
@@ -77,7 +79,7 @@ public final class NodeCache implements AutoCloseable {
         }
         try {
             long free = Files.getFileStore(settings.root()).getUsableSpace();
-            long held = store.transact(txn -> txn.entries().stream().mapToLong(Entry::size).sum());
+            long held = store.transact(CacheStore.Txn::usedBytes);
             return (long) ((free + held) * 0.8);
         } catch (IOException e) {
             throw new GranaryException("cannot read the free space of the cache disk under " + settings.root() + ": " + e.getMessage(),
@@ -91,7 +93,10 @@ public final class NodeCache implements AutoCloseable {
     }
 
     public StageResult stage(DatasetRef ref, int parallel, boolean showProgress) {
-        return stage(resolve(ref), parallel, showProgress, Optional.empty());
+        long started = System.nanoTime();
+        SnapshotFiles snapshot = resolve(ref);
+        LOG.debug("{}: resolved to {} files in {} ms", ref, snapshot.fileCount(), (System.nanoTime() - started) / 1_000_000);
+        return stage(snapshot, parallel, showProgress, Optional.empty());
     }
 
     public StageResult stage(SnapshotFiles snapshot, int parallel, boolean showProgress, Optional<Pin> keep) {
@@ -102,7 +107,7 @@ public final class NodeCache implements AutoCloseable {
         return store.transact(txn -> {
             Admission.dropDeadHolds(txn);
             Map<String, Entry> entries = txn.entries().stream().collect(Collectors.toMap(Entry::id, e -> e));
-            long used = entries.values().stream().mapToLong(Entry::size).sum();
+            long used = txn.usedBytes();
             long reserved = txn.reservations().stream().mapToLong(Reservation::size).sum();
             Map<String, List<String>> pinnedBy = txn.pins().stream()
                     .collect(Collectors.groupingBy(Pin::snapshotKey, Collectors.mapping(Pin::what, Collectors.toList())));

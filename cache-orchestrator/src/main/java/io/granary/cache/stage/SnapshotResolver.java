@@ -83,7 +83,6 @@ public final class SnapshotResolver {
         ObjectNode manifest = JSON.createObjectNode();
         manifest.put("format", VIEW_FORMAT);
         manifest.put("dataset", dataset);
-        manifest.put("ref", ref.toString());
         manifest.put("snapshot_id", snapshot.snapshotId());
         manifest.put("committed_at", java.time.Instant.ofEpochMilli(snapshot.timestampMillis()).toString());
         ArrayNode listed = manifest.putArray("files");

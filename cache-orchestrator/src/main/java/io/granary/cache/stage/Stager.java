@@ -33,6 +33,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.ExecutorService;
@@ -60,6 +61,9 @@ public final class Stager {
     private static final int COMMIT_EVERY_FILES = 1000;
     private static final int ATTEMPTS = 3;
     private static final ThreadLocal<byte[]> BUFFERS = ThreadLocal.withInitial(() -> new byte[BUFFER_BYTES]);
+    private static final java.nio.file.attribute.FileAttribute<Set<java.nio.file.attribute.PosixFilePermission>> READ_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("r--r--r--"));
+    private static final ThreadLocal<ByteBuffer> DIRECT_BUFFERS = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(BUFFER_BYTES));
 
     private final CacheStore store;
     private final EntryFiles entryFiles;
@@ -124,9 +128,13 @@ public final class Stager {
                     LOG.info("evicted {} entries ({}) to make room for {}", decision.evicted().size(),
                             Sizes.format(decision.evicted().stream().mapToLong(Entry::size).sum()), snapshot.key());
                 }
+                LOG.debug("{}: admitted in {} ms: {} files to copy, {} copied by others", snapshot.key(),
+                        (System.nanoTime() - started) / 1_000_000, decision.toCopy().size(), decision.waitFor().size());
                 if (!decision.toCopy().isEmpty()) {
                     checkFreeSpace(decision.reservedBytes(), snapshot);
+                    long copyStarted = System.nanoTime();
                     copyAll(decision.toCopy(), remoteById, generatedById, owner, parallel, showProgress, snapshot);
+                    LOG.debug("{}: copied {} files in {} ms", snapshot.key(), decision.toCopy().size(), (System.nanoTime() - copyStarted) / 1_000_000);
                     copied += decision.toCopy().size();
                     bytesCopied += decision.reservedBytes();
                 }
@@ -143,7 +151,7 @@ public final class Stager {
                 txn.put(record.staged(now));
                 for (String id : wanted.keySet()) {
                     Entry entry = txn.entry(id).orElseThrow(() -> new IllegalStateException("entry " + id + " of " + snapshot.key() + " vanished while staging"));
-                    txn.put(entry.touched(now));
+                    txn.touch(entry.touched(now));
                 }
                 keep.ifPresent(txn::put);
                 txn.deletePin(stagePin.id());
@@ -283,28 +291,12 @@ public final class Stager {
         boolean sha = file.sha256() != null;
         MessageDigest digest = sha ? sha256() : null;
         CRC32C crc = sha ? null : new CRC32C();
-        byte[] buffer = BUFFERS.get();
-        long length = 0;
+        long length;
+        boolean committed = false;
         try {
-            try (InputStream in = tiers.tierFor(source).open(source);
-                 FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                int read;
-                while ((read = in.read(buffer)) >= 0) {
-                    if (read == 0) {
-                        continue;
-                    }
-                    if (sha) {
-                        digest.update(buffer, 0, read);
-                    } else {
-                        crc.update(buffer, 0, read);
-                    }
-                    ByteBuffer chunk = ByteBuffer.wrap(buffer, 0, read);
-                    while (chunk.hasRemaining()) {
-                        out.write(chunk);
-                    }
-                    length += read;
-                }
-            }
+            length = "file".equals(source.getScheme()) && Files.isRegularFile(Path.of(source))
+                    ? copyLocal(Path.of(source), temporary, digest, crc)
+                    : copyStream(source, temporary, digest, crc);
             if (length != file.size()) {
                 throw new DamagedCopy("it is " + length + " bytes, the catalog records " + file.size());
             }
@@ -313,11 +305,75 @@ public final class Stager {
                 throw new DamagedCopy("its SHA-256 is " + checksum + ", the shard manifest records " + file.sha256());
             }
             commitFile(temporary, id);
+            committed = true;
             long now = System.currentTimeMillis();
             return new Entry(id, length, sha ? "sha256" : "crc32c", checksum, source.toString(), now, now, 0);
         } finally {
-            Files.deleteIfExists(temporary);
+            if (!committed) {
+                Files.deleteIfExists(temporary);
+            }
         }
+    }
+
+    /**
+     * A local file is copied inside the kernel (as cp does), then checksummed from the copy, which
+     * is in the page cache by then: what is verified is what landed, and no byte passes through
+     * the Java heap.
+     */
+    private static long copyLocal(Path source, Path temporary, MessageDigest digest, CRC32C crc) throws IOException {
+        try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);
+             FileChannel out = FileChannel.open(temporary, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ),
+                     READ_ONLY)) {
+            long size = in.size();
+            long position = 0;
+            while (position < size) {
+                long moved = in.transferTo(position, size - position, out);
+                if (moved <= 0) {
+                    break;
+                }
+                position += moved;
+            }
+            ByteBuffer buffer = DIRECT_BUFFERS.get();
+            long length = 0;
+            while (true) {
+                buffer.clear();
+                int read = out.read(buffer, length);
+                if (read < 0) {
+                    break;
+                }
+                buffer.flip();
+                if (digest != null) {
+                    digest.update(buffer);
+                } else {
+                    crc.update(buffer);
+                }
+                length += read;
+            }
+            return length;
+        }
+    }
+
+    private long copyStream(URI source, Path temporary, MessageDigest digest, CRC32C crc) throws IOException {
+        byte[] buffer = BUFFERS.get();
+        long length = 0;
+        try (InputStream in = tiers.tierFor(source).open(source);
+             java.io.OutputStream out = java.nio.channels.Channels.newOutputStream(FileChannel.open(temporary,
+                     Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), READ_ONLY))) {
+            int read;
+            while ((read = in.read(buffer)) >= 0) {
+                if (read == 0) {
+                    continue;
+                }
+                if (digest != null) {
+                    digest.update(buffer, 0, read);
+                } else {
+                    crc.update(buffer, 0, read);
+                }
+                out.write(buffer, 0, read);
+                length += read;
+            }
+        }
+        return length;
     }
 
     /**
@@ -326,7 +382,13 @@ public final class Stager {
      */
     private Optional<Entry> adoptCommittedCopy(String id, SnapshotFiles.Remote file, URI source) throws IOException {
         Path committed = entryFiles.path(id);
-        if (!Files.isRegularFile(committed) || Files.size(committed) != file.size()) {
+        java.nio.file.attribute.BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(committed, java.nio.file.attribute.BasicFileAttributes.class);
+        } catch (java.nio.file.NoSuchFileException e) {
+            return Optional.empty();
+        }
+        if (!attributes.isRegularFile() || attributes.size() != file.size()) {
             return Optional.empty();
         }
         boolean sha = file.sha256() != null;
@@ -354,20 +416,24 @@ public final class Stager {
     private Entry writeGenerated(String id, SnapshotFiles.Generated file, Owner owner) throws IOException {
         Path temporary = entryFiles.temporary(id, owner);
         try {
-            Files.write(temporary, file.content(), StandardOpenOption.CREATE_NEW);
+            try (FileChannel out = FileChannel.open(temporary, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), READ_ONLY)) {
+                ByteBuffer content = ByteBuffer.wrap(file.content());
+                while (content.hasRemaining()) {
+                    out.write(content);
+                }
+            }
             commitFile(temporary, id);
-        } finally {
+        } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(temporary);
+            throw e;
         }
         long now = System.currentTimeMillis();
         return new Entry(id, file.content().length, "sha256", id.substring("sha256-".length()), "generated:" + file.name(), now, now, 0);
     }
 
-    /** Makes the verified copy read-only (mount views link to it) and renames it into place. */
+    /** Renames a verified copy (created read-only: mount views link to it) into place. */
     private void commitFile(Path temporary, String id) throws IOException {
-        Files.setPosixFilePermissions(temporary, PosixFilePermissions.fromString("r--r--r--"));
-        Path target = entryFiles.path(id);
-        Files.createDirectories(target.getParent());
+        Path target = entryFiles.pathCreatingParent(id);
         try {
             Files.move(temporary, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {

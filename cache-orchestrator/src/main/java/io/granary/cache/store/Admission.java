@@ -55,10 +55,13 @@ public final class Admission {
                 need += file.getValue();
             }
         }
-        List<Entry> entries = txn.entries();
-        long used = entries.stream().mapToLong(Entry::size).sum() + reserved.values().stream().mapToLong(Reservation::size).sum();
+        if (toCopy.isEmpty()) {
+            return new Decision(toCopy, waitFor, List.of(), 0);
+        }
+        long used = txn.usedBytes() + reserved.values().stream().mapToLong(Reservation::size).sum();
         List<Entry> evicted = new ArrayList<>();
-        if (need > 0 && used + need > limits.highWatermark() * limits.quota()) {
+        if (used + need > limits.highWatermark() * limits.quota()) {
+            List<Entry> entries = txn.entries();
             Set<String> protectedIds = pinnedEntryIds(txn);
             protectedIds.addAll(wanted.keySet());
             protectedIds.addAll(reserved.keySet());

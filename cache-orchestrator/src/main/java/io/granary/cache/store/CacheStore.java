@@ -41,6 +41,7 @@ public final class CacheStore {
     private static final String SNAPSHOT = "s/";
     private static final String PIN = "p/";
     private static final String RESERVATION = "r/";
+    private static final String USED = "u/used";
 
     static {
         RocksDB.loadLibrary();
@@ -105,12 +106,41 @@ public final class CacheStore {
             return scan(ENTRY, Entry.class);
         }
 
+        /** Adds or replaces an entry, keeping the total of entry sizes. */
         public void put(Entry entry) {
+            long previous = entry(entry.id()).map(Entry::size).orElse(0L);
+            put(ENTRY + entry.id(), entry);
+            addUsed(entry.size() - previous);
+        }
+
+        /** Records a use of an entry (its size unchanged). */
+        public void touch(Entry entry) {
             put(ENTRY + entry.id(), entry);
         }
 
         public void deleteEntry(String id) {
-            pending.put(ENTRY + id, DELETED);
+            Optional<Entry> previous = entry(id);
+            if (previous.isPresent()) {
+                pending.put(ENTRY + id, DELETED);
+                addUsed(-previous.get().size());
+            }
+        }
+
+        /** The bytes of every entry, kept as a running total so that a stage need not read every entry. */
+        public long usedBytes() {
+            Optional<Long> total = get(USED, Long.class);
+            if (total.isPresent()) {
+                return total.get();
+            }
+            long counted = entries().stream().mapToLong(Entry::size).sum();
+            put(USED, counted);
+            return counted;
+        }
+
+        private void addUsed(long delta) {
+            if (delta != 0) {
+                put(USED, usedBytes() + delta);
+            }
         }
 
         public Optional<SnapshotRecord> snapshot(String key) {

@@ -20,6 +20,7 @@ public final class EntryFiles {
     private final Path root;
     private final Path entries;
     private final Path tmp;
+    private final java.util.Set<Path> knownDirectories = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public EntryFiles(Path root) {
         this.root = root;
@@ -44,10 +45,20 @@ public final class EntryFiles {
         return entries.resolve(fan).resolve(id);
     }
 
-    /** A fresh temporary file for this owner's copy of an entry. */
-    public Path temporary(String id, Owner owner) throws IOException {
-        Files.createDirectories(tmp);
+    /** A fresh temporary file name for this owner's copy of an entry (the directory exists). */
+    public Path temporary(String id, Owner owner) {
         return tmp.resolve(id + "." + owner.pid() + "." + owner.token().substring(0, 8) + ".tmp");
+    }
+
+    /** Where an entry goes, its fan-out directory created if this process has not seen it yet. */
+    public Path pathCreatingParent(String id) throws IOException {
+        Path path = path(id);
+        Path parent = path.getParent();
+        if (!knownDirectories.contains(parent)) {
+            Files.createDirectories(parent);
+            knownDirectories.add(parent);
+        }
+        return path;
     }
 
     public void delete(String id) {
