@@ -252,6 +252,24 @@ class NodeCacheTest {
         }
     }
 
+    @Test
+    void aSnapshotOfManyManifestsResolvesToTheSameFilesEveryTime() {
+        DatasetRef ref = null;
+        for (int i = 0; i < 12; i++) {
+            ref = fixture.table("demo.events", 1, 5, i);
+        }
+        try (NodeCache cache = fixture.cache(fixture.settings("cache", 100 * MB))) {
+            SnapshotFiles first = cache.resolve(ref);
+            for (int i = 0; i < 5; i++) {
+                SnapshotFiles again = cache.resolve(ref);
+                assertThat(again.remote()).isEqualTo(first.remote());
+                assertThat(again.generated().get(0).entryId()).isEqualTo(first.generated().get(0).entryId());
+            }
+            cache.stage(ref, 2, false);
+            assertThat(cache.stage(ref, 2, false).filesCopied()).isZero();
+        }
+    }
+
     private static double cachedPercent(NodeCache cache, DatasetRef ref) {
         String key = cache.resolve(ref).key();
         return cache.status().snapshots().stream().filter(s -> s.key().equals(key)).findFirst()

@@ -67,7 +67,8 @@ public final class SnapshotResolver {
         } catch (IOException e) {
             throw new GranaryException("cannot list the files of " + ref + ": " + e.getMessage(), "check that its warehouse is reachable", e);
         }
-        files.addAll(byPath.values());
+        // scan planning reads manifests in parallel: sort, so that the same snapshot gives the same view manifest
+        files.addAll(new java.util.TreeMap<>(byPath).values());
         String dataset = ref.dataset().toString();
         Optional<String> shardLocation = ShardSet.locationOf(table);
         if (shardLocation.isPresent()) {
