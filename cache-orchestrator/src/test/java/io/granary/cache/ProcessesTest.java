@@ -99,9 +99,7 @@ class ProcessesTest {
             assertThat(rerun.filesCopied()).isEqualTo(7 - recorded);
             assertThat(cache.verify(2).damaged()).isEmpty();
             assertThat(Files.readAllBytes(cache.entryFiles().path(stalled.entryId()))).isEqualTo(content);
-            try (Stream<Path> left = Files.list(cacheRoot.resolve("tmp"))) {
-                assertThat(left.toList()).as("the killed stage's partial copy is cleaned up").isEmpty();
-            }
+            assertThat(cache.entryFiles().temporaries()).as("the killed stage's partial copy is cleaned up").isEmpty();
             CacheStatus status = cache.status();
             assertThat(status.reservedBytes()).isZero();
             assertThat(status.snapshots().get(0).pinnedBy()).as("the dead stage's pin is gone").isEmpty();
@@ -148,12 +146,11 @@ class ProcessesTest {
     }
 
     private static long partialBytes(Path cacheRoot) {
-        Path tmp = cacheRoot.resolve("tmp");
-        if (!Files.isDirectory(tmp)) {
+        if (!Files.isDirectory(cacheRoot.resolve("entries"))) {
             return 0;
         }
-        try (Stream<Path> files = Files.list(tmp)) {
-            return files.mapToLong(p -> p.toFile().length()).max().orElse(0);
+        try {
+            return new io.granary.cache.store.EntryFiles(cacheRoot).temporaries().stream().mapToLong(p -> p.toFile().length()).max().orElse(0);
         } catch (Exception e) {
             return 0;
         }

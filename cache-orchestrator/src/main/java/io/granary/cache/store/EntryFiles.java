@@ -20,6 +20,7 @@ public final class EntryFiles {
     private final Path root;
     private final Path entries;
     private final Path tmp;
+    private static final String TEMPORARY = ".tmp";
     private final java.util.Set<Path> knownDirectories = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public EntryFiles(Path root) {
@@ -45,9 +46,13 @@ public final class EntryFiles {
         return entries.resolve(fan).resolve(id);
     }
 
-    /** A fresh temporary file name for this owner's copy of an entry (the directory exists). */
-    public Path temporary(String id, Owner owner) {
-        return tmp.resolve(id + "." + owner.pid() + "." + owner.token().substring(0, 8) + ".tmp");
+    /**
+     * A fresh temporary file name for this owner's copy of an entry, beside where the entry goes:
+     * the rename that commits it stays inside one directory, and concurrent copies spread over
+     * the fan-out directories instead of contending for one.
+     */
+    public Path temporary(String id, Owner owner) throws IOException {
+        return pathCreatingParent(id).resolveSibling(id + "." + owner.pid() + "." + owner.token().substring(0, 8) + TEMPORARY);
     }
 
     /** Where an entry goes, its fan-out directory created if this process has not seen it yet. */
@@ -72,30 +77,50 @@ public final class EntryFiles {
     /** Deletes temporary files of processes that are gone (a stage killed mid-copy); returns how many. */
     public int deleteAbandonedTemporaries() throws IOException {
         int deleted = 0;
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(tmp)) {
-            for (Path file : files) {
-                String[] parts = file.getFileName().toString().split("\\.");
-                if (parts.length < 4) {
-                    continue;
-                }
-                long pid;
-                try {
-                    pid = Long.parseLong(parts[parts.length - 3]);
-                } catch (NumberFormatException e) {
-                    continue;
-                }
-                if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-                    continue;
-                }
-                try {
-                    Files.delete(file);
-                    deleted++;
-                } catch (NoSuchFileException alreadyGone) {
-                    // another cleaner was first
-                }
+        for (Path file : temporaries()) {
+            String[] parts = file.getFileName().toString().split("\\.");
+            if (parts.length < 4) {
+                continue;
+            }
+            long pid;
+            try {
+                pid = Long.parseLong(parts[parts.length - 3]);
+            } catch (NumberFormatException e) {
+                continue;
+            }
+            if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                continue;
+            }
+            try {
+                Files.delete(file);
+                deleted++;
+            } catch (NoSuchFileException alreadyGone) {
+                // another cleaner was first
             }
         }
         return deleted;
+    }
+
+    /** Every temporary file: copies in progress, or left by a stage that was killed. */
+    public List<Path> temporaries() throws IOException {
+        List<Path> found = new ArrayList<>();
+        for (Path dir : fanDirectories()) {
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + TEMPORARY)) {
+                files.forEach(found::add);
+            } catch (NoSuchFileException gone) {
+                // removed meanwhile
+            }
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(tmp)) {
+            files.forEach(found::add);
+        }
+        return found;
+    }
+
+    private List<Path> fanDirectories() throws IOException {
+        try (Stream<Path> fans = Files.list(entries)) {
+            return fans.filter(Files::isDirectory).toList();
+        }
     }
 
     /** The ids of every entry file on disk. */
@@ -104,7 +129,7 @@ public final class EntryFiles {
         try (Stream<Path> fans = Files.list(entries)) {
             for (Path fan : fans.toList()) {
                 try (Stream<Path> files = Files.list(fan)) {
-                    files.forEach(file -> ids.add(file.getFileName().toString()));
+                    files.map(file -> file.getFileName().toString()).filter(name -> !name.endsWith(TEMPORARY)).forEach(ids::add);
                 }
             }
         }
