@@ -64,7 +64,7 @@ public record SnapshotFiles(String dataset, long snapshotId, String kind, List<R
         for (Generated file : generated) {
             files.add(new SnapshotRecord.File(file.name(), file.entryId(), file.content().length, file.kind(), -1));
         }
-        return new SnapshotRecord(key(), dataset, snapshotId, kind, files, 0, nowMillis);
+        return new SnapshotRecord(key(), dataset, snapshotId, kind, files, 0, nowMillis, 0);
     }
 
     static String sha256Hex(byte[] bytes) {

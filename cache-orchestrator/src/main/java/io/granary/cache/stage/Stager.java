@@ -112,7 +112,7 @@ public final class Stager {
                 Admission.Decision decision = store.transact(txn -> {
                     if (firstRound) {
                         txn.put(stagePin);
-                        if (txn.snapshot(snapshot.key()).isEmpty()) {
+                        if (!txn.hasSnapshot(snapshot.key())) {
                             txn.put(snapshot.record(System.currentTimeMillis()));
                         }
                     }
@@ -150,8 +150,9 @@ public final class Stager {
                 SnapshotRecord record = txn.snapshot(snapshot.key()).orElse(snapshot.record(now));
                 txn.put(record.staged(now));
                 for (String id : wanted.keySet()) {
-                    Entry entry = txn.entry(id).orElseThrow(() -> new IllegalStateException("entry " + id + " of " + snapshot.key() + " vanished while staging"));
-                    txn.touch(entry.touched(now));
+                    if (!txn.hasEntry(id)) {
+                        throw new IllegalStateException("entry " + id + " of " + snapshot.key() + " vanished while staging");
+                    }
                 }
                 keep.ifPresent(txn::put);
                 txn.deletePin(stagePin.id());

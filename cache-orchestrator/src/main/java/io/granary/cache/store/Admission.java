@@ -44,7 +44,7 @@ public final class Admission {
         long need = 0;
         for (Map.Entry<String, Long> file : wanted.entrySet()) {
             String id = file.getKey();
-            if (txn.entry(id).isPresent()) {
+            if (txn.hasEntry(id)) {
                 continue;
             }
             Reservation reservation = reserved.get(id);
@@ -65,7 +65,7 @@ public final class Admission {
             Set<String> protectedIds = pinnedEntryIds(txn);
             protectedIds.addAll(wanted.keySet());
             protectedIds.addAll(reserved.keySet());
-            List<Entry> candidates = entries.stream().filter(e -> !protectedIds.contains(e.id()))
+            List<Entry> candidates = withSnapshotUse(txn, entries).stream().filter(e -> !protectedIds.contains(e.id()))
                     .sorted(limits.policy().evictionOrder()).toList();
             for (Entry candidate : candidates) {
                 if (used + need <= limits.lowWatermark() * limits.quota()) {
@@ -83,6 +83,28 @@ public final class Admission {
             txn.put(new Reservation(id, wanted.get(id), owner));
         }
         return new Decision(toCopy, waitFor, evicted, need);
+    }
+
+    /**
+     * Entries with their last use and use count as their snapshots record them: a file's last
+     * use is the latest of the snapshots that list it, its uses the sum of theirs.
+     */
+    static List<Entry> withSnapshotUse(CacheStore.Txn txn, List<Entry> entries) {
+        Map<String, long[]> use = new java.util.HashMap<>();
+        for (SnapshotRecord snapshot : txn.snapshots()) {
+            for (SnapshotRecord.File file : snapshot.files()) {
+                long[] seen = use.computeIfAbsent(file.entryId(), id -> new long[2]);
+                seen[0] = Math.max(seen[0], snapshot.lastUsedMillis());
+                seen[1] += snapshot.uses();
+            }
+        }
+        List<Entry> effective = new ArrayList<>(entries.size());
+        for (Entry entry : entries) {
+            long[] seen = use.getOrDefault(entry.id(), new long[2]);
+            effective.add(new Entry(entry.id(), entry.size(), entry.checksumKind(), entry.checksum(), entry.source(), entry.createdMillis(),
+                    Math.max(entry.lastAccessMillis(), seen[0]), entry.hits() + seen[1]));
+        }
+        return effective;
     }
 
     /** Releases the reservations this owner still holds (on failure, or once its copies are committed). */

@@ -102,6 +102,15 @@ public final class CacheStore {
             return get(ENTRY + id, Entry.class);
         }
 
+        /** Whether an entry is recorded, without decoding it. */
+        public boolean hasEntry(String id) {
+            return exists(ENTRY + id);
+        }
+
+        public boolean hasSnapshot(String key) {
+            return exists(SNAPSHOT + key);
+        }
+
         public List<Entry> entries() {
             return scan(ENTRY, Entry.class);
         }
@@ -111,11 +120,6 @@ public final class CacheStore {
             long previous = entry(entry.id()).map(Entry::size).orElse(0L);
             put(ENTRY + entry.id(), entry);
             addUsed(entry.size() - previous);
-        }
-
-        /** Records a use of an entry (its size unchanged). */
-        public void touch(Entry entry) {
-            put(ENTRY + entry.id(), entry);
         }
 
         public void deleteEntry(String id) {
@@ -196,6 +200,18 @@ public final class CacheStore {
                 pending.put(key, JSON.writeValueAsBytes(value));
             } catch (IOException e) {
                 throw new IllegalStateException("cannot encode " + value, e);
+            }
+        }
+
+        private boolean exists(String key) {
+            byte[] bytes = pending.get(key);
+            if (bytes != null) {
+                return bytes != DELETED;
+            }
+            try {
+                return db.get(key.getBytes(StandardCharsets.UTF_8)) != null;
+            } catch (RocksDBException e) {
+                throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot read the cache metadata: " + e.getMessage(), "", e);
             }
         }
 
