@@ -50,8 +50,8 @@ class CacheCliTest {
         ok("cache", "stage", "demo.users");
         String status = ok("cache", "status").out();
         assertThat(status).contains("used of").contains("quota").contains("least recently used first")
-                .containsPattern("media\\.speech@\\d+ +shards .* 100% +-")
-                .containsPattern("demo\\.users@\\d+ +table +2 .* 100% +-");
+                .containsPattern("media\\.speech@\\d+ +shards .* 100% +\\S+ \\S+ +-")
+                .containsPattern("demo\\.users@\\d+ +table +2 .* 100% +\\S+ \\S+ +-");
 
         Path view = dir.resolve("mnt/speech");
         assertThat(ok("mount", "media.speech", view.toString()).out()).contains("mounted media.speech").contains("read-only (hard links into the cache)");

@@ -44,7 +44,7 @@ class DemoIT {
             assertThat(demo.out()).contains("$ granary cache stage demo.speech").containsPattern("mounted demo.speech \\(demo.speech@\\d+\\) at ")
                     .containsPattern("13 files, [0-9.]+ MiB; copied 0 files, 0 B; 13 already cached")
                     .containsPattern("the follower staged the new snapshot [0-9.]+ s after the pack began")
-                    .containsPattern("demo.speech@\\d+ +shards +13 .* 100% +mount /");
+                    .containsPattern("demo.speech@\\d+ +shards +13 .* 100% .* +mount " + data.resolve("demo-mnt/speech"));
             assertThat(data.resolve("demo-mnt/speech/manifest.json")).isRegularFile();
             // day-1 clicks get no daily statistics: they are known only at the end of day 1
             assertThat(demo.out()).containsPattern("\\d{4}-\\d{2}-\\d{2} +2000 +0 +0 +2000");

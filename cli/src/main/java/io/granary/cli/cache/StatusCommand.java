@@ -27,12 +27,12 @@ public final class StatusCommand extends Subcommand {
                 out().println("no snapshots staged yet: `granary cache stage NS.NAME`");
                 return;
             }
-            TextTable table = new TextTable("snapshot", "kind", "files", "bytes", "cached", "pinned by", "last used");
+            TextTable table = new TextTable("snapshot", "kind", "files", "bytes", "cached", "last used", "pinned by").wholeLastColumn();
             for (CacheStatus.SnapshotStatus snapshot : status.snapshots()) {
                 table.add(snapshot.key(), snapshot.kind(), Formats.count(snapshot.files()), Formats.bytes(snapshot.bytes()),
                         String.format(Locale.ROOT, "%.0f%%", Math.floor(snapshot.cachedPercent())),
-                        snapshot.pinnedBy().isEmpty() ? "-" : String.join(", ", snapshot.pinnedBy()),
-                        Formats.time(Instant.ofEpochMilli(snapshot.lastUsedMillis())));
+                        Formats.time(Instant.ofEpochMilli(snapshot.lastUsedMillis())),
+                        snapshot.pinnedBy().isEmpty() ? "-" : String.join(", ", snapshot.pinnedBy()));
             }
             table.print(out());
         }

@@ -12,6 +12,7 @@ public final class TextTable {
     private final List<String> header;
     private final List<List<String>> rows = new ArrayList<>();
     private final boolean[] rightAligned;
+    private boolean wholeLastColumn;
 
     public TextTable(String... header) {
         this.header = List.of(header);
@@ -26,11 +27,19 @@ public final class TextTable {
         return this;
     }
 
+    /** Never shortens the last column's cells (paths a user must be able to copy). */
+    public TextTable wholeLastColumn() {
+        this.wholeLastColumn = true;
+        return this;
+    }
+
     public TextTable add(Object... cells) {
         List<String> row = new ArrayList<>();
-        for (Object cell : cells) {
+        for (int i = 0; i < cells.length; i++) {
+            Object cell = cells[i];
             String text = cell == null ? "" : cell.toString().replace('\n', ' ');
-            row.add(text.length() > MAX_CELL ? text.substring(0, MAX_CELL - 3) + "..." : text);
+            boolean whole = wholeLastColumn && i == header.size() - 1;
+            row.add(!whole && text.length() > MAX_CELL ? text.substring(0, MAX_CELL - 3) + "..." : text);
         }
         rows.add(row);
         return this;
