@@ -143,4 +143,26 @@ class ProcessesIT {
         }
         return false;
     }
+
+    @Test
+    void anAsyncStageRunsInTheBackgroundAndCacheJobsShowsHowItEnded() throws Exception {
+        Path data = dir.resolve("data");
+        assertThat(GranaryCli.runRaw("dataset", "create", "demo.users", "--from",
+                write(dir, "users.csv", "user_id,country", "1,FR", "2,DE").toString(), "--data-dir=" + data).code()).isZero();
+        Path log = dir.resolve("async.log");
+        Process async = start(log, Main.class.getName(), "cache", "stage", "demo.users", "--async", "--data-dir=" + data);
+        assertThat(async.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String started = Files.readString(log);
+        assertThat(async.exitValue()).as(started).isZero();
+        assertThat(started).containsPattern("job [0-9a-f]{8}: staging demo.users \\(demo.users@\\d+\\) in the background, pid \\d+");
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        GranaryCli.Run jobs = GranaryCli.runRaw("cache", "jobs", "--data-dir=" + data);
+        while (!jobs.out().contains(" done ") && System.nanoTime() < deadline) {
+            jobs = GranaryCli.runRaw("cache", "jobs", "--data-dir=" + data);
+        }
+        assertThat(jobs.out()).as(jobs.toString()).containsPattern("demo.users +done +100% \\(2 of 2 files\\)").contains("copied 2 files");
+        assertThat(GranaryCli.runRaw("cache", "status", "--data-dir=" + data).out()).containsPattern("demo.users@\\d+ +table +2 .* 100%");
+        assertThat(GranaryCli.runRaw("cache", "stage", "demo.nope", "--async", "--data-dir=" + data).err()).contains("unknown dataset demo.nope");
+    }
 }

@@ -1,6 +1,7 @@
 package io.granary.cli.cache;
 
 import io.granary.cache.NodeCache;
+import io.granary.cache.stage.CacheJobs;
 import io.granary.cache.stage.StageResult;
 import io.granary.cli.Subcommand;
 import io.granary.cli.output.Formats;
@@ -26,15 +27,62 @@ public final class StageCommand extends Subcommand {
     @Option(names = "--interval", paramLabel = "DURATION", defaultValue = "2s", description = "How often --follow asks the catalog for a new snapshot (default: ${DEFAULT-VALUE}).")
     String interval;
 
+    @Option(names = "--async", description = "Stage in a background process and return at once with a job id; `granary cache jobs` shows its progress.")
+    boolean async;
+
+    /** Set in the background process that runs an --async stage. */
+    @Option(names = "--job", hidden = true)
+    String job;
+
     @Override
     protected void run() throws Exception {
         if (follow) {
             follow();
             return;
         }
+        if (async) {
+            startInBackground();
+            return;
+        }
         try (NodeCache cache = context().cache()) {
-            StageResult result = cache.stage(DatasetRef.parse(ref), parallel == null ? cache.settings().parallel() : parallel, true);
-            print(out(), ref, result);
+            int copies = parallel == null ? cache.settings().parallel() : parallel;
+            if (job == null) {
+                print(out(), ref, cache.stage(DatasetRef.parse(ref), copies, true));
+                return;
+            }
+            CacheJobs jobs = new CacheJobs(cache.settings().root());
+            CacheJobs.Job running = jobs.get(job).runBy(ProcessHandle.current().pid());
+            jobs.save(running);
+            try {
+                StageResult result = cache.stage(DatasetRef.parse(ref), copies, false);
+                java.io.StringWriter line = new java.io.StringWriter();
+                print(new java.io.PrintWriter(line, true), ref, result);
+                jobs.save(running.with(CacheJobs.Job.DONE, line.toString().strip()));
+            } catch (RuntimeException e) {
+                jobs.save(running.with(CacheJobs.Job.FAILED, e.getMessage()));
+                throw e;
+            }
+        }
+    }
+
+    /** Checks the ref here (so a typo fails now, not in the background), then runs this stage in a process of its own. */
+    private void startInBackground() throws java.io.IOException {
+        try (NodeCache cache = context().cache()) {
+            String key = cache.resolve(DatasetRef.parse(ref)).key();
+            CacheJobs jobs = new CacheJobs(cache.settings().root());
+            CacheJobs.Job created = jobs.create(ref, key);
+            java.util.List<String> command = BackgroundCommand.sameJvm();
+            command.addAll(java.util.List.of("cache", "stage", ref, "--job", created.id(), "--data-dir=" + context().config().dataDir()));
+            context().config().source().ifPresent(file -> command.addAll(java.util.List.of("--config", file.toString())));
+            if (parallel != null) {
+                command.addAll(java.util.List.of("--parallel", parallel.toString()));
+            }
+            java.nio.file.Path log = cache.settings().root().resolve("jobs").resolve(created.id() + ".log");
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+            jobs.save(created.runBy(process.pid()));
+            out().printf("job %s: staging %s (%s) in the background, pid %d; `granary cache jobs` shows its progress, its log is %s%n",
+                    created.id(), ref, key, process.pid(), log);
         }
     }
 
