@@ -2,6 +2,7 @@ package io.granary.bench;
 
 import io.granary.cli.Context;
 import io.granary.cli.bench.Benchmark;
+import io.granary.common.FileTrees;
 import io.granary.common.Sizes;
 import io.granary.packer.Manifest;
 import io.granary.packer.PackOptions;
@@ -15,7 +16,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -142,7 +142,7 @@ public final class PackBenchmark implements Benchmark {
             out.printf("%npeers: %s%n", Shell.version("tar", "--version"));
         } finally {
             if (!options.flag("keep")) {
-                Shell.deleteTree(work);
+                FileTrees.delete(work);
             } else {
                 out.printf("kept %s%n", work);
             }

@@ -1,12 +1,9 @@
 package io.granary.bench;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
-/** What benchmarks do with peer commands and their scratch trees. */
+/** Peer commands, as benchmarks run them. */
 final class Shell {
 
     private Shell() {}
@@ -29,17 +26,6 @@ final class Shell {
             return first;
         } catch (IOException | InterruptedException e) {
             return "?";
-        }
-    }
-
-    static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path path : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
         }
     }
 }

@@ -5,6 +5,7 @@ import io.granary.cache.NodeCache;
 import io.granary.cache.stage.StageResult;
 import io.granary.cli.Context;
 import io.granary.cli.bench.Benchmark;
+import io.granary.common.FileTrees;
 import io.granary.common.Sizes;
 import io.granary.dataset.DatasetName;
 import io.granary.dataset.DatasetRef;
@@ -32,7 +33,6 @@ import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.apache.hadoop.util.ToolRunner;
 import org.apache.iceberg.DataFile;
 import org.apache.iceberg.DataFiles;
-import org.apache.iceberg.FileFormat;
 import org.apache.iceberg.PartitionSpec;
 import org.apache.iceberg.Schema;
 import org.apache.iceberg.Table;
@@ -110,7 +110,7 @@ public final class StageBenchmark implements Benchmark {
             start = System.nanoTime();
             Shell.run(copies, "cp", "-r", shards.toString(), copies.resolve("shards").toString());
             double cpShards = seconds(start);
-            Shell.deleteTree(copies);
+            FileTrees.delete(copies);
 
             double stageTable;
             double stageShards;
@@ -164,7 +164,7 @@ public final class StageBenchmark implements Benchmark {
             out.printf("%npeers: %s; Hadoop %s%n", Shell.version("cp", "--version"), org.apache.hadoop.util.VersionInfo.getVersion());
         } finally {
             if (!options.flag("keep")) {
-                Shell.deleteTree(work);
+                FileTrees.delete(work);
             } else {
                 out.printf("kept %s%n", work);
             }
@@ -203,7 +203,7 @@ public final class StageBenchmark implements Benchmark {
             check(ToolRunner.run(new FsShell(conf), new String[] {"-copyToLocal", namenode + "/bench/shards", copies.resolve("shards").toString()}) == 0,
                     "FsShell -copyToLocal failed");
             double shellSeconds = seconds(start);
-            Shell.deleteTree(copies);
+            FileTrees.delete(copies);
 
             cold(hdfsDir);
             CacheSettings settings = CacheSettings.defaults(work.resolve("cache-hdfs")).withQuota(4 * stagedBytes)
@@ -216,7 +216,7 @@ public final class StageBenchmark implements Benchmark {
                 stageSeconds = seconds(start);
                 check(a.filesCopied() + b.filesCopied() == stagedFiles, "staged " + (a.filesCopied() + b.filesCopied()) + " from HDFS");
             }
-            Shell.deleteTree(work.resolve("cache-hdfs"));
+            FileTrees.delete(work.resolve("cache-hdfs"));
             out.printf("%n%-58s %9s %10s %10s %8s%n", "stage " + Sizes.format(stagedBytes) + " from hdfs://, page cache cold", "seconds",
                     "files/s", "MB/s", "vs peer");
             row(out, "FsShell -copyToLocal of the same trees (Hadoop's own)", shellSeconds, stagedFiles, stagedBytes, 1.0);
@@ -304,7 +304,7 @@ public final class StageBenchmark implements Benchmark {
             written += size;
         }
         new Packer(datasets, false).pack(PackOptions.builder(source, shards).dataset(name).shardBytes(shardBytes).build());
-        Shell.deleteTree(source);
+        FileTrees.delete(source);
         return DatasetRef.latest(name);
     }
 

@@ -6,6 +6,7 @@ import io.granary.cache.stage.StageResult;
 import io.granary.cache.stage.Stager;
 import io.granary.cache.store.Admission;
 import io.granary.cache.store.CacheStore;
+import io.granary.cache.store.Checksum;
 import io.granary.cache.store.Entry;
 import io.granary.cache.store.EntryFiles;
 import io.granary.cache.store.Pin;
@@ -17,22 +18,15 @@ import io.granary.common.GranaryException;
 import io.granary.dataset.DatasetRef;
 import io.granary.dataset.Datasets;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.Collectors;
-import java.util.zip.CRC32C;
 import org.apache.hadoop.conf.Configuration;
 
 /**
@@ -106,7 +100,7 @@ public final class NodeCache implements AutoCloseable {
     public CacheStatus status() {
         return store.transact(txn -> {
             Admission.dropDeadHolds(txn);
-            Map<String, Entry> entries = txn.entries().stream().collect(Collectors.toMap(Entry::id, e -> e));
+            Set<String> entries = txn.entryIds();
             long used = txn.usedBytes();
             long reserved = txn.reservations().stream().mapToLong(Reservation::size).sum();
             Map<String, List<String>> pinnedBy = txn.pins().stream()
@@ -116,7 +110,7 @@ public final class NodeCache implements AutoCloseable {
                 int cachedFiles = 0;
                 long cachedBytes = 0;
                 for (SnapshotRecord.File file : snapshot.files()) {
-                    if (entries.containsKey(file.entryId())) {
+                    if (entries.contains(file.entryId())) {
                         cachedFiles++;
                         cachedBytes += file.size();
                     }
@@ -150,12 +144,12 @@ public final class NodeCache implements AutoCloseable {
             }
             Set<String> keep = Admission.pinnedEntryIds(txn);
             txn.reservations().forEach(r -> keep.add(r.entryId()));
-            List<String> dropped = new ArrayList<>();
+            Set<String> dropped = new HashSet<>();
             long bytes = 0;
             int kept = 0;
             for (SnapshotRecord.File file : snapshot.files()) {
                 Optional<Entry> entry = txn.entry(file.entryId());
-                if (entry.isEmpty() || dropped.contains(file.entryId())) {
+                if (entry.isEmpty()) {
                     continue;
                 }
                 if (keep.contains(file.entryId())) {
@@ -209,30 +203,12 @@ public final class NodeCache implements AutoCloseable {
     }
 
     private boolean intact(Entry entry) {
-        Path file = entryFiles.path(entry.id());
-        try (InputStream in = Files.newInputStream(file)) {
-            boolean sha = "sha256".equals(entry.checksumKind());
-            MessageDigest digest = sha ? MessageDigest.getInstance("SHA-256") : null;
-            CRC32C crc = sha ? null : new CRC32C();
-            byte[] buffer = new byte[1 << 20];
-            long length = 0;
-            int read;
-            while ((read = in.read(buffer)) >= 0) {
-                if (sha) {
-                    digest.update(buffer, 0, read);
-                } else {
-                    crc.update(buffer, 0, read);
-                }
-                length += read;
-            }
-            String checksum = sha ? HexFormat.of().formatHex(digest.digest()) : Long.toHexString(crc.getValue());
-            return length == entry.size() && checksum.equals(entry.checksum());
-        } catch (NoSuchFileException e) {
-            return false;
+        try {
+            Checksum.OfFile found = Checksum.ofFile(entryFiles.path(entry.id()), entry.checksumKind());
+            return found.length() == entry.size() && found.hex().equals(entry.checksum());
         } catch (IOException e) {
+            // missing or unreadable: dropped, and fetched again on next use
             return false;
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 
@@ -249,14 +225,13 @@ public final class NodeCache implements AutoCloseable {
         try {
             temporaries = entryFiles.deleteAbandonedTemporaries();
         } catch (IOException e) {
-            throw new GranaryException("cannot clean " + settings.root().resolve("tmp") + ": " + e.getMessage(), "check its permissions", e);
+            throw new GranaryException("cannot clean the partial copies under " + settings.root() + ": " + e.getMessage(), "check its permissions", e);
         }
         return store.transact(txn -> {
             int holdsBefore = txn.pins().size() + txn.reservations().size();
             Admission.dropDeadHolds(txn);
-            int deadHolds = holdsBefore - (int) txn.pins().stream().count() - txn.reservations().size();
-            Set<String> known = new HashSet<>();
-            txn.entries().forEach(e -> known.add(e.id()));
+            int deadHolds = holdsBefore - txn.pins().size() - txn.reservations().size();
+            Set<String> known = txn.entryIds();
             txn.reservations().forEach(r -> known.add(r.entryId()));
             List<String> orphans = new ArrayList<>();
             try {

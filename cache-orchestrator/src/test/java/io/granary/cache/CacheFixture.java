@@ -102,21 +102,18 @@ public final class CacheFixture implements AutoCloseable {
         return files;
     }
 
-    /** Bytes of every file under the cache root's entries and tmp directories: what the cache takes on disk. */
+    /** Bytes of every file under the cache root's entries (copies in progress included): what the cache takes on disk. */
     public static long diskUse(Path cacheRoot) {
-        long total = 0;
-        for (String part : List.of("entries", "tmp")) {
-            Path dir = cacheRoot.resolve(part);
-            if (!Files.isDirectory(dir)) {
-                continue;
-            }
-            try (Stream<Path> tree = Files.walk(dir)) {
-                total += tree.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
-            } catch (IOException | java.io.UncheckedIOException e) {
-                // a file renamed or deleted while walking: counted on the next poll
-            }
+        Path dir = cacheRoot.resolve("entries");
+        if (!Files.isDirectory(dir)) {
+            return 0;
         }
-        return total;
+        try (Stream<Path> tree = Files.walk(dir)) {
+            return tree.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            // a file renamed or deleted while walking: counted on the next poll
+            return 0;
+        }
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.granary.cli;
 
 import io.granary.cli.demo.DemoData;
 import io.granary.cli.demo.SpeechData;
+import io.granary.common.FileTrees;
 import io.granary.common.GranaryException;
 import io.granary.dataset.DatasetName;
 import io.granary.dataset.Datasets;
@@ -213,9 +214,9 @@ public final class DemoCommand extends Subcommand {
         section(out, "Media: small WAV files into WebDataset shards, with an index, versioned as a dataset");
         Path speech = inputs.resolve("speech");
         Path shards = dataDir.resolve(SHARDS);
-        deleteTree(speech);
-        deleteTree(shards);
-        deleteTree(dataDir.resolve("demo-get"));
+        FileTrees.delete(speech);
+        FileTrees.delete(shards);
+        FileTrees.delete(dataDir.resolve("demo-get"));
         SpeechData generator = new SpeechData(12, seed);
         Path labels = generator.write(speech, 0, 250);
         out.printf("%s: 12 speakers x 250 utterances, a 16 kHz tone .wav and a .json each; labels in %s%n", shown(speech.toString()),
@@ -254,8 +255,8 @@ public final class DemoCommand extends Subcommand {
             }
         }
         // a previous demo's runs name datasets it has dropped: its sample history goes with them
-        deleteTree(context.config().samples().path().resolve("runs").resolve("ctr_samples"));
-        deleteTree(context.config().samples().path().resolve("runs").resolve("speech_samples"));
+        FileTrees.delete(context.config().samples().path().resolve("runs").resolve("ctr_samples"));
+        FileTrees.delete(context.config().samples().path().resolve("runs").resolve("speech_samples"));
         step(context, "sample", "gc", data);
         step(context, "sample", "template", "show", "standard-samples", data);
         step(context, "sample", "plan", ctr.toString(), data);
@@ -283,17 +284,6 @@ public final class DemoCommand extends Subcommand {
         step(context, "sql", "SELECT 'train' AS split, count(*) AS samples, count(DISTINCT speaker) AS speakers FROM demo.speech_samples_train "
                 + "UNION ALL SELECT 'validation', count(*), count(DISTINCT speaker) FROM demo.speech_samples_validation "
                 + "UNION ALL SELECT 'test', count(*), count(DISTINCT speaker) FROM demo.speech_samples_test", data);
-    }
-
-    private static void deleteTree(Path root) throws java.io.IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (java.util.stream.Stream<Path> walk = Files.walk(root)) {
-            for (Path path : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
-        }
     }
 
     /** Starts the feature server on free ports, calls it over gRPC and HTTP like a model server, stops it. */

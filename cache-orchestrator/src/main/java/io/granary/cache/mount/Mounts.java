@@ -95,11 +95,6 @@ public final class Mounts {
         return marker;
     }
 
-    /** The views that exist, as their pins say. */
-    public List<Pin> mounted() {
-        return cache.store().transact(txn -> txn.pins().stream().filter(p -> p.kind().equals("mount")).toList());
-    }
-
     private String build(Path view, SnapshotRecord record, Marker marker) throws IOException {
         Files.createDirectories(view);
         makeWritable(view);

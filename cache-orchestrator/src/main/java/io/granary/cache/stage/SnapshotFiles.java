@@ -24,10 +24,14 @@ public record SnapshotFiles(String dataset, long snapshotId, String kind, List<R
      * @param sha256 the expected SHA-256 (shards), or null when only the size is known
      * @param kind data, position_deletes, equality_deletes, shard, index
      */
-    public record Remote(String name, String location, long size, String sha256, String kind, long rows) {
-        /** Content known by its hash is stored once wherever it comes from; an immutable data file, by its location and size. */
-        public String entryId() {
-            return sha256 != null ? "sha256-" + sha256 : "file-" + sha256Hex((location + "\n" + size).getBytes(StandardCharsets.UTF_8)).substring(0, 40);
+    public record Remote(String name, String location, long size, String sha256, String kind, long rows, String entryId) {
+        /**
+         * Its entry id is computed once: content known by its hash is stored once wherever it
+         * comes from; an immutable data file, by its location and size.
+         */
+        public Remote(String name, String location, long size, String sha256, String kind, long rows) {
+            this(name, location, size, sha256, kind, rows, sha256 != null ? "sha256-" + sha256
+                    : "file-" + sha256Hex((location + "\n" + size).getBytes(StandardCharsets.UTF_8)).substring(0, 40));
         }
     }
 

@@ -55,8 +55,8 @@ public final class SnapshotResolver {
         Table table = resolved.table();
         Snapshot snapshot = resolved.snapshot().orElseThrow(() -> new GranaryException(
                 "dataset " + ref + " has no snapshot yet: there is nothing to stage", "write data into it first"));
-        List<ContentFile<?>> files = new ArrayList<>();
-        Map<String, ContentFile<?>> byPath = new LinkedHashMap<>();
+        // by location: scan planning reads manifests in parallel, and the same snapshot must give the same view manifest
+        Map<String, ContentFile<?>> byPath = new java.util.TreeMap<>();
         try (CloseableIterable<FileScanTask> tasks = table.newScan().useSnapshot(snapshot.snapshotId()).planFiles()) {
             for (FileScanTask task : tasks) {
                 byPath.putIfAbsent(task.file().location(), task.file());
@@ -67,17 +67,16 @@ public final class SnapshotResolver {
         } catch (IOException e) {
             throw new GranaryException("cannot list the files of " + ref + ": " + e.getMessage(), "check that its warehouse is reachable", e);
         }
-        // scan planning reads manifests in parallel: sort, so that the same snapshot gives the same view manifest
-        files.addAll(new java.util.TreeMap<>(byPath).values());
+        List<ContentFile<?>> files = new ArrayList<>(byPath.values());
         String dataset = ref.dataset().toString();
         Optional<String> shardLocation = ShardSet.locationOf(table);
         if (shardLocation.isPresent()) {
             return shardSet(dataset, snapshot, shardLocation.get(), files);
         }
-        return table(dataset, table, snapshot, ref, files);
+        return table(dataset, table, snapshot, files);
     }
 
-    private SnapshotFiles table(String dataset, Table table, Snapshot snapshot, DatasetRef ref, List<ContentFile<?>> files) {
+    private SnapshotFiles table(String dataset, Table table, Snapshot snapshot, List<ContentFile<?>> files) {
         String root = Tiers.normalize(table.location()).toString();
         List<SnapshotFiles.Remote> remote = new ArrayList<>();
         Set<String> names = new HashSet<>();

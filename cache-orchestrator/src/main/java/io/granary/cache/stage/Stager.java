@@ -2,6 +2,7 @@ package io.granary.cache.stage;
 
 import io.granary.cache.store.Admission;
 import io.granary.cache.store.CacheStore;
+import io.granary.cache.store.Checksum;
 import io.granary.cache.store.Entry;
 import io.granary.cache.store.EntryFiles;
 import io.granary.cache.store.Owner;
@@ -23,12 +24,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +39,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,11 +93,6 @@ public final class Stager {
             wanted.put(file.entryId(), (long) file.content().length);
             generatedById.putIfAbsent(file.entryId(), file);
         }
-        try {
-            entryFiles.deleteAbandonedTemporaries();
-        } catch (IOException e) {
-            LOG.warn("cannot clean the cache's temporary files: {}", e.getMessage());
-        }
         int copied = 0;
         long bytesCopied = 0;
         int evicted = 0;
@@ -131,6 +123,7 @@ public final class Stager {
                 LOG.debug("{}: admitted in {} ms: {} files to copy, {} copied by others", snapshot.key(),
                         (System.nanoTime() - started) / 1_000_000, decision.toCopy().size(), decision.waitFor().size());
                 if (!decision.toCopy().isEmpty()) {
+                    deleteAbandonedTemporaries();
                     checkFreeSpace(decision.reservedBytes(), snapshot);
                     long copyStarted = System.nanoTime();
                     copyAll(decision.toCopy(), remoteById, generatedById, owner, parallel, showProgress, snapshot);
@@ -151,7 +144,9 @@ public final class Stager {
                 txn.put(record.staged(now));
                 for (String id : wanted.keySet()) {
                     if (!txn.hasEntry(id)) {
-                        throw new IllegalStateException("entry " + id + " of " + snapshot.key() + " vanished while staging");
+                        throw new GranaryException(GranaryException.Kind.CONFLICT, "a file of " + snapshot.key()
+                                + " was dropped from the cache while it was being staged (by `granary cache verify` in another process)",
+                                "run the stage again: it fetches the file anew", null);
                     }
                 }
                 keep.ifPresent(txn::put);
@@ -168,6 +163,15 @@ public final class Stager {
         } catch (RuntimeException e) {
             release(owner, wanted, stagePin);
             throw e;
+        }
+    }
+
+    /** Partial copies of killed stages take disk space no reservation accounts for: drop them before copying more. */
+    private void deleteAbandonedTemporaries() {
+        try {
+            entryFiles.deleteAbandonedTemporaries();
+        } catch (IOException e) {
+            LOG.warn("cannot clean the cache's temporary files: {}", e.getMessage());
         }
     }
 
@@ -263,10 +267,8 @@ public final class Stager {
             try {
                 return copy(id, file, source, owner);
             } catch (IOException e) {
-                if (isDiskFull(e)) {
-                    throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "the cache disk under " + entryFiles.root()
-                            + " is full: cannot write " + file.name() + " (" + Sizes.format(file.size()) + ")",
-                            "free space on that disk, or lower cache.quota to what it can hold; what was staged is kept", e);
+                if (isDiskFull(e) || isCacheFile(e)) {
+                    throw writeFailure(e, file.name(), file.size());
                 }
                 if (attempt >= ATTEMPTS || e instanceof java.io.FileNotFoundException || e instanceof java.nio.file.NoSuchFileException) {
                     throw TierErrors.unreadable(source, e);
@@ -289,26 +291,23 @@ public final class Stager {
             return adopted.get();
         }
         Path temporary = entryFiles.temporary(id, owner);
-        boolean sha = file.sha256() != null;
-        MessageDigest digest = sha ? sha256() : null;
-        CRC32C crc = sha ? null : new CRC32C();
-        long length;
+        Checksum checksum = Checksum.of(file.sha256() != null);
         boolean committed = false;
         try {
-            length = "file".equals(source.getScheme()) && Files.isRegularFile(Path.of(source))
-                    ? copyLocal(Path.of(source), temporary, digest, crc)
-                    : copyStream(source, temporary, digest, crc);
+            long length = "file".equals(source.getScheme()) && Files.isRegularFile(Path.of(source))
+                    ? copyLocal(Path.of(source), temporary, checksum)
+                    : copyStream(source, temporary, checksum);
             if (length != file.size()) {
                 throw new DamagedCopy("it is " + length + " bytes, the catalog records " + file.size());
             }
-            String checksum = sha ? HexFormat.of().formatHex(digest.digest()) : Long.toHexString(crc.getValue());
-            if (sha && !checksum.equals(file.sha256())) {
-                throw new DamagedCopy("its SHA-256 is " + checksum + ", the shard manifest records " + file.sha256());
+            String value = checksum.hex();
+            if (file.sha256() != null && !value.equals(file.sha256())) {
+                throw new DamagedCopy("its SHA-256 is " + value + ", the shard manifest records " + file.sha256());
             }
             commitFile(temporary, id);
             committed = true;
             long now = System.currentTimeMillis();
-            return new Entry(id, length, sha ? "sha256" : "crc32c", checksum, source.toString(), now, now, 0);
+            return new Entry(id, length, checksum.kind(), value, source.toString(), now, now, 0);
         } finally {
             if (!committed) {
                 Files.deleteIfExists(temporary);
@@ -321,7 +320,7 @@ public final class Stager {
      * is in the page cache by then: what is verified is what landed, and no byte passes through
      * the Java heap.
      */
-    private static long copyLocal(Path source, Path temporary, MessageDigest digest, CRC32C crc) throws IOException {
+    private static long copyLocal(Path source, Path temporary, Checksum checksum) throws IOException {
         try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);
              FileChannel out = FileChannel.open(temporary, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ),
                      READ_ONLY)) {
@@ -343,18 +342,14 @@ public final class Stager {
                     break;
                 }
                 buffer.flip();
-                if (digest != null) {
-                    digest.update(buffer);
-                } else {
-                    crc.update(buffer);
-                }
+                checksum.update(buffer);
                 length += read;
             }
             return length;
         }
     }
 
-    private long copyStream(URI source, Path temporary, MessageDigest digest, CRC32C crc) throws IOException {
+    private long copyStream(URI source, Path temporary, Checksum checksum) throws IOException {
         byte[] buffer = BUFFERS.get();
         long length = 0;
         try (InputStream in = tiers.tierFor(source).open(source);
@@ -365,11 +360,7 @@ public final class Stager {
                 if (read == 0) {
                     continue;
                 }
-                if (digest != null) {
-                    digest.update(buffer, 0, read);
-                } else {
-                    crc.update(buffer, 0, read);
-                }
+                checksum.update(buffer, 0, read);
                 out.write(buffer, 0, read);
                 length += read;
             }
@@ -393,25 +384,12 @@ public final class Stager {
             return Optional.empty();
         }
         boolean sha = file.sha256() != null;
-        MessageDigest digest = sha ? sha256() : null;
-        CRC32C crc = sha ? null : new CRC32C();
-        byte[] buffer = BUFFERS.get();
-        try (InputStream in = Files.newInputStream(committed)) {
-            int read;
-            while ((read = in.read(buffer)) >= 0) {
-                if (sha) {
-                    digest.update(buffer, 0, read);
-                } else {
-                    crc.update(buffer, 0, read);
-                }
-            }
-        }
-        String checksum = sha ? HexFormat.of().formatHex(digest.digest()) : Long.toHexString(crc.getValue());
-        if (sha && !checksum.equals(file.sha256())) {
+        Checksum.OfFile found = Checksum.ofFile(committed, sha ? Checksum.SHA256 : Checksum.CRC32C);
+        if (found.length() != file.size() || sha && !found.hex().equals(file.sha256())) {
             return Optional.empty();
         }
         long now = System.currentTimeMillis();
-        return Optional.of(new Entry(id, file.size(), sha ? "sha256" : "crc32c", checksum, source.toString(), now, now, 0));
+        return Optional.of(new Entry(id, file.size(), sha ? Checksum.SHA256 : Checksum.CRC32C, found.hex(), source.toString(), now, now, 0));
     }
 
     private Entry writeGenerated(String id, SnapshotFiles.Generated file, Owner owner) throws IOException {
@@ -424,12 +402,15 @@ public final class Stager {
                 }
             }
             commitFile(temporary, id);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            Files.deleteIfExists(temporary);
+            throw writeFailure(e, file.name(), file.content().length);
+        } catch (RuntimeException e) {
             Files.deleteIfExists(temporary);
             throw e;
         }
         long now = System.currentTimeMillis();
-        return new Entry(id, file.content().length, "sha256", id.substring("sha256-".length()), "generated:" + file.name(), now, now, 0);
+        return new Entry(id, file.content().length, Checksum.SHA256, id.substring("sha256-".length()), "generated:" + file.name(), now, now, 0);
     }
 
     /** Renames a verified copy (created read-only: mount views link to it) into place. */
@@ -442,18 +423,26 @@ public final class Stager {
         }
     }
 
+    private GranaryException writeFailure(IOException e, String name, long size) {
+        if (isDiskFull(e)) {
+            return new GranaryException(GranaryException.Kind.UNAVAILABLE, "the cache disk under " + entryFiles.root()
+                    + " is full: cannot write " + name + " (" + Sizes.format(size) + ")",
+                    "free space on that disk, or lower cache.quota to what it can hold; what was staged is kept", e);
+        }
+        return new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot write " + name + " into the cache under " + entryFiles.root()
+                + ": " + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage()),
+                "check that cache.root is a writable local directory; what was staged is kept", e);
+    }
+
+    /** Whether an I/O error is about a file of the cache (writing) rather than of the remote (reading). */
+    private boolean isCacheFile(IOException e) {
+        return e instanceof FileSystemException fs && fs.getFile() != null && Path.of(fs.getFile()).startsWith(entryFiles.root());
+    }
+
     private static boolean isDiskFull(IOException e) {
         String message = e.getMessage();
         return message != null && (message.contains("No space left on device") || message.contains("Disk quota exceeded"))
                 || e instanceof FileSystemException fs && fs.getReason() != null && fs.getReason().contains("No space left");
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     private static void sleepQuietly(long millis) {

@@ -139,6 +139,10 @@ public final class Admission {
     }
 
     private static GranaryException overQuota(CacheStore.Txn txn, long quota, long need, long used, String what) {
+        if (need > quota) {
+            return new GranaryException(GranaryException.Kind.CONFLICT, "staging " + what + " needs " + Sizes.format(need)
+                    + " in the cache, but its quota is " + Sizes.format(quota) + " in all", "raise cache.quota to more than " + Sizes.format(need), null);
+        }
         List<String> holders = new ArrayList<>();
         long pinnedBytes = 0;
         Set<String> counted = new HashSet<>();
@@ -146,10 +150,10 @@ public final class Admission {
             if (!pin.owner().alive()) {
                 continue;
             }
-            long bytes = txn.snapshot(pin.snapshotKey()).map(SnapshotRecord::bytes).orElse(0L);
-            holders.add(pin.what() + " (" + pin.snapshotKey() + ", " + Sizes.format(bytes) + ")");
-            for (SnapshotRecord.File file : txn.snapshot(pin.snapshotKey()).map(SnapshotRecord::files).orElse(List.of())) {
-                if (counted.add(file.entryId()) && txn.entry(file.entryId()).isPresent()) {
+            List<SnapshotRecord.File> files = txn.snapshot(pin.snapshotKey()).map(SnapshotRecord::files).orElse(List.of());
+            holders.add(pin.what() + " (" + pin.snapshotKey() + ", " + Sizes.format(files.stream().mapToLong(SnapshotRecord.File::size).sum()) + ")");
+            for (SnapshotRecord.File file : files) {
+                if (counted.add(file.entryId()) && txn.hasEntry(file.entryId())) {
                     pinnedBytes += file.size();
                 }
             }

@@ -111,6 +111,15 @@ public final class CacheStore {
             return exists(SNAPSHOT + key);
         }
 
+        /** The ids of every entry, read from the keys alone. */
+        public java.util.Set<String> entryIds() {
+            java.util.Set<String> ids = new java.util.HashSet<>();
+            for (String key : keys(ENTRY)) {
+                ids.add(key.substring(ENTRY.length()));
+            }
+            return ids;
+        }
+
         public List<Entry> entries() {
             return scan(ENTRY, Entry.class);
         }
@@ -228,6 +237,19 @@ public final class CacheStore {
         }
 
         private <T> List<T> scan(String prefix, Class<T> type) {
+            List<T> values = new ArrayList<>();
+            for (byte[] bytes : merged(prefix).values()) {
+                values.add(decode(bytes, type));
+            }
+            return values;
+        }
+
+        private java.util.Set<String> keys(String prefix) {
+            return merged(prefix).keySet();
+        }
+
+        /** The committed records under a prefix with this transaction's writes applied, deletions removed. */
+        private TreeMap<String, byte[]> merged(String prefix) {
             TreeMap<String, byte[]> merged = new TreeMap<>();
             byte[] start = prefix.getBytes(StandardCharsets.UTF_8);
             try (RocksIterator iterator = db.newIterator()) {
@@ -240,13 +262,8 @@ public final class CacheStore {
                 }
             }
             merged.putAll(pending.subMap(prefix, prefix + Character.MAX_VALUE));
-            List<T> values = new ArrayList<>(merged.size());
-            for (byte[] bytes : merged.values()) {
-                if (bytes != DELETED) {
-                    values.add(decode(bytes, type));
-                }
-            }
-            return values;
+            merged.values().removeIf(bytes -> bytes == DELETED);
+            return merged;
         }
 
         private static <T> T decode(byte[] bytes, Class<T> type) {

@@ -13,23 +13,21 @@ import java.util.stream.Stream;
 
 /**
  * Where entries live on the cache disk: {@code entries/<2 hex>/<id>}, read-only once committed,
- * and {@code tmp/<id>.<pid>.<token>.tmp} while being copied (renamed into place when verified).
+ * and {@code entries/<2 hex>/<id>.<pid>.<token>.tmp} while being copied (renamed into place when
+ * verified).
  */
 public final class EntryFiles {
 
     private final Path root;
     private final Path entries;
-    private final Path tmp;
     private static final String TEMPORARY = ".tmp";
     private final java.util.Set<Path> knownDirectories = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public EntryFiles(Path root) {
         this.root = root;
         this.entries = root.resolve("entries");
-        this.tmp = root.resolve("tmp");
         try {
             Files.createDirectories(entries);
-            Files.createDirectories(tmp);
         } catch (IOException e) {
             throw new GranaryException("cannot create the cache directories under " + root + ": " + e.getMessage(),
                     "check cache.root and its permissions", e);
@@ -110,9 +108,6 @@ public final class EntryFiles {
             } catch (NoSuchFileException gone) {
                 // removed meanwhile
             }
-        }
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(tmp)) {
-            files.forEach(found::add);
         }
         return found;
     }

@@ -22,24 +22,11 @@ public final class HadoopTier implements RemoteTier {
     }
 
     @Override
-    public String name() {
-        return "hadoop";
-    }
-
-    @Override
     public InputStream open(URI file) throws IOException {
         if ("file".equals(file.getScheme())) {
             return Files.newInputStream(Path.of(file));
         }
         return fileSystem(file).open(new org.apache.hadoop.fs.Path(file));
-    }
-
-    @Override
-    public long length(URI file) throws IOException {
-        if ("file".equals(file.getScheme())) {
-            return Files.size(Path.of(file));
-        }
-        return fileSystem(file).getFileStatus(new org.apache.hadoop.fs.Path(file)).getLen();
     }
 
     private FileSystem fileSystem(URI file) throws IOException {

@@ -8,12 +8,6 @@ import java.net.URI;
 /** Where a dataset's files are copied from: a Hadoop file system (file://, hdfs://, s3a://) or Alluxio. */
 public interface RemoteTier extends Closeable {
 
-    /** A short name for messages and metrics: "hadoop", "alluxio". */
-    String name();
-
     /** Opens a file for one sequential read. */
     InputStream open(URI file) throws IOException;
-
-    /** The file's length in bytes. */
-    long length(URI file) throws IOException;
 }

@@ -54,7 +54,8 @@ public final class StageCommand extends Subcommand {
             CacheJobs.Job running = jobs.get(job).runBy(ProcessHandle.current().pid());
             jobs.save(running);
             try {
-                StageResult result = cache.stage(DatasetRef.parse(ref), copies, false);
+                // the snapshot the ref named when the job was started, even if a newer one landed since
+                StageResult result = cache.stage(DatasetRef.parse(running.snapshotKey()), copies, false);
                 java.io.StringWriter line = new java.io.StringWriter();
                 print(new java.io.PrintWriter(line, true), ref, result);
                 jobs.save(running.with(CacheJobs.Job.DONE, line.toString().strip()));
