@@ -1,5 +1,6 @@
 package io.granary.cache;
 
+import io.granary.cache.daemon.DaemonSettings;
 import io.granary.cache.store.EvictionPolicy;
 import io.granary.common.GranaryException;
 import java.nio.file.Path;
@@ -16,9 +17,10 @@ import java.util.OptionalLong;
  * @param highWatermark eviction starts when a stage would take the cache above this share of the quota
  * @param lowWatermark eviction stops once the cache is at or below this share of the quota
  * @param mirrors location prefix (as the catalog records it) to the prefix to read it from instead
+ * @param daemon where the node's cache daemon listens, and whether the CLI goes through it
  */
 public record CacheSettings(Path root, OptionalLong quota, double highWatermark, double lowWatermark,
-                            EvictionPolicy policy, int parallel, Map<String, String> mirrors) {
+                            EvictionPolicy policy, int parallel, Map<String, String> mirrors, DaemonSettings daemon) {
 
     public static final double DEFAULT_HIGH_WATERMARK = 0.95;
     public static final double DEFAULT_LOW_WATERMARK = 0.80;
@@ -41,22 +43,26 @@ public record CacheSettings(Path root, OptionalLong quota, double highWatermark,
 
     public static CacheSettings defaults(Path root) {
         return new CacheSettings(root, OptionalLong.empty(), DEFAULT_HIGH_WATERMARK, DEFAULT_LOW_WATERMARK,
-                EvictionPolicy.LRU, DEFAULT_PARALLEL, Map.of());
+                EvictionPolicy.LRU, DEFAULT_PARALLEL, Map.of(), DaemonSettings.defaults());
     }
 
     public CacheSettings withQuota(long bytes) {
-        return new CacheSettings(root, OptionalLong.of(bytes), highWatermark, lowWatermark, policy, parallel, mirrors);
+        return new CacheSettings(root, OptionalLong.of(bytes), highWatermark, lowWatermark, policy, parallel, mirrors, daemon);
     }
 
     public CacheSettings withPolicy(EvictionPolicy value) {
-        return new CacheSettings(root, quota, highWatermark, lowWatermark, value, parallel, mirrors);
+        return new CacheSettings(root, quota, highWatermark, lowWatermark, value, parallel, mirrors, daemon);
     }
 
     public CacheSettings withWatermarks(double high, double low) {
-        return new CacheSettings(root, quota, high, low, policy, parallel, mirrors);
+        return new CacheSettings(root, quota, high, low, policy, parallel, mirrors, daemon);
+    }
+
+    public CacheSettings withDaemon(DaemonSettings value) {
+        return new CacheSettings(root, quota, highWatermark, lowWatermark, policy, parallel, mirrors, value);
     }
 
     public CacheSettings withMirrors(Map<String, String> value) {
-        return new CacheSettings(root, quota, highWatermark, lowWatermark, policy, parallel, value);
+        return new CacheSettings(root, quota, highWatermark, lowWatermark, policy, parallel, value, daemon);
     }
 }

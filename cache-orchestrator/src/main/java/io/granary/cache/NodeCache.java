@@ -1,5 +1,6 @@
 package io.granary.cache;
 
+import io.granary.cache.stage.ProgressSink;
 import io.granary.cache.stage.SnapshotFiles;
 import io.granary.cache.stage.SnapshotResolver;
 import io.granary.cache.stage.StageResult;
@@ -87,14 +88,22 @@ public final class NodeCache implements AutoCloseable {
     }
 
     public StageResult stage(DatasetRef ref, int parallel, boolean showProgress) {
+        return stage(ref, parallel, ProgressSink.of(showProgress));
+    }
+
+    public StageResult stage(DatasetRef ref, int parallel, ProgressSink progress) {
         long started = System.nanoTime();
         SnapshotFiles snapshot = resolve(ref);
         LOG.debug("{}: resolved to {} files in {} ms", ref, snapshot.fileCount(), (System.nanoTime() - started) / 1_000_000);
-        return stage(snapshot, parallel, showProgress, Optional.empty());
+        return stage(snapshot, parallel, progress, Optional.empty());
     }
 
     public StageResult stage(SnapshotFiles snapshot, int parallel, boolean showProgress, Optional<Pin> keep) {
-        return new Stager(store, entryFiles, tiers, limits).stage(snapshot, parallel, showProgress, keep);
+        return stage(snapshot, parallel, ProgressSink.of(showProgress), keep);
+    }
+
+    public StageResult stage(SnapshotFiles snapshot, int parallel, ProgressSink progress, Optional<Pin> keep) {
+        return new Stager(store, entryFiles, tiers, limits).stage(snapshot, parallel, progress, keep);
     }
 
     public CacheStatus status() {

@@ -47,6 +47,13 @@ public final class ConfigCommand extends Subcommand {
         out.println("  parallel: " + cache.parallel());
         out.println("  mirrors: " + (cache.mirrors().isEmpty() ? "{}" : ""));
         cache.mirrors().forEach((k, v) -> out.println("    " + k + ": " + v));
+        var daemon = cache.daemon();
+        out.println("  daemon:");
+        out.println("    host: " + daemon.host());
+        out.println("    port: " + daemon.port());
+        out.println("    http_port: " + daemon.httpPort());
+        out.println("    token: " + (daemon.token().isPresent() ? "(set)" : "(none)"));
+        out.println("    connect: " + daemon.connect());
     }
 
     private static void printMap(PrintWriter out, String name, java.util.Map<String, String> values) {

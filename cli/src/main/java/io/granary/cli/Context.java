@@ -63,6 +63,18 @@ public final class Context implements AutoCloseable {
         return new io.granary.sample.SamplePipelines(datasets(), () -> registry().load(), this::spark, config.samples().path(), plugins);
     }
 
+    /**
+     * The node's cache as a command should reach it: through the node's daemon when one runs (or
+     * cache.daemon.connect names one), in this process otherwise.
+     */
+    public io.granary.cache.CacheAccess cacheAccess() {
+        java.util.Optional<io.granary.cache.daemon.DaemonClient> daemon = io.granary.cache.daemon.DaemonClient.connect(config.cache());
+        if (daemon.isPresent()) {
+            return daemon.get();
+        }
+        return new io.granary.cache.InProcessCache(cache());
+    }
+
     /** The node's cache, used in this process. */
     public io.granary.cache.NodeCache cache() {
         return new io.granary.cache.NodeCache(config.cache(), datasets(), io.granary.dataset.catalog.Catalogs.hadoopConfiguration(config.catalog()));

@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 
 /** `granary serve ...`: long-running servers. */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run a server until stopped (Ctrl-C).",
-        subcommands = ServeCommand.Features.class)
+        subcommands = {ServeCommand.Features.class, ServeCommand.Cache.class})
 public final class ServeCommand {
 
     @Command(name = "features", mixinStandardHelpOptions = true,
@@ -44,6 +44,52 @@ public final class ServeCommand {
                             + "registry generation %d, %d feature views; %s; started in %d ms%n",
                     settings.host(), server.grpcPort(), settings.host(), server.httpPort(), server.registry().generation(),
                     server.registry().featureViews().size(), settings.token().isPresent() ? "bearer token required" : "no token",
+                    (System.nanoTime() - start) / 1_000_000);
+            out().flush();
+            stopped.await();
+        }
+    }
+
+    @Command(name = "cache", mixinStandardHelpOptions = true,
+            description = {
+                "Run the node's cache daemon: granary.cache.v1.NodeCacheService over gRPC (stage, mount, umount, status, evict, verify, gc, jobs)",
+                "and HTTP GET /metrics (Prometheus) and /health. Every `granary cache` and `granary mount` on the node then goes through it.",
+            })
+    public static final class Cache extends Subcommand {
+
+        @Option(names = "--host", paramLabel = "HOST", description = "Address to bind (default: cache.daemon.host, 127.0.0.1; 0.0.0.0 for pods on the node).")
+        String host;
+
+        @Option(names = "--port", paramLabel = "PORT", description = "gRPC port (default: cache.daemon.port, 7070; 0 picks one).")
+        Integer port;
+
+        @Option(names = "--http-port", paramLabel = "PORT", description = "HTTP port for /metrics and /health (default: cache.daemon.http_port, 7071; 0 picks one).")
+        Integer httpPort;
+
+        @Override
+        protected void run() throws InterruptedException {
+            long start = System.nanoTime();
+            io.granary.cache.daemon.DaemonSettings settings = context().config().cache().daemon();
+            settings = settings.withListen(host != null ? host : settings.host(), port != null ? port : settings.port(),
+                    httpPort != null ? httpPort : settings.httpPort());
+            io.granary.cache.NodeCache cache = context().cache();
+            io.granary.cache.daemon.CacheDaemon daemon;
+            try {
+                daemon = new io.granary.cache.daemon.CacheDaemon(cache, settings);
+            } catch (RuntimeException e) {
+                cache.close();
+                throw e;
+            }
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                daemon.close();
+                cache.close();
+                stopped.countDown();
+            }, "granary-serve-cache-shutdown"));
+            out().printf("serving the cache %s: gRPC %s:%d (granary.cache.v1.NodeCacheService), metrics http://%s:%d/metrics; "
+                            + "quota %s; %s; started in %d ms%n",
+                    cache.settings().root(), settings.host(), daemon.port(), settings.host(), daemon.httpPort(),
+                    io.granary.common.Sizes.format(cache.quota()), settings.token().isPresent() ? "bearer token required" : "no token",
                     (System.nanoTime() - start) / 1_000_000);
             out().flush();
             stopped.await();

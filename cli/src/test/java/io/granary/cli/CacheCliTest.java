@@ -102,4 +102,48 @@ class CacheCliTest {
         assertThat(ok("config").out()).contains("cache:").contains("  root: " + dir.resolve("data/cache"))
                 .contains("  policy: lru").contains("  high_watermark: 0.95");
     }
+
+    @Test
+    void withADaemonRunningTheCommandsGoThroughIt() throws Exception {
+        io.granary.cache.CacheSettings settings = io.granary.cache.CacheSettings.defaults(dir.resolve("data/cache"))
+                .withDaemon(io.granary.cache.daemon.DaemonSettings.defaults().withListen("127.0.0.1", 0, 0));
+        try (io.granary.dataset.Datasets datasets = io.granary.dataset.Datasets.open(
+                     io.granary.dataset.catalog.CatalogSettings.localHadoop(dir.resolve("data/warehouse")));
+             io.granary.cache.NodeCache cache = new io.granary.cache.NodeCache(settings, datasets, new org.apache.hadoop.conf.Configuration());
+             io.granary.cache.daemon.CacheDaemon daemon = new io.granary.cache.daemon.CacheDaemon(cache, settings.daemon())) {
+            assertThat(ok("cache", "stage", "media.speech").out()).contains("staged media.speech (media.speech@").contains("0 already cached");
+            assertThat(ok("cache", "status").out()).contains("through the cache daemon at 127.0.0.1:" + daemon.port())
+                    .containsPattern("media\\.speech@\\d+ +shards .* 100%");
+            Path view = dir.resolve("mnt/speech");
+            assertThat(ok("mount", "media.speech", view.toString()).out()).contains("mounted media.speech");
+            assertThat(cache.status().snapshots()).anySatisfy(s -> assertThat(s.pinnedBy()).contains("mount " + view));
+            ok("umount", view.toString());
+
+            String started = ok("cache", "stage", "demo.users", "--async").out();
+            assertThat(started).contains("in the cache daemon (daemon at 127.0.0.1:" + daemon.port() + ")");
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            String jobs;
+            do {
+                Thread.sleep(100);
+                jobs = ok("cache", "jobs").out();
+            } while (jobs.contains("running") && System.nanoTime() < deadline);
+            assertThat(jobs).containsPattern("demo\\.users +done +100%");
+            assertThat(fails("cache", "evict", "demo.nope").err()).contains("unknown dataset demo.nope").contains("hint:");
+        }
+        // the daemon is gone: the same commands work in process
+        assertThat(ok("cache", "status").out()).doesNotContain("through the cache daemon").contains("media.speech@");
+    }
+
+    @Test
+    void aDaemonThatCannotBeReachedOrIsMisconfiguredIsNamed() throws Exception {
+        Path down = write(dir, "down.yaml", "data_dir: data", "cache:", "  daemon:", "    connect: 127.0.0.1:1");
+        GranaryCli.Run unreachable = GranaryCli.runRaw("cache", "status", "--config", down.toString());
+        assertThat(unreachable.code()).as(unreachable.toString()).isEqualTo(1);
+        assertThat(unreachable.err()).contains("cannot reach the cache daemon at 127.0.0.1:1");
+
+        Path bad = write(dir, "bad.yaml", "data_dir: data", "cache:", "  daemon:", "    connect: somewhere");
+        GranaryCli.Run wrong = GranaryCli.runRaw("cache", "status", "--config", bad.toString());
+        assertThat(wrong.code()).isEqualTo(1);
+        assertThat(wrong.err()).contains("bad.yaml:4").contains("must be auto, off or HOST:PORT");
+    }
 }

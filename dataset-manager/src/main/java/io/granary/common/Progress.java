@@ -71,6 +71,10 @@ public final class Progress implements AutoCloseable {
         return done.get();
     }
 
+    public long bytesDone() {
+        return bytes.get();
+    }
+
     public Duration elapsed() {
         return Duration.ofNanos(System.nanoTime() - startNanos);
     }

@@ -2,6 +2,7 @@ package io.granary.cache.mount;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.granary.cache.NodeCache;
+import io.granary.cache.stage.ProgressSink;
 import io.granary.cache.stage.SnapshotFiles;
 import io.granary.cache.stage.StageResult;
 import io.granary.cache.store.Owner;
@@ -49,6 +50,10 @@ public final class Mounts {
      * be empty, or be this snapshot's view already (then this only repairs it).
      */
     public MountResult mount(DatasetRef ref, Path target, int parallel, boolean showProgress) {
+        return mount(ref, target, parallel, ProgressSink.of(showProgress));
+    }
+
+    public MountResult mount(DatasetRef ref, Path target, int parallel, ProgressSink progress) {
         Path view = target.toAbsolutePath().normalize();
         SnapshotFiles snapshot = cache.resolve(ref);
         Optional<Marker> existing = readMarker(view);
@@ -64,7 +69,7 @@ public final class Mounts {
         }
         String pinId = "mount-" + view;
         Pin pin = new Pin(pinId, snapshot.key(), "mount", "mount " + view, Owner.persistent(pinId), System.currentTimeMillis());
-        StageResult staged = cache.stage(snapshot, parallel, showProgress, Optional.of(pin));
+        StageResult staged = cache.stage(snapshot, parallel, progress, Optional.of(pin));
         try {
             SnapshotRecord record = cache.store().transact(txn -> txn.snapshot(snapshot.key())).orElseThrow();
             String linkKind = build(view, record, new Marker(snapshot.key(), ref.toString(), pinId, cache.settings().root().toString()));

@@ -35,6 +35,11 @@ public final class CacheJobs {
             return new Job(id, ref, snapshotKey, processId, startedMillis, state, message, System.currentTimeMillis());
         }
 
+        /** This job with its {@link #effectiveState}, as it is shown to users (on this machine, where its process would run). */
+        public Job settled() {
+            return new Job(id, ref, snapshotKey, pid, startedMillis, effectiveState(), message, updatedMillis);
+        }
+
         /** The state as a user should read it: a running job whose process is gone was interrupted. */
         public String effectiveState() {
             if (RUNNING.equals(state) && ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {

@@ -78,7 +78,7 @@ public final class Stager {
      * Stages a snapshot. {@code keep}, when given, is a pin put in place as the stage finishes
      * (a mount's), so the snapshot is never unpinned in between.
      */
-    public StageResult stage(SnapshotFiles snapshot, int parallel, boolean showProgress, Optional<Pin> keep) {
+    public StageResult stage(SnapshotFiles snapshot, int parallel, ProgressSink progressSink, Optional<Pin> keep) {
         long started = System.nanoTime();
         Owner owner = Owner.thisProcess();
         Pin stagePin = new Pin("stage-" + owner.token(), snapshot.key(), "stage", "stage by pid " + owner.pid(), owner, System.currentTimeMillis());
@@ -126,7 +126,7 @@ public final class Stager {
                     deleteAbandonedTemporaries();
                     checkFreeSpace(decision.reservedBytes(), snapshot);
                     long copyStarted = System.nanoTime();
-                    copyAll(decision.toCopy(), remoteById, generatedById, owner, parallel, showProgress, snapshot);
+                    copyAll(decision.toCopy(), remoteById, generatedById, owner, parallel, progressSink, snapshot);
                     LOG.debug("{}: copied {} files in {} ms", snapshot.key(), decision.toCopy().size(), (System.nanoTime() - copyStarted) / 1_000_000);
                     copied += decision.toCopy().size();
                     bytesCopied += decision.reservedBytes();
@@ -201,7 +201,7 @@ public final class Stager {
     }
 
     private void copyAll(List<String> ids, Map<String, SnapshotFiles.Remote> remoteById, Map<String, SnapshotFiles.Generated> generatedById,
-                         Owner owner, int parallel, boolean showProgress, SnapshotFiles snapshot) throws InterruptedException {
+                         Owner owner, int parallel, ProgressSink progressSink, SnapshotFiles snapshot) throws InterruptedException {
         long bytes = ids.stream().mapToLong(id -> remoteById.containsKey(id) ? remoteById.get(id).size() : generatedById.get(id).content().length).sum();
         AtomicInteger threadNumber = new AtomicInteger();
         ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallel, ids.size()), runnable -> {
@@ -211,8 +211,7 @@ public final class Stager {
         });
         ExecutorCompletionService<Entry> completion = new ExecutorCompletionService<>(pool);
         List<Entry> finished = new ArrayList<>();
-        try (Progress progress = showProgress ? Progress.start("staging " + snapshot.key(), "files", ids.size()).withTotalBytes(bytes)
-                : Progress.silent("staging", "files")) {
+        try (Progress progress = progressSink.start(snapshot.key(), ids.size(), bytes)) {
             for (String id : ids) {
                 SnapshotFiles.Remote remote = remoteById.get(id);
                 completion.submit(() -> {

@@ -1,5 +1,6 @@
 package io.granary.cli.cache;
 
+import io.granary.cache.CacheAccess;
 import io.granary.cache.NodeCache;
 import io.granary.cli.Subcommand;
 import io.granary.cli.output.Formats;
@@ -16,7 +17,7 @@ public final class EvictCommand extends Subcommand {
 
     @Override
     protected void run() {
-        try (NodeCache cache = context().cache()) {
+        try (CacheAccess cache = context().cacheAccess()) {
             NodeCache.EvictResult result = cache.evict(DatasetRef.parse(ref));
             out().printf("evicted %s: %s files, %s freed%s%n", result.snapshotKey(), Formats.count(result.entries()), Formats.bytes(result.bytes()),
                     result.kept() > 0 ? "; " + result.kept() + " files kept for pinned snapshots that share them" : "");

@@ -1,5 +1,6 @@
 package io.granary.cli.cache;
 
+import io.granary.cache.CacheAccess;
 import io.granary.cache.NodeCache;
 import io.granary.cli.Subcommand;
 import picocli.CommandLine.Command;
@@ -10,7 +11,7 @@ public final class GcCommand extends Subcommand {
 
     @Override
     protected void run() {
-        try (NodeCache cache = context().cache()) {
+        try (CacheAccess cache = context().cacheAccess()) {
             NodeCache.GcResult result = cache.gc();
             out().printf("gc: %d unrecorded files, %d partial copies, %d holds of dead processes, %d empty snapshot records removed%n",
                     result.orphanFiles(), result.temporaries(), result.deadHolds(), result.staleSnapshots());

@@ -1,7 +1,7 @@
 package io.granary.cli.cache;
 
+import io.granary.cache.CacheAccess;
 import io.granary.cache.CacheStatus;
-import io.granary.cache.NodeCache;
 import io.granary.cache.stage.CacheJobs;
 import io.granary.cli.Subcommand;
 import io.granary.cli.output.Formats;
@@ -19,8 +19,8 @@ public final class JobsCommand extends Subcommand {
 
     @Override
     protected void run() {
-        try (NodeCache cache = context().cache()) {
-            var jobs = new CacheJobs(cache.settings().root()).list();
+        try (CacheAccess cache = context().cacheAccess()) {
+            var jobs = cache.jobs();
             if (jobs.isEmpty()) {
                 out().println("no cache jobs: start one with `granary cache stage REF --async`");
                 return;
@@ -32,7 +32,7 @@ public final class JobsCommand extends Subcommand {
                 CacheStatus.SnapshotStatus snapshot = snapshots.get(job.snapshotKey());
                 String cached = snapshot == null ? "0%" : String.format(Locale.ROOT, "%.0f%% (%s of %s files)", Math.floor(snapshot.cachedPercent()),
                         Formats.count(snapshot.cachedFiles()), Formats.count(snapshot.files()));
-                table.add(job.id(), job.ref(), job.effectiveState(), cached, Formats.time(Instant.ofEpochMilli(job.startedMillis())),
+                table.add(job.id(), job.ref(), job.state(), cached, Formats.time(Instant.ofEpochMilli(job.startedMillis())),
                         job.pid(), job.message().isEmpty() ? "-" : job.message());
             }
             table.print(out());

@@ -1,6 +1,6 @@
 package io.granary.cli.cache;
 
-import io.granary.cache.NodeCache;
+import io.granary.cache.CacheAccess;
 import io.granary.cache.mount.Mounts;
 import io.granary.cli.Subcommand;
 import io.granary.cli.output.Formats;
@@ -26,9 +26,8 @@ public final class MountCommand extends Subcommand {
 
     @Override
     protected void run() {
-        try (NodeCache cache = context().cache()) {
-            Mounts.MountResult result = new Mounts(cache).mount(DatasetRef.parse(ref), target,
-                    parallel == null ? cache.settings().parallel() : parallel, true);
+        try (CacheAccess cache = context().cacheAccess()) {
+            Mounts.MountResult result = cache.mount(DatasetRef.parse(ref), target, parallel == null ? 0 : parallel, true);
             out().printf("mounted %s (%s) at %s: %s files, %s, read-only (%s into the cache)%s%n", ref, result.snapshotKey(), result.target(),
                     Formats.count(result.files()), Formats.bytes(result.bytes()), result.linkKind(),
                     result.stage().filesCopied() > 0 ? "; staged " + Formats.count(result.stage().filesCopied()) + " files first" : "");

@@ -1,6 +1,9 @@
 package io.granary.cli.cache;
 
+import io.granary.cache.CacheAccess;
+import io.granary.cache.InProcessCache;
 import io.granary.cache.NodeCache;
+import io.granary.cache.daemon.DaemonClient;
 import io.granary.cache.stage.CacheJobs;
 import io.granary.cache.stage.StageResult;
 import io.granary.cli.Subcommand;
@@ -40,16 +43,22 @@ public final class StageCommand extends Subcommand {
             follow();
             return;
         }
-        if (async) {
-            startInBackground();
+        if (job == null) {
+            try (CacheAccess cache = context().cacheAccess()) {
+                if (!async) {
+                    print(out(), ref, cache.stage(DatasetRef.parse(ref), parallel == null ? 0 : parallel, true));
+                } else if (cache instanceof DaemonClient daemon) {
+                    CacheJobs.Job started = daemon.startJob(DatasetRef.parse(ref), parallel == null ? 0 : parallel);
+                    out().printf("job %s: staging %s (%s) in the cache daemon (%s); `granary cache jobs` shows its progress%n",
+                            started.id(), ref, started.snapshotKey(), daemon.where());
+                } else {
+                    startInBackground(((InProcessCache) cache).cache());
+                }
+            }
             return;
         }
         try (NodeCache cache = context().cache()) {
             int copies = parallel == null ? cache.settings().parallel() : parallel;
-            if (job == null) {
-                print(out(), ref, cache.stage(DatasetRef.parse(ref), copies, true));
-                return;
-            }
             CacheJobs jobs = new CacheJobs(cache.settings().root());
             CacheJobs.Job running = jobs.get(job).runBy(ProcessHandle.current().pid());
             jobs.save(running);
@@ -67,24 +76,22 @@ public final class StageCommand extends Subcommand {
     }
 
     /** Checks the ref here (so a typo fails now, not in the background), then runs this stage in a process of its own. */
-    private void startInBackground() throws java.io.IOException {
-        try (NodeCache cache = context().cache()) {
-            String key = cache.resolve(DatasetRef.parse(ref)).key();
-            CacheJobs jobs = new CacheJobs(cache.settings().root());
-            CacheJobs.Job created = jobs.create(ref, key);
-            java.util.List<String> command = BackgroundCommand.sameJvm();
-            command.addAll(java.util.List.of("cache", "stage", ref, "--job", created.id(), "--data-dir=" + context().config().dataDir()));
-            context().config().source().ifPresent(file -> command.addAll(java.util.List.of("--config", file.toString())));
-            if (parallel != null) {
-                command.addAll(java.util.List.of("--parallel", parallel.toString()));
-            }
-            java.nio.file.Path log = cache.settings().root().resolve("jobs").resolve(created.id() + ".log");
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-            jobs.save(created.runBy(process.pid()));
-            out().printf("job %s: staging %s (%s) in the background, pid %d; `granary cache jobs` shows its progress, its log is %s%n",
-                    created.id(), ref, key, process.pid(), log);
+    private void startInBackground(NodeCache cache) throws java.io.IOException {
+        String key = cache.resolve(DatasetRef.parse(ref)).key();
+        CacheJobs jobs = new CacheJobs(cache.settings().root());
+        CacheJobs.Job created = jobs.create(ref, key);
+        java.util.List<String> command = BackgroundCommand.sameJvm();
+        command.addAll(java.util.List.of("cache", "stage", ref, "--job", created.id(), "--data-dir=" + context().config().dataDir()));
+        context().config().source().ifPresent(file -> command.addAll(java.util.List.of("--config", file.toString())));
+        if (parallel != null) {
+            command.addAll(java.util.List.of("--parallel", parallel.toString()));
         }
+        java.nio.file.Path log = cache.settings().root().resolve("jobs").resolve(created.id() + ".log");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        jobs.save(created.runBy(process.pid()));
+        out().printf("job %s: staging %s (%s) in the background, pid %d; `granary cache jobs` shows its progress, its log is %s%n",
+                created.id(), ref, key, process.pid(), log);
     }
 
     private void follow() throws InterruptedException {

@@ -1,7 +1,7 @@
 package io.granary.cli.cache;
 
 import io.granary.cache.CacheStatus;
-import io.granary.cache.NodeCache;
+import io.granary.cache.CacheAccess;
 import io.granary.cli.Subcommand;
 import io.granary.cli.output.Formats;
 import io.granary.cli.output.TextTable;
@@ -15,7 +15,7 @@ public final class StatusCommand extends Subcommand {
 
     @Override
     protected void run() {
-        try (NodeCache cache = context().cache()) {
+        try (CacheAccess cache = context().cacheAccess()) {
             CacheStatus status = cache.status();
             out().printf("cache %s: %s used of %s quota (%.1f%%), %s entries; evicts above %.0f%% down to %.0f%%, %s first%s%n",
                     status.root(), Formats.bytes(status.usedBytes()), Formats.bytes(status.quota()),
@@ -23,6 +23,9 @@ public final class StatusCommand extends Subcommand {
                     100 * status.highWatermark(), 100 * status.lowWatermark(),
                     status.policy() == io.granary.cache.store.EvictionPolicy.LRU ? "least recently used" : "least frequently used",
                     status.reservedBytes() > 0 ? "; " + Formats.bytes(status.reservedBytes()) + " being staged" : "");
+            if (cache instanceof io.granary.cache.daemon.DaemonClient) {
+                out().println("(through the cache daemon at " + cache.where().substring("daemon at ".length()) + ")");
+            }
             if (status.snapshots().isEmpty()) {
                 out().println("no snapshots staged yet: `granary cache stage NS.NAME`");
                 return;

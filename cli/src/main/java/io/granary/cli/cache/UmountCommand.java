@@ -1,7 +1,6 @@
 package io.granary.cli.cache;
 
-import io.granary.cache.NodeCache;
-import io.granary.cache.mount.Mounts;
+import io.granary.cache.CacheAccess;
 import io.granary.cli.Subcommand;
 import java.nio.file.Path;
 import picocli.CommandLine.Command;
@@ -16,9 +15,9 @@ public final class UmountCommand extends Subcommand {
 
     @Override
     protected void run() {
-        try (NodeCache cache = context().cache()) {
-            Mounts.Marker marker = new Mounts(cache).umount(target);
-            out().printf("unmounted %s (%s); its files stay cached%n", target.toAbsolutePath().normalize(), marker.snapshotKey());
+        try (CacheAccess cache = context().cacheAccess()) {
+            String snapshotKey = cache.umount(target);
+            out().printf("unmounted %s (%s); its files stay cached%n", target.toAbsolutePath().normalize(), snapshotKey);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.granary.cli.cache;
 
+import io.granary.cache.CacheAccess;
 import io.granary.cache.NodeCache;
 import io.granary.cli.Subcommand;
 import io.granary.cli.output.Formats;
@@ -14,8 +15,8 @@ public final class VerifyCommand extends Subcommand {
     @Override
     protected void run() {
         long started = System.nanoTime();
-        try (NodeCache cache = context().cache()) {
-            NodeCache.VerifyResult result = cache.verify(cache.settings().parallel());
+        try (CacheAccess cache = context().cacheAccess()) {
+            NodeCache.VerifyResult result = cache.verify(0);
             result.damaged().forEach(id -> out().println("DAMAGED " + id + " (dropped)"));
             String summary = Formats.count(result.checked()) + " files, " + Formats.bytes(result.bytes()) + " checked in "
                     + Formats.seconds(java.time.Duration.ofNanos(System.nanoTime() - started));

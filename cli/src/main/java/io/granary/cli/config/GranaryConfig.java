@@ -1,6 +1,7 @@
 package io.granary.cli.config;
 
 import io.granary.cache.CacheSettings;
+import io.granary.cache.daemon.DaemonSettings;
 import io.granary.cache.store.EvictionPolicy;
 import io.granary.common.GranaryException;
 import io.granary.common.Sizes;
@@ -50,6 +51,12 @@ import java.util.OptionalLong;
  *   policy: lru                       # lru | lfu
  *   parallel: 8                       # files copied at once
  *   mirrors: {}                       # location prefix -> where to read it instead (hdfs://, alluxio://)
+ *   daemon:                           # `granary serve cache`, the node's cache daemon
+ *     host: 127.0.0.1
+ *     port: 7070                      # gRPC (granary.cache.v1.NodeCacheService)
+ *     http_port: 7071                 # /metrics, /health
+ *     token: ...                      # bearer token; GRANARY_CACHE_TOKEN overrides it
+ *     connect: auto                   # auto | off | HOST:PORT; GRANARY_CACHE_DAEMON overrides it
  * </pre>
  */
 public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings spark, FeatureStoreConfig featureStore,
@@ -77,7 +84,8 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
 
     public static final String FILE_NAME = "granary.yaml";
     private static final List<String> TOP_KEYS = List.of("data_dir", "catalog", "spark", "registry", "online_store", "feature_server", "samples", "cache");
-    private static final List<String> CACHE_KEYS = List.of("root", "quota", "high_watermark", "low_watermark", "policy", "parallel", "mirrors");
+    private static final List<String> CACHE_KEYS = List.of("root", "quota", "high_watermark", "low_watermark", "policy", "parallel", "mirrors", "daemon");
+    private static final List<String> CACHE_DAEMON_KEYS = List.of("host", "port", "http_port", "token", "connect");
     private static final List<String> SERVER_KEYS = List.of("host", "port", "http_port", "token");
     private static final List<String> CATALOG_KEYS = List.of("type", "warehouse", "uri", "properties", "hadoop");
     private static final List<String> SPARK_KEYS = List.of("master", "conf");
@@ -87,7 +95,7 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
         Path absolute = dataDir.toAbsolutePath().normalize();
         return new GranaryConfig(absolute, CatalogSettings.localHadoop(absolute.resolve("warehouse")),
                 SparkSettings.local(), FeatureStoreConfig.defaults(absolute), new SamplesConfig(absolute.resolve("samples"), List.of()),
-                CacheSettings.defaults(absolute.resolve("cache")), Optional.empty());
+                withEnvironment(CacheSettings.defaults(absolute.resolve("cache"))), Optional.empty());
     }
 
     /**
@@ -181,7 +189,7 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
     private static CacheSettings cache(Optional<YamlNode> node, Path base, Path dataDir) {
         CacheSettings defaults = CacheSettings.defaults(dataDir.resolve("cache"));
         if (node.isEmpty()) {
-            return defaults;
+            return withEnvironment(defaults);
         }
         Map<String, YamlNode> entries = node.get().asMapWithKeys(CACHE_KEYS);
         Path root = YamlNode.optional(entries, "root").map(n -> resolve(base, n.asString())).orElse(defaults.root());
@@ -193,7 +201,37 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
                 .orElse(defaults.policy());
         int parallel = YamlNode.optional(entries, "parallel").map(YamlNode::asInt).orElse(defaults.parallel());
         Map<String, String> mirrors = YamlNode.optional(entries, "mirrors").map(YamlNode::asStringMap).orElse(Map.of());
-        return at(node.get(), n -> new CacheSettings(root, quota, high, low, policy, parallel, mirrors));
+        DaemonSettings daemon = YamlNode.optional(entries, "daemon").map(GranaryConfig::cacheDaemon).orElse(defaults.daemon());
+        return withEnvironment(at(node.get(), n -> new CacheSettings(root, quota, high, low, policy, parallel, mirrors, daemon)));
+    }
+
+    private static DaemonSettings cacheDaemon(YamlNode node) {
+        DaemonSettings defaults = DaemonSettings.defaults();
+        Map<String, YamlNode> entries = node.asMapWithKeys(CACHE_DAEMON_KEYS);
+        return at(node, n -> new DaemonSettings(
+                YamlNode.optional(entries, "host").map(YamlNode::asString).orElse(defaults.host()),
+                YamlNode.optional(entries, "port").map(GranaryConfig::port).orElse(defaults.port()),
+                YamlNode.optional(entries, "http_port").map(GranaryConfig::port).orElse(defaults.httpPort()),
+                YamlNode.optional(entries, "token").map(YamlNode::asString),
+                YamlNode.optional(entries, "connect").map(YamlNode::asString).orElse(defaults.connect())));
+    }
+
+    /** GRANARY_CACHE_TOKEN and GRANARY_CACHE_DAEMON, when set, win over the config file (a pod gets its node's daemon this way). */
+    static CacheSettings withEnvironment(CacheSettings settings) {
+        DaemonSettings daemon = settings.daemon();
+        String token = System.getenv("GRANARY_CACHE_TOKEN");
+        if (token != null && !token.isBlank()) {
+            daemon = daemon.withToken(Optional.of(token));
+        }
+        String connect = System.getenv("GRANARY_CACHE_DAEMON");
+        if (connect != null && !connect.isBlank()) {
+            try {
+                daemon = daemon.withConnect(connect.strip());
+            } catch (GranaryException e) {
+                throw new GranaryException("GRANARY_CACHE_DAEMON: " + e.getMessage(), e.hint());
+            }
+        }
+        return settings.withDaemon(daemon);
     }
 
     /** Parses one value, so that an error names its own line. */

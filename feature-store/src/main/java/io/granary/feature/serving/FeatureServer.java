@@ -1,6 +1,7 @@
 package io.granary.feature.serving;
 
 import io.granary.common.GranaryException;
+import io.granary.common.rpc.BearerTokens;
 import io.granary.feature.online.RocksDbOnlineStore;
 import io.granary.feature.registry.Registry;
 import io.granary.feature.registry.RegistryState;

@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import feast.proto.serving.ServingAPIProto.GetOnlineFeaturesResponse;
 import io.granary.common.GranaryException;
+import io.granary.common.rpc.BearerTokens;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;

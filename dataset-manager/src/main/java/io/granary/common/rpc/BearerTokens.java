@@ -1,4 +1,4 @@
-package io.granary.feature.serving;
+package io.granary.common.rpc;
 
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
@@ -9,18 +9,30 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 
 /** Checks "Authorization: Bearer TOKEN" on gRPC calls and HTTP requests, in constant time. */
-final class BearerTokens implements ServerInterceptor {
+public final class BearerTokens implements ServerInterceptor {
 
-    private static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+    public static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
     private final byte[] expected;
 
-    BearerTokens(String token) {
+    public BearerTokens(String token) {
         this.expected = ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
     }
 
-    boolean accepts(String header) {
+    public boolean accepts(String header) {
         return header != null && MessageDigest.isEqual(expected, header.trim().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The client's side: adds the token to every call. */
+    public static io.grpc.CallCredentials credentials(String token) {
+        return new io.grpc.CallCredentials() {
+            @Override
+            public void applyRequestMetadata(RequestInfo info, java.util.concurrent.Executor executor, MetadataApplier applier) {
+                Metadata headers = new Metadata();
+                headers.put(AUTHORIZATION, "Bearer " + token);
+                applier.apply(headers);
+            }
+        };
     }
 
     @Override
