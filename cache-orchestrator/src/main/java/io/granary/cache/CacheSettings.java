@@ -58,6 +58,10 @@ public record CacheSettings(Path root, OptionalLong quota, double highWatermark,
         return new CacheSettings(root, quota, high, low, policy, parallel, mirrors, daemon);
     }
 
+    public CacheSettings withRoot(Path value) {
+        return new CacheSettings(value, quota, highWatermark, lowWatermark, policy, parallel, mirrors, daemon);
+    }
+
     public CacheSettings withDaemon(DaemonSettings value) {
         return new CacheSettings(root, quota, highWatermark, lowWatermark, policy, parallel, mirrors, value);
     }

@@ -25,6 +25,7 @@ import picocli.CommandLine.ScopeType;
             io.granary.cli.cache.CacheCommand.class,
             io.granary.cli.cache.MountCommand.class,
             io.granary.cli.cache.UmountCommand.class,
+            io.granary.cli.cache.K8sCommand.class,
             ServeCommand.class,
             SqlCommand.class,
             DoctorCommand.class,

@@ -98,6 +98,22 @@ class CacheCliTest {
     }
 
     @Test
+    void k8sPrintsYamlAndNodeLabelsNameWhatIsCached() {
+        String pod = ok("k8s", "pod-spec", "demo.users", "--image", "acme/train:1", "--name", "run-1").out();
+        io.fabric8.kubernetes.api.model.Pod parsed = io.granary.cache.k8s.KubernetesSpecs.parse(pod, io.fabric8.kubernetes.api.model.Pod.class);
+        assertThat(parsed.getMetadata().getName()).isEqualTo("run-1");
+        assertThat(parsed.getSpec().getInitContainers().get(0).getArgs().get(1)).matches("demo\\.users@\\d+");
+        assertThat(ok("k8s", "daemonset", "--image", "acme/granary:1").out()).contains("kind: \"DaemonSet\"").contains("- \"serve\"");
+        assertThat(fails("k8s", "pod-spec", "demo.nope", "--image", "x").err()).contains("unknown dataset demo.nope");
+
+        assertThat(ok("cache", "node-labels").out()).contains("nothing to label");
+        ok("cache", "stage", "demo.users");
+        assertThat(ok("cache", "node-labels").out()).matches("(?s)cache\\.granary\\.io/demo-users-[0-9a-f]{8}=\\d+\\s*");
+        assertThat(ok("cache", "node-labels", "--node", "gpu-1").out()).startsWith("kubectl label node gpu-1 cache.granary.io/demo-users-")
+                .contains("--overwrite");
+    }
+
+    @Test
     void configShowsTheCacheKeys() {
         assertThat(ok("config").out()).contains("cache:").contains("  root: " + dir.resolve("data/cache"))
                 .contains("  policy: lru").contains("  high_watermark: 0.95");

@@ -44,7 +44,7 @@ import java.util.OptionalLong;
  *   path: ./granary-data/samples      # sample pipelines' templates, run history, locks
  *   plugins: []                       # directories of component jars
  * cache:
- *   root: ./granary-data/cache        # the node-local cache (an SSD on GPU nodes)
+ *   root: ./granary-data/cache        # the node-local cache (an SSD on GPU nodes); GRANARY_CACHE_ROOT overrides it
  *   quota: 200g                       # default: 80% of what its disk can hold
  *   high_watermark: 0.95              # evict when a stage would go above this share of the quota
  *   low_watermark: 0.8                # ... down to this share
@@ -216,8 +216,15 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
                 YamlNode.optional(entries, "connect").map(YamlNode::asString).orElse(defaults.connect())));
     }
 
-    /** GRANARY_CACHE_TOKEN and GRANARY_CACHE_DAEMON, when set, win over the config file (a pod gets its node's daemon this way). */
+    /**
+     * GRANARY_CACHE_ROOT, GRANARY_CACHE_TOKEN and GRANARY_CACHE_DAEMON, when set, win over the config
+     * file (a pod gets its node's daemon, and the daemon its node's directory, this way).
+     */
     static CacheSettings withEnvironment(CacheSettings settings) {
+        String root = System.getenv("GRANARY_CACHE_ROOT");
+        if (root != null && !root.isBlank()) {
+            settings = settings.withRoot(Path.of(root.strip()));
+        }
         DaemonSettings daemon = settings.daemon();
         String token = System.getenv("GRANARY_CACHE_TOKEN");
         if (token != null && !token.isBlank()) {
