@@ -19,13 +19,19 @@ public final class Tiers implements Closeable {
 
     private final List<Map.Entry<String, String>> mirrors;
     private final RemoteTier hadoop;
+    private final RemoteTier alluxio;
 
     public Tiers(Map<String, String> mirrors, RemoteTier hadoop) {
+        this(mirrors, hadoop, new AlluxioTier());
+    }
+
+    public Tiers(Map<String, String> mirrors, RemoteTier hadoop, RemoteTier alluxio) {
         this.mirrors = mirrors.entrySet().stream()
                 .map(m -> Map.entry(withoutTrailingSlash(normalize(m.getKey()).toString()), withoutTrailingSlash(normalize(m.getValue()).toString())))
                 .sorted(Comparator.comparingInt((Map.Entry<String, String> m) -> m.getKey().length()).reversed())
                 .toList();
         this.hadoop = hadoop;
+        this.alluxio = alluxio;
     }
 
     /** Where to read a location from, mirrors applied. */
@@ -49,7 +55,7 @@ public final class Tiers implements Closeable {
     }
 
     public RemoteTier tierFor(URI file) {
-        return hadoop;
+        return "alluxio".equals(file.getScheme()) ? alluxio : hadoop;
     }
 
     /** A location as a URI: a bare path is a local file; "file:/x" and "file:///x" become one form. */
@@ -79,6 +85,10 @@ public final class Tiers implements Closeable {
 
     @Override
     public void close() throws IOException {
-        hadoop.close();
+        try {
+            alluxio.close();
+        } finally {
+            hadoop.close();
+        }
     }
 }
