@@ -202,6 +202,25 @@ public final class DemoCommand extends Subcommand {
                     (System.nanoTime() - packed) / 1e9, before);
             step(context, "cache", "status", data);
         }
+
+        section(out, "The node's cache daemon: every job and pod on a node goes through one process (gRPC, Prometheus /metrics)");
+        out.println("$ granary serve cache      (the demo runs it in the background; the commands below find it under the cache root)");
+        io.granary.cache.daemon.DaemonSettings listen = context.config().cache().daemon().withListen("127.0.0.1", 0, 0);
+        try (io.granary.cache.NodeCache cache = context.cache();
+             io.granary.cache.daemon.CacheDaemon daemon = new io.granary.cache.daemon.CacheDaemon(cache, listen)) {
+            step(context, "cache", "stage", "demo.ctr_samples_train", data);
+            step(context, "cache", "node-labels", "--node", "gpu-node-1", data);
+            out.println();
+            out.println("$ curl -s http://127.0.0.1:" + daemon.httpPort() + "/metrics | grep -E 'hits|misses|used_bytes'");
+            java.net.http.HttpResponse<String> metrics = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + daemon.httpPort() + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            metrics.body().lines().filter(line -> !line.startsWith("#") && line.matches("granary_cache_(hits|misses|used_bytes).*"))
+                    .forEach(out::println);
+        }
+
+        section(out, "Kubernetes: a training pod that mounts demo.speech from its node's cache (fabric8 model, printed as YAML)");
+        step(context, "k8s", "pod-spec", "demo.speech", "--image", "ghcr.io/acme/asr-trainer:1", "--name", "asr-train", data);
     }
 
     /**

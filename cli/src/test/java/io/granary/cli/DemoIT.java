@@ -46,6 +46,10 @@ class DemoIT {
                     .containsPattern("the follower staged the new snapshot [0-9.]+ s after the pack began")
                     .containsPattern("demo.speech@\\d+ +shards +13 .* 100% .* +mount " + data.resolve("demo-mnt/speech"));
             assertThat(data.resolve("demo-mnt/speech/manifest.json")).isRegularFile();
+            assertThat(demo.out()).containsPattern("granary_cache_hits_total [1-9]").contains("granary_cache_used_bytes")
+                    .containsPattern("kubectl label node gpu-node-1 cache.granary.io/demo-ctr-samples-train-[0-9a-f]{8}=\\d+")
+                    .contains("kind: \"Pod\"").containsPattern("- \"demo.speech@\\d+\"");
+            assertThat(data.resolve("cache/daemon.json")).doesNotExist();
             // day-1 clicks get no daily statistics: they are known only at the end of day 1
             assertThat(demo.out()).containsPattern("\\d{4}-\\d{2}-\\d{2} +2000 +0 +0 +2000");
             if (run == 1) {
