@@ -62,16 +62,17 @@ public final class StageBenchmark implements Benchmark {
 
     @Override
     public String description() {
-        return "cache stage: 20k files / 5 GB (a packed set + a many-file table) from file:// against cp -r and from HDFS against FsShell -copyToLocal; restage; evictions/s (--files 20000 --gb 5 --no-hdfs)";
+        return "cache stage: 20k files / 5 GB (a packed set + a many-file table) from file:// against cp -r and from HDFS against FsShell -copyToLocal; restage; evictions/s (--files 20000 --gb 5 --rounds 3 --no-hdfs)";
     }
 
     @Override
     public void run(Context context, List<String> args) throws Exception {
-        BenchOptions options = new BenchOptions(name(), args, Set.of("files", "gb", "shard-mb", "parallel", "keep", "no-hdfs"));
+        BenchOptions options = new BenchOptions(name(), args, Set.of("files", "gb", "shard-mb", "parallel", "keep", "no-hdfs", "rounds"));
         int files = (int) options.number("files", 20_000);
         long totalBytes = options.number("gb", 5) << 30;
         long shardBytes = options.number("shard-mb", 64) << 20;
         int parallel = (int) options.number("parallel", 8);
+        int rounds = (int) Math.max(1, options.number("rounds", 3));
         PrintWriter out = context.out();
         Path work = context.config().dataDir().toAbsolutePath().resolve("bench/stage-" + System.currentTimeMillis());
         Path warehouse = work.resolve("warehouse");
@@ -99,36 +100,48 @@ public final class StageBenchmark implements Benchmark {
                     Runtime.getRuntime().availableProcessors(), parallel);
             out.flush();
 
-            // file:// against cp -r, each tree from a cold page cache
+            // file:// against cp -r, each tree from a cold page cache, interleaved over rounds: this machine's disk is noisy
+            double[] cpTable = new double[rounds];
+            double[] cpShards = new double[rounds];
+            double[] stageTable = new double[rounds];
+            double[] stageShards = new double[rounds];
+            long tableFileCount = 0;
+            long tableByteCount = 0;
             Path copies = work.resolve("cp");
-            Files.createDirectories(copies);
-            cold(tableData);
-            start = System.nanoTime();
-            Shell.run(copies, "cp", "-r", tableData.toString(), copies.resolve("table").toString());
-            double cpTable = seconds(start);
-            cold(shards);
-            start = System.nanoTime();
-            Shell.run(copies, "cp", "-r", shards.toString(), copies.resolve("shards").toString());
-            double cpShards = seconds(start);
-            FileTrees.delete(copies);
-
-            double stageTable;
-            double stageShards;
-            double restageSeconds;
-            long tableFileCount;
-            long tableByteCount;
-            try (NodeCache cache = new NodeCache(base, datasets, new Configuration())) {
-                cold(shards);
-                start = System.nanoTime();
-                StageResult a = cache.stage(media, parallel, false);
-                stageShards = seconds(start);
+            for (int round = 0; round < rounds; round++) {
+                Files.createDirectories(copies);
                 cold(tableData);
                 start = System.nanoTime();
-                StageResult b = cache.stage(table, parallel, false);
-                stageTable = seconds(start);
-                tableFileCount = b.files();
-                tableByteCount = b.bytes();
-                check(a.filesCopied() + b.filesCopied() == stagedFiles, "staged " + (a.filesCopied() + b.filesCopied()) + " of " + stagedFiles);
+                Shell.run(copies, "cp", "-r", tableData.toString(), copies.resolve("table").toString());
+                cpTable[round] = seconds(start);
+                cold(shards);
+                start = System.nanoTime();
+                Shell.run(copies, "cp", "-r", shards.toString(), copies.resolve("shards").toString());
+                cpShards[round] = seconds(start);
+                FileTrees.delete(copies);
+                if (round > 0) {
+                    FileTrees.delete(base.root());
+                }
+                try (NodeCache cache = new NodeCache(base, datasets, new Configuration())) {
+                    cold(shards);
+                    start = System.nanoTime();
+                    StageResult a = cache.stage(media, parallel, false);
+                    stageShards[round] = seconds(start);
+                    cold(tableData);
+                    start = System.nanoTime();
+                    StageResult b = cache.stage(table, parallel, false);
+                    stageTable[round] = seconds(start);
+                    tableFileCount = b.files();
+                    tableByteCount = b.bytes();
+                    check(a.filesCopied() + b.filesCopied() == stagedFiles, "staged " + (a.filesCopied() + b.filesCopied()) + " of " + stagedFiles);
+                }
+                out.printf(Locale.ROOT, "round %d: table cp -r %.2f s, stage %.2f s (%.2fx); packed set cp -r %.2f s, stage %.2f s (%.2fx)%n",
+                        round + 1, cpTable[round], stageTable[round], cpTable[round] / stageTable[round], cpShards[round], stageShards[round],
+                        cpShards[round] / stageShards[round]);
+                out.flush();
+            }
+            double restageSeconds;
+            try (NodeCache cache = new NodeCache(base, datasets, new Configuration())) {
                 start = System.nanoTime();
                 StageResult again = cache.stage(table, parallel, false);
                 cache.stage(media, parallel, false);
@@ -138,14 +151,22 @@ public final class StageBenchmark implements Benchmark {
             double cliRestage = cliRestage(work, warehouse, base.root(), out);
             long mediaFileCount = stagedFiles - tableFileCount;
             long mediaByteCount = stagedBytes - tableByteCount;
-            out.printf("%n%-58s %9s %10s %10s %8s%n", "stage from file://, page cache cold", "seconds", "files/s", "MB/s", "vs cp");
-            row(out, "cp -r, packed set (" + mediaFileCount + " files)", cpShards, mediaFileCount, mediaByteCount, 1.0);
-            row(out, "granary cache stage, packed set (SHA-256 of each shard)", stageShards, mediaFileCount, mediaByteCount, cpShards / stageShards);
-            row(out, "cp -r, table (" + tableFileCount + " files)", cpTable, tableFileCount, tableByteCount, 1.0);
-            row(out, "granary cache stage, table (sizes, CRC32C)", stageTable, tableFileCount, tableByteCount, cpTable / stageTable);
-            row(out, "cp -r, both (no verification)", cpTable + cpShards, stagedFiles, stagedBytes, 1.0);
-            row(out, "granary cache stage, both (" + parallel + " at once, verified)", stageTable + stageShards, stagedFiles, stagedBytes,
-                    (cpTable + cpShards) / (stageTable + stageShards));
+            double[] cpBoth = new double[rounds];
+            double[] stageBoth = new double[rounds];
+            for (int round = 0; round < rounds; round++) {
+                cpBoth[round] = cpTable[round] + cpShards[round];
+                stageBoth[round] = stageTable[round] + stageShards[round];
+            }
+            out.printf("%n%-58s %9s %10s %10s %8s  %s%n", "stage from file://, page cache cold (median of " + rounds + ")", "seconds", "files/s",
+                    "MB/s", "vs cp", "per round");
+            row(out, "cp -r, packed set (" + mediaFileCount + " files)", median(cpShards), mediaFileCount, mediaByteCount, 1.0);
+            row(out, "granary cache stage, packed set (SHA-256 of each shard)", median(stageShards), mediaFileCount, mediaByteCount,
+                    ratios(cpShards, stageShards));
+            row(out, "cp -r, table (" + tableFileCount + " files)", median(cpTable), tableFileCount, tableByteCount, 1.0);
+            row(out, "granary cache stage, table (sizes, CRC32C)", median(stageTable), tableFileCount, tableByteCount, ratios(cpTable, stageTable));
+            row(out, "cp -r, both (no verification)", median(cpBoth), stagedFiles, stagedBytes, 1.0);
+            row(out, "granary cache stage, both (" + parallel + " at once, verified)", median(stageBoth), stagedFiles, stagedBytes,
+                    ratios(cpBoth, stageBoth));
             out.printf(Locale.ROOT, "%nrestage, all cached: %.3f s in process (%.3f s per 10k files); %.2f s from the command line, JVM start included%n",
                     restageSeconds, restageSeconds * 10_000 / stagedFiles, cliRestage);
             out.flush();
@@ -317,6 +338,29 @@ public final class StageBenchmark implements Benchmark {
 
     private static void row(PrintWriter out, String what, double seconds, long files, long bytes, double ratio) {
         out.printf(Locale.ROOT, "%-58s %9.2f %,10.0f %,10.0f %7.2fx%n", what, seconds, files / seconds, bytes / seconds / 1e6, ratio);
+    }
+
+    /** A row whose ratio is the median of the rounds' ratios (each round's peer and stage ran back to back), with every round's. */
+    private static void row(PrintWriter out, String what, double seconds, long files, long bytes, double[] ratios) {
+        String each = java.util.Arrays.stream(ratios).mapToObj(r -> String.format(Locale.ROOT, "%.2fx", r))
+                .collect(java.util.stream.Collectors.joining(" "));
+        out.printf(Locale.ROOT, "%-58s %9.2f %,10.0f %,10.0f %7.2fx  %s%n", what, seconds, files / seconds, bytes / seconds / 1e6,
+                median(ratios), each);
+    }
+
+    private static double[] ratios(double[] peer, double[] ours) {
+        double[] ratios = new double[peer.length];
+        for (int i = 0; i < peer.length; i++) {
+            ratios[i] = peer[i] / ours[i];
+        }
+        return ratios;
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        java.util.Arrays.sort(sorted);
+        int middle = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
     private static void check(boolean condition, String problem) {
