@@ -11,6 +11,22 @@ import picocli.CommandLine.Option;
         subcommands = {ServeCommand.Features.class, ServeCommand.Cache.class})
 public final class ServeCommand {
 
+    /** Closes {@code servers} in order when the JVM stops (Ctrl-C, SIGTERM); the latch opens once they are closed. */
+    static CountDownLatch closedOnShutdown(AutoCloseable... servers) {
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            for (AutoCloseable server : servers) {
+                try {
+                    server.close();
+                } catch (Exception e) {
+                    System.err.println("granary: stopping " + server.getClass().getSimpleName() + " failed: " + e);
+                }
+            }
+            stopped.countDown();
+        }, "granary-serve-shutdown"));
+        return stopped;
+    }
+
     @Command(name = "features", mixinStandardHelpOptions = true,
             description = {
                 "Serve online features: Feast's gRPC ServingService and HTTP JSON (POST /get-online-features, GET /health, GET /metrics).",
@@ -35,11 +51,7 @@ public final class ServeCommand {
             settings = settings.withPorts(host != null ? host : settings.host(), port != null ? port : settings.grpcPort(),
                     httpPort != null ? httpPort : settings.httpPort());
             FeatureServer server = new FeatureServer(context().registry(), config.onlineStore(), settings, "granary " + Versions.granary());
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                server.close();
-                stopped.countDown();
-            }, "granary-serve-shutdown"));
+            CountDownLatch stopped = closedOnShutdown(server);
             out().printf("serving features: gRPC %s:%d (feast.serving.ServingService), HTTP http://%s:%d/get-online-features; "
                             + "registry generation %d, %d feature views; %s; started in %d ms%n",
                     settings.host(), server.grpcPort(), settings.host(), server.httpPort(), server.registry().generation(),
@@ -80,12 +92,7 @@ public final class ServeCommand {
                 cache.close();
                 throw e;
             }
-            CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                daemon.close();
-                cache.close();
-                stopped.countDown();
-            }, "granary-serve-cache-shutdown"));
+            CountDownLatch stopped = closedOnShutdown(daemon, cache);
             out().printf("serving the cache %s: gRPC %s:%d (granary.cache.v1.NodeCacheService), metrics http://%s:%d/metrics; "
                             + "quota %s; %s; started in %d ms%n",
                     cache.settings().root(), settings.host(), daemon.port(), settings.host(), daemon.httpPort(),

@@ -153,7 +153,7 @@ public final class DaemonClient implements CacheAccess {
         try {
             return rpc.get();
         } catch (StatusRuntimeException e) {
-            throw RpcErrors.fromStatus(e, "the cache daemon at " + target);
+            throw RpcErrors.fromStatus(e, "the cache daemon at " + target, "GRANARY_CACHE_TOKEN or cache.daemon.token");
         }
     }
 

@@ -34,8 +34,11 @@ public final class RpcErrors {
         return Status.INTERNAL.withDescription("internal error: " + error).withCause(error).asRuntimeException();
     }
 
-    /** The exception a call failed with, as the user should read it; {@code server} names the other end. */
-    public static GranaryException fromStatus(StatusRuntimeException error, String server) {
+    /**
+     * The exception a call failed with, as the user should read it; {@code server} names the other
+     * end, {@code tokenSetting} where the user sets the token it expects.
+     */
+    public static GranaryException fromStatus(StatusRuntimeException error, String server, String tokenSetting) {
         Metadata trailers = error.getTrailers();
         String kind = trailers == null ? null : trailers.get(KIND);
         String description = error.getStatus().getDescription();
@@ -49,7 +52,7 @@ public final class RpcErrors {
                     "cannot reach " + server + ": " + (description == null ? error.getStatus().getCode() : description),
                     "check that it runs and listens there", error);
             case UNAUTHENTICATED -> new GranaryException(GranaryException.Kind.INVALID_INPUT, server + " refused the call: " + description,
-                    "set the token it expects (GRANARY_CACHE_TOKEN or cache.token)", error);
+                    "set the token it expects (" + tokenSetting + ")", error);
             default -> new GranaryException(GranaryException.Kind.UNAVAILABLE, server + " failed: " + error.getStatus(),
                     "its log says more", error);
         };
