@@ -324,6 +324,9 @@ public final class Stager {
              FileChannel out = FileChannel.open(temporary, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.READ),
                      READ_ONLY)) {
             long size = in.size();
+            if (size <= BUFFER_BYTES) {
+                return copySmall(in, out, checksum);
+            }
             long position = 0;
             while (position < size) {
                 long moved = in.transferTo(position, size - position, out);
@@ -346,6 +349,28 @@ public final class Stager {
             }
             return length;
         }
+    }
+
+    /**
+     * A file that fits the buffer is read once, checksummed and written from memory: two system
+     * calls where the in-kernel copy and the reread of the copy take four.
+     */
+    private static long copySmall(FileChannel in, FileChannel out, Checksum checksum) throws IOException {
+        ByteBuffer buffer = DIRECT_BUFFERS.get();
+        buffer.clear();
+        while (buffer.hasRemaining()) {
+            if (in.read(buffer) < 0) {
+                break;
+            }
+        }
+        buffer.flip();
+        long length = buffer.remaining();
+        ByteBuffer hashed = buffer.duplicate();
+        checksum.update(hashed);
+        while (buffer.hasRemaining()) {
+            out.write(buffer);
+        }
+        return length;
     }
 
     private long copyStream(URI source, Path temporary, Checksum checksum) throws IOException {
