@@ -38,7 +38,7 @@ import org.apache.parquet.io.api.Binary;
  * from Arrow batches, read back as the values Iceberg's generic records take, and encoded into
  * Parquet pages for the output.
  */
-final class ColumnValues {
+final class ColumnValues implements io.granary.dataset.parquet.ColumnSink<ColumnValues> {
 
     private final Type type;
     private final Bits nulls;
@@ -151,17 +151,20 @@ final class ColumnValues {
     }
 
     /** An empty column of this one's type with room for {@code size} values (a dictionary's). */
-    ColumnValues emptyLike(int size) {
+    @Override
+    public ColumnValues emptyLike(int size) {
         return new ColumnValues(type, size);
     }
 
     /** Marks rows [at, at + count) present. */
-    void markPresent(int at, int count) {
+    @Override
+    public void markPresent(int at, int count) {
         nulls.clear(at, at + count);
     }
 
     /** Marks rows [at, at + count) null where their definition level is 0, present where 1; returns how many are null. */
-    int markNulls(int at, int[] levels, int count) {
+    @Override
+    public int markNulls(int at, int[] levels, int count) {
         nulls.clear(at, at + count);
         int nullCount = 0;
         for (int i = 0; i < count; i++) {
@@ -177,7 +180,8 @@ final class ColumnValues {
      * Puts PLAIN-encoded values (little-endian, booleans a bit each) at the present rows of
      * [at, at + count), of which {@code nullCount} are null (marked before).
      */
-    void putPlain(int at, int count, ByteBuffer values, int nullCount) {
+    @Override
+    public void putPlain(int at, int count, ByteBuffer values, int nullCount) {
         if (type.typeId() == Type.TypeID.BOOLEAN) {
             int bit = 0;
             int start = values.position();
@@ -220,7 +224,8 @@ final class ColumnValues {
      * Puts dictionary values, {@code dictionary}'s value at each id of {@code ids}, at the present
      * rows of [at, at + count), of which {@code nullCount} are null (marked before).
      */
-    void putDictionary(int at, int count, ColumnValues dictionary, int[] ids, int nullCount) {
+    @Override
+    public void putDictionary(int at, int count, ColumnValues dictionary, int[] ids, int nullCount) {
         if (nullCount == 0) {
             // one loop a type: the common case, dictionary-encoded keys
             switch (type.typeId()) {

@@ -1,5 +1,7 @@
 package io.granary.feature.offline;
 
+import io.granary.dataset.parquet.ParquetColumns;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;

@@ -1,5 +1,7 @@
 package io.granary.feature.offline;
 
+import io.granary.dataset.parquet.ParquetColumns;
+
 import io.granary.common.GranaryException;
 import io.granary.dataset.Datasets;
 import io.granary.dataset.WriteOrder;

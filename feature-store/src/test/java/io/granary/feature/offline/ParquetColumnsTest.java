@@ -1,5 +1,7 @@
 package io.granary.feature.offline;
 
+import io.granary.dataset.parquet.ParquetColumns;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,4 +1,4 @@
-package io.granary.feature.offline;
+package io.granary.dataset.parquet;
 
 import com.github.luben.zstd.ZstdDecompressCtx;
 import java.io.Closeable;
@@ -40,20 +40,21 @@ import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 
 /**
- * Reads top-level primitive columns of a Parquet data file straight into {@link ColumnValues}, row
- * group by row group: each page decompressed in one call (zstd on a context kept for the file) and
- * decoded into the arrays, with no Arrow vectors in between. Profiles of the point-in-time join put
- * a third of its time in reading its inputs, about half of that in those vectors and in Parquet's
- * stream-per-page decompression.
+ * Reads top-level primitive columns of a Parquet data file straight into {@link ColumnSink}s (the
+ * point-in-time join's primitive arrays, a stream's Arrow vectors), row group by row group: each
+ * page decompressed in one call (zstd on a context kept for the file) and decoded into the sink,
+ * with nothing in between. Profiles of the point-in-time join put a third of its time in reading
+ * its inputs, about half of that in Arrow's own reader and in Parquet's stream-per-page
+ * decompression.
  * It takes the files Iceberg writes and most others: columns found by field id, of the physical
  * type Iceberg writes for their type, PLAIN or dictionary-encoded, in v1 or v2 pages. Any other
  * file is left to Iceberg's Arrow reader ({@link #open} returns empty; a page found unreadable here
  * part way throws {@link Unsupported}, and the caller reads that file again there).
  */
-final class ParquetColumns implements Closeable {
+public final class ParquetColumns implements Closeable {
 
     /** A page this reader does not decode, found after it started on the file. */
-    static final class Unsupported extends RuntimeException {
+    public static final class Unsupported extends RuntimeException {
         Unsupported(String message) {
             super(message);
         }
@@ -78,7 +79,7 @@ final class ParquetColumns implements Closeable {
      * A reader of {@code fields} (top-level, primitive) of {@code file}, or empty when the file is
      * not one it reads (see the class comment): then Iceberg's reader is the one to use.
      */
-    static Optional<ParquetColumns> open(InputFile file, List<Types.NestedField> fields) throws IOException {
+    public static Optional<ParquetColumns> open(InputFile file, List<Types.NestedField> fields) throws IOException {
         // options without Hadoop's Configuration, whose default resources (XML in jars) are parsed anew for every instance
         Decompressors decompressors = new Decompressors();
         ParquetFileReader reader;
@@ -150,12 +151,12 @@ final class ParquetColumns implements Closeable {
     }
 
     /** Whether another row group is left. */
-    boolean hasNext() {
+    public boolean hasNext() {
         return next < rowGroups.size();
     }
 
     /** Rows in the next row group. */
-    long nextRows() {
+    public long nextRows() {
         return rowGroups.get(next).getRowCount();
     }
 
@@ -163,7 +164,7 @@ final class ParquetColumns implements Closeable {
      * Whether the next row group's statistics show that column {@code column} (a timestamp or date)
      * lies wholly outside [fromMicros, toMicros]: none of its rows can match then.
      */
-    boolean nextOutside(int column, long fromMicros, long toMicros) {
+    public boolean nextOutside(int column, long fromMicros, long toMicros) {
         for (ColumnChunkMetaData chunk : rowGroups.get(next).getColumns()) {
             if (chunk.getPath().equals(ColumnPath.get(columns[column].getPath()))) {
                 Statistics<?> statistics = chunk.getStatistics();
@@ -179,13 +180,13 @@ final class ParquetColumns implements Closeable {
         return false;
     }
 
-    void skip() {
+    public void skip() {
         reader.skipNextRowGroup();
         next++;
     }
 
     /** Reads the next row group into {@code into} (one per column, in the order given to open) from position {@code at} on. */
-    void read(ColumnValues[] into, int at) throws IOException {
+    public <S extends ColumnSink<S>> void read(S[] into, int at) throws IOException {
         PageReadStore rowGroup = reader.readNextRowGroup();
         if (rowGroup == null) {
             throw new IllegalStateException("the file ends before its row group " + (next + 1) + " of " + rowGroups.size());
@@ -197,8 +198,8 @@ final class ParquetColumns implements Closeable {
         }
     }
 
-    private void readChunk(PageReader pages, ColumnDescriptor column, ColumnValues into, int at, int rows) throws IOException {
-        ColumnValues dictionary = null;
+    private <S extends ColumnSink<S>> void readChunk(PageReader pages, ColumnDescriptor column, S into, int at, int rows) throws IOException {
+        S dictionary = null;
         DictionaryPage dictionaryPage = pages.readDictionaryPage();
         if (dictionaryPage != null) {
             dictionary = into.emptyLike(dictionaryPage.getDictionarySize());
@@ -260,7 +261,7 @@ final class ParquetColumns implements Closeable {
                     values.getInt();
                     int[] bits = scratch(count - nulls);
                     hybrid(values, 1, bits, count - nulls);
-                    ColumnValues falseTrue = into.emptyLike(2);
+                    S falseTrue = into.emptyLike(2);
                     falseTrue.putPlain(0, 2, ByteBuffer.wrap(new byte[] {0b10}), 0);
                     into.putDictionary(at + done, count, falseTrue, bits, nulls);
                 }
@@ -271,7 +272,7 @@ final class ParquetColumns implements Closeable {
     }
 
     /** Marks the nulls of {@code count} rows from {@code at} after their definition levels (bit width 1); returns how many. */
-    private int markNulls(ByteBuffer levels, ColumnValues into, int at, int count) {
+    private int markNulls(ByteBuffer levels, ColumnSink<?> into, int at, int count) {
         int[] present = scratch(count);
         hybrid(levels, 1, present, count);
         return into.markNulls(at, present, count);
@@ -288,7 +289,7 @@ final class ParquetColumns implements Closeable {
      * Decodes {@code count} values of Parquet's run-length / bit-packed hybrid encoding of
      * {@code bitWidth}-bit values from {@code in} into {@code out}.
      */
-    static void hybrid(ByteBuffer in, int bitWidth, int[] out, int count) {
+    public static void hybrid(ByteBuffer in, int bitWidth, int[] out, int count) {
         if (bitWidth > 32) {
             throw new IllegalStateException("a bit width of " + bitWidth);
         }
