@@ -1,0 +1,168 @@
+package io.granary.cache.stream;
+
+import io.granary.dataset.parquet.ColumnSink;
+import java.nio.ByteBuffer;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.vector.BitVectorHelper;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.iceberg.types.Type;
+
+/**
+ * One column of a stream's record batch as a {@link ColumnSink}: Parquet pages decoded straight
+ * into the Arrow vector's buffers (PLAIN pages without nulls are one copy of the page). A
+ * dictionary is kept on the heap ({@link #emptyLike}) and looked up into the vector.
+ */
+final class ArrowColumn implements ColumnSink<ArrowColumn> {
+
+    private final Type.TypeID type;
+    private final FieldVector vector;
+    private final int width;
+    // a dictionary's values, when this column is one
+    private long[] longs;
+    private int[] ints;
+    private double[] doubles;
+    private float[] floats;
+    private boolean[] booleans;
+
+    /** A column writing into {@code vector}, which has room for the rows to be read. */
+    ArrowColumn(Type.TypeID type, FieldVector vector) {
+        this.type = type;
+        this.vector = vector;
+        this.width = width(type);
+    }
+
+    private ArrowColumn(Type.TypeID type, int size) {
+        this.type = type;
+        this.vector = null;
+        this.width = width(type);
+        switch (type) {
+            case LONG, TIMESTAMP -> longs = new long[size];
+            case INTEGER, DATE -> ints = new int[size];
+            case DOUBLE -> doubles = new double[size];
+            case FLOAT -> floats = new float[size];
+            case BOOLEAN -> booleans = new boolean[size];
+            default -> throw new IllegalArgumentException("no Arrow column of " + type + " here");
+        }
+    }
+
+    /** Whether values of this Iceberg type are decoded here. */
+    static boolean supports(Type.TypeID type) {
+        return width(type) >= 0;
+    }
+
+    private static int width(Type.TypeID type) {
+        return switch (type) {
+            case LONG, TIMESTAMP, DOUBLE -> 8;
+            case INTEGER, DATE, FLOAT -> 4;
+            case BOOLEAN -> 0;
+            default -> -1;
+        };
+    }
+
+    @Override
+    public ArrowColumn emptyLike(int size) {
+        return new ArrowColumn(type, size);
+    }
+
+    @Override
+    public void markPresent(int at, int count) {
+        if (vector == null) {
+            return;
+        }
+        ArrowBuf validity = vector.getValidityBuffer();
+        for (int row = at; row < at + count; row++) {
+            BitVectorHelper.setBit(validity, row);
+        }
+    }
+
+    @Override
+    public int markNulls(int at, int[] levels, int count) {
+        ArrowBuf validity = vector.getValidityBuffer();
+        int nulls = 0;
+        for (int i = 0; i < count; i++) {
+            if (levels[i] == 0) {
+                BitVectorHelper.unsetBit(validity, at + i);
+                nulls++;
+            } else {
+                BitVectorHelper.setBit(validity, at + i);
+            }
+        }
+        return nulls;
+    }
+
+    @Override
+    public void putPlain(int at, int count, ByteBuffer values, int nullCount) {
+        if (vector == null) {
+            putPlainOnHeap(count, values);
+            return;
+        }
+        ArrowBuf data = vector.getDataBuffer();
+        if (type == Type.TypeID.BOOLEAN) {
+            int bit = 0;
+            int start = values.position();
+            for (int row = at; row < at + count; row++) {
+                if (nullCount == 0 || isValid(row)) {
+                    boolean value = (values.get(start + (bit >>> 3)) & (1 << (bit & 7))) != 0;
+                    BitVectorHelper.setValidityBit(data, row, value ? 1 : 0);
+                    bit++;
+                }
+            }
+            return;
+        }
+        if (nullCount == 0) {
+            // the page's bytes are the vector's: little-endian, fixed width
+            data.setBytes((long) at * width, values.slice(values.position(), count * width));
+            return;
+        }
+        int from = values.position();
+        int value = 0;
+        for (int row = at; row < at + count; row++) {
+            if (isValid(row)) {
+                int offset = from + value++ * width;
+                if (width == 8) {
+                    data.setLong((long) row * 8, values.getLong(offset));
+                } else {
+                    data.setInt((long) row * 4, values.getInt(offset));
+                }
+            }
+        }
+    }
+
+    private void putPlainOnHeap(int count, ByteBuffer values) {
+        int start = values.position();
+        for (int i = 0; i < count; i++) {
+            switch (type) {
+                case LONG, TIMESTAMP -> longs[i] = values.getLong(start + 8 * i);
+                case INTEGER, DATE -> ints[i] = values.getInt(start + 4 * i);
+                case DOUBLE -> doubles[i] = values.getDouble(start + 8 * i);
+                case FLOAT -> floats[i] = values.getFloat(start + 4 * i);
+                case BOOLEAN -> booleans[i] = (values.get(start + (i >>> 3)) & (1 << (i & 7))) != 0;
+                default -> throw new IllegalStateException("no values of " + type + " here");
+            }
+        }
+    }
+
+    @Override
+    public void putDictionary(int at, int count, ArrowColumn dictionary, int[] ids, int nullCount) {
+        ArrowBuf data = vector.getDataBuffer();
+        int id = 0;
+        for (int row = at; row < at + count; row++) {
+            if (nullCount != 0 && !isValid(row)) {
+                continue;
+            }
+            int entry = ids[id++];
+            switch (type) {
+                case LONG, TIMESTAMP -> data.setLong((long) row * 8, dictionary.longs[entry]);
+                case INTEGER, DATE -> data.setInt((long) row * 4, dictionary.ints[entry]);
+                case DOUBLE -> data.setDouble((long) row * 8, dictionary.doubles[entry]);
+                case FLOAT -> data.setFloat((long) row * 4, dictionary.floats[entry]);
+                case BOOLEAN -> BitVectorHelper.setValidityBit(data, row, dictionary.booleans[entry] ? 1 : 0);
+                default -> throw new IllegalStateException("no values of " + type + " here");
+            }
+        }
+    }
+
+    private boolean isValid(int row) {
+        return BitVectorHelper.get(vector.getValidityBuffer(), row) != 0;
+    }
+}

@@ -1,0 +1,112 @@
+package io.granary.cache.stream;
+
+import io.granary.dataset.parquet.ParquetColumns;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.types.DateUnit;
+import org.apache.arrow.vector.types.FloatingPointPrecision;
+import org.apache.arrow.vector.types.TimeUnit;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.iceberg.types.Types;
+
+/**
+ * A cached Parquet data file's row groups as Arrow record batches, decoded straight from its
+ * pages by the shared direct reader ({@link ParquetColumns}) into the batch's vectors.
+ */
+final class RowGroupBatches implements Closeable {
+
+    private final ParquetColumns reader;
+    private final List<Types.NestedField> fields;
+    private final Schema schema;
+
+    private RowGroupBatches(ParquetColumns reader, List<Types.NestedField> fields) {
+        this.reader = reader;
+        this.fields = List.copyOf(fields);
+        List<Field> arrow = new ArrayList<>();
+        for (Types.NestedField field : fields) {
+            arrow.add(arrowField(field));
+        }
+        this.schema = new Schema(arrow);
+    }
+
+    /**
+     * The row groups of {@code file} for {@code fields} (top-level columns of the table's schema),
+     * or empty when the direct reader does not take this file or one of these types (yet).
+     */
+    static Optional<RowGroupBatches> open(Path file, List<Types.NestedField> fields) throws IOException {
+        for (Types.NestedField field : fields) {
+            if (!ArrowColumn.supports(field.type().typeId())) {
+                return Optional.empty();
+            }
+        }
+        return ParquetColumns.open(org.apache.iceberg.Files.localInput(file.toFile()), fields).map(reader -> new RowGroupBatches(reader, fields));
+    }
+
+    /** The Arrow type of an Iceberg field read here. */
+    static Field arrowField(Types.NestedField field) {
+        ArrowType type = switch (field.type().typeId()) {
+            case LONG -> new ArrowType.Int(64, true);
+            case INTEGER -> new ArrowType.Int(32, true);
+            case DOUBLE -> new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE);
+            case FLOAT -> new ArrowType.FloatingPoint(FloatingPointPrecision.SINGLE);
+            case BOOLEAN -> ArrowType.Bool.INSTANCE;
+            case DATE -> new ArrowType.Date(DateUnit.DAY);
+            case TIMESTAMP -> new ArrowType.Timestamp(TimeUnit.MICROSECOND,
+                    ((Types.TimestampType) field.type()).shouldAdjustToUTC() ? "UTC" : null);
+            default -> throw new IllegalArgumentException("no Arrow type for " + field.type() + " here");
+        };
+        return new Field(field.name(), new FieldType(field.isOptional(), type, null), null);
+    }
+
+    Schema schema() {
+        return schema;
+    }
+
+    boolean hasNext() {
+        return reader.hasNext();
+    }
+
+    /** Skips the next row group (one this stream does not read). */
+    void skip() {
+        reader.skip();
+    }
+
+    /** The next row group as a batch the caller owns (and closes). */
+    VectorSchemaRoot next(BufferAllocator allocator) throws IOException {
+        int rows = Math.toIntExact(reader.nextRows());
+        VectorSchemaRoot batch = VectorSchemaRoot.create(schema, allocator);
+        try {
+            ArrowColumn[] columns = new ArrowColumn[fields.size()];
+            for (int c = 0; c < columns.length; c++) {
+                FieldVector vector = batch.getVector(c);
+                vector.setInitialCapacity(rows);
+                vector.allocateNew();
+                columns[c] = new ArrowColumn(fields.get(c).type().typeId(), vector);
+            }
+            reader.read(columns, 0);
+            for (FieldVector vector : batch.getFieldVectors()) {
+                vector.setValueCount(rows);
+            }
+            batch.setRowCount(rows);
+            return batch;
+        } catch (IOException | RuntimeException e) {
+            batch.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        reader.close();
+    }
+}
