@@ -3,14 +3,16 @@ package io.granary.cache.stream;
 import io.granary.dataset.parquet.ColumnSink;
 import java.nio.ByteBuffer;
 import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.vector.BaseVariableWidthVector;
 import org.apache.arrow.vector.BitVectorHelper;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.iceberg.types.Type;
 
 /**
  * One column of a stream's record batch as a {@link ColumnSink}: Parquet pages decoded straight
- * into the Arrow vector's buffers (PLAIN pages without nulls are one copy of the page). A
- * dictionary is kept on the heap ({@link #emptyLike}) and looked up into the vector.
+ * into the Arrow vector's buffers (fixed-width PLAIN pages without nulls are one copy of the
+ * page; strings and binaries are appended value by value). A dictionary is kept on the heap
+ * ({@link #emptyLike}) and looked up into the vector.
  */
 final class ArrowColumn implements ColumnSink<ArrowColumn> {
 
@@ -23,6 +25,7 @@ final class ArrowColumn implements ColumnSink<ArrowColumn> {
     private double[] doubles;
     private float[] floats;
     private boolean[] booleans;
+    private byte[][] binaries;
 
     /** A column writing into {@code vector}, which has room for the rows to be read. */
     ArrowColumn(Type.TypeID type, FieldVector vector) {
@@ -41,6 +44,7 @@ final class ArrowColumn implements ColumnSink<ArrowColumn> {
             case DOUBLE -> doubles = new double[size];
             case FLOAT -> floats = new float[size];
             case BOOLEAN -> booleans = new boolean[size];
+            case STRING, BINARY -> binaries = new byte[size][];
             default -> throw new IllegalArgumentException("no Arrow column of " + type + " here");
         }
     }
@@ -54,7 +58,7 @@ final class ArrowColumn implements ColumnSink<ArrowColumn> {
         return switch (type) {
             case LONG, TIMESTAMP, DOUBLE -> 8;
             case INTEGER, DATE, FLOAT -> 4;
-            case BOOLEAN -> 0;
+            case BOOLEAN, STRING, BINARY -> 0;
             default -> -1;
         };
     }
@@ -96,6 +100,19 @@ final class ArrowColumn implements ColumnSink<ArrowColumn> {
             putPlainOnHeap(count, values);
             return;
         }
+        if (variableWidth()) {
+            // each value: its length (4 bytes, little-endian), then its bytes
+            BaseVariableWidthVector strings = (BaseVariableWidthVector) vector;
+            int position = values.position();
+            for (int row = at; row < at + count; row++) {
+                if (nullCount == 0 || isValid(row)) {
+                    int length = values.getInt(position);
+                    strings.setSafe(row, values, position + 4, length);
+                    position += 4 + length;
+                }
+            }
+            return;
+        }
         ArrowBuf data = vector.getDataBuffer();
         if (type == Type.TypeID.BOOLEAN) {
             int bit = 0;
@@ -130,6 +147,16 @@ final class ArrowColumn implements ColumnSink<ArrowColumn> {
 
     private void putPlainOnHeap(int count, ByteBuffer values) {
         int start = values.position();
+        if (variableWidth()) {
+            int position = start;
+            for (int i = 0; i < count; i++) {
+                int length = values.getInt(position);
+                binaries[i] = new byte[length];
+                values.get(position + 4, binaries[i]);
+                position += 4 + length;
+            }
+            return;
+        }
         for (int i = 0; i < count; i++) {
             switch (type) {
                 case LONG, TIMESTAMP -> longs[i] = values.getLong(start + 8 * i);
@@ -144,6 +171,16 @@ final class ArrowColumn implements ColumnSink<ArrowColumn> {
 
     @Override
     public void putDictionary(int at, int count, ArrowColumn dictionary, int[] ids, int nullCount) {
+        if (variableWidth()) {
+            BaseVariableWidthVector strings = (BaseVariableWidthVector) vector;
+            int id = 0;
+            for (int row = at; row < at + count; row++) {
+                if (nullCount == 0 || isValid(row)) {
+                    strings.setSafe(row, dictionary.binaries[ids[id++]]);
+                }
+            }
+            return;
+        }
         ArrowBuf data = vector.getDataBuffer();
         int id = 0;
         for (int row = at; row < at + count; row++) {
@@ -160,6 +197,10 @@ final class ArrowColumn implements ColumnSink<ArrowColumn> {
                 default -> throw new IllegalStateException("no values of " + type + " here");
             }
         }
+    }
+
+    private boolean variableWidth() {
+        return type == Type.TypeID.STRING || type == Type.TypeID.BINARY;
     }
 
     private boolean isValid(int row) {

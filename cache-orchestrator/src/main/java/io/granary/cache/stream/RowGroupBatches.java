@@ -49,7 +49,7 @@ final class RowGroupBatches implements Closeable {
                 return Optional.empty();
             }
         }
-        return ParquetColumns.open(org.apache.iceberg.Files.localInput(file.toFile()), fields).map(reader -> new RowGroupBatches(reader, fields));
+        return ParquetColumns.open(org.apache.iceberg.Files.localInput(file.toFile()), fields, true).map(reader -> new RowGroupBatches(reader, fields));
     }
 
     /** The Arrow type of an Iceberg field read here. */
@@ -60,6 +60,8 @@ final class RowGroupBatches implements Closeable {
             case DOUBLE -> new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE);
             case FLOAT -> new ArrowType.FloatingPoint(FloatingPointPrecision.SINGLE);
             case BOOLEAN -> ArrowType.Bool.INSTANCE;
+            case STRING -> ArrowType.Utf8.INSTANCE;
+            case BINARY -> ArrowType.Binary.INSTANCE;
             case DATE -> new ArrowType.Date(DateUnit.DAY);
             case TIMESTAMP -> new ArrowType.Timestamp(TimeUnit.MICROSECOND,
                     ((Types.TimestampType) field.type()).shouldAdjustToUTC() ? "UTC" : null);

@@ -38,7 +38,10 @@ class RowGroupBatchesTest {
             Types.NestedField.optional(6, "day", Types.DateType.get()),
             Types.NestedField.optional(7, "at", Types.TimestampType.withZone()),
             // few distinct values: dictionary-encoded pages
-            Types.NestedField.optional(8, "bucket", Types.LongType.get()));
+            Types.NestedField.optional(8, "bucket", Types.LongType.get()),
+            Types.NestedField.optional(9, "country", Types.StringType.get()),
+            Types.NestedField.optional(10, "text", Types.StringType.get()),
+            Types.NestedField.optional(11, "blob", Types.BinaryType.get()));
 
     private static final OffsetDateTime EPOCH = OffsetDateTime.of(1970, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC);
 
@@ -64,6 +67,11 @@ class RowGroupBatchesTest {
                 record.setField("day", i % 17 == 0 ? null : LocalDate.of(2026, 1, 1).plusDays(random.nextInt(300)));
                 record.setField("at", i % 19 == 0 ? null : start.plus(random.nextInt(1_000_000_000), ChronoUnit.MICROS));
                 record.setField("bucket", i % 23 == 0 ? null : (long) random.nextInt(4));
+                record.setField("country", i % 29 == 0 ? null : List.of("FR", "DE", "JP", "", "ÉTÉ").get(random.nextInt(5)));
+                record.setField("text", i % 31 == 0 ? null : "row " + i + " " + "x".repeat(random.nextInt(40)));
+                byte[] blob = new byte[random.nextInt(16)];
+                random.nextBytes(blob);
+                record.setField("blob", i % 37 == 0 ? null : java.nio.ByteBuffer.wrap(blob));
                 appender.add(record);
                 written.add(record);
             }
@@ -80,7 +88,7 @@ class RowGroupBatchesTest {
         try (BufferAllocator allocator = new RootAllocator();
              RowGroupBatches batches = RowGroupBatches.open(file, SCHEMA.columns()).orElseThrow()) {
             assertThat(batches.schema().getFields()).extracting(f -> f.getName()).containsExactly("id", "clicks", "score", "weight", "label",
-                    "day", "at", "bucket");
+                    "day", "at", "bucket", "country", "text", "blob");
             while (batches.hasNext()) {
                 try (VectorSchemaRoot batch = batches.next(allocator)) {
                     rowGroups++;
@@ -98,6 +106,14 @@ class RowGroupBatchesTest {
                         assertThat(at.isNull(r) ? null : at.get(r))
                                 .isEqualTo(expectedAt == null ? null : ChronoUnit.MICROS.between(EPOCH, expectedAt));
                         assertThat(batch.getVector("bucket").getObject(r)).isEqualTo(expected.getField("bucket"));
+                        Object country = batch.getVector("country").getObject(r);
+                        assertThat(country == null ? null : country.toString()).isEqualTo(expected.getField("country"));
+                        Object text = batch.getVector("text").getObject(r);
+                        assertThat(text == null ? null : text.toString()).isEqualTo(expected.getField("text"));
+                        java.nio.ByteBuffer blob = (java.nio.ByteBuffer) expected.getField("blob");
+                        byte[] expectedBlob = blob == null ? null : java.util.Arrays.copyOfRange(blob.array(), blob.arrayOffset() + blob.position(),
+                                blob.arrayOffset() + blob.limit());
+                        assertThat((byte[]) batch.getVector("blob").getObject(r)).isEqualTo(expectedBlob);
                     }
                 }
             }

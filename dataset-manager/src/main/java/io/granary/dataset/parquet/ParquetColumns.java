@@ -80,6 +80,15 @@ public final class ParquetColumns implements Closeable {
      * not one it reads (see the class comment): then Iceberg's reader is the one to use.
      */
     public static Optional<ParquetColumns> open(InputFile file, List<Types.NestedField> fields) throws IOException {
+        return open(file, fields, false);
+    }
+
+    /**
+     * As {@link #open(InputFile, List)}; with {@code variableWidth}, string and binary columns are
+     * read too, for sinks that take their PLAIN values (each a 4-byte little-endian length, then
+     * the bytes) and dictionaries of them.
+     */
+    public static Optional<ParquetColumns> open(InputFile file, List<Types.NestedField> fields, boolean variableWidth) throws IOException {
         // options without Hadoop's Configuration, whose default resources (XML in jars) are parsed anew for every instance
         Decompressors decompressors = new Decompressors();
         ParquetFileReader reader;
@@ -95,7 +104,7 @@ public final class ParquetColumns implements Closeable {
             MessageType schema = reader.getFooter().getFileMetaData().getSchema();
             ColumnDescriptor[] columns = new ColumnDescriptor[fields.size()];
             for (int f = 0; f < fields.size(); f++) {
-                columns[f] = column(schema, fields.get(f));
+                columns[f] = column(schema, fields.get(f), variableWidth);
                 if (columns[f] == null) {
                     reader.close();
                     return Optional.empty();
@@ -121,7 +130,7 @@ public final class ParquetColumns implements Closeable {
     }
 
     /** The file's column holding {@code field}, when it is one read here: matched by field id, of the physical type Iceberg writes. */
-    private static ColumnDescriptor column(MessageType schema, Types.NestedField field) {
+    private static ColumnDescriptor column(MessageType schema, Types.NestedField field, boolean variableWidth) {
         for (org.apache.parquet.schema.Type type : schema.getFields()) {
             if (type.getId() == null || type.getId().intValue() != field.fieldId()) {
                 continue;
@@ -143,6 +152,9 @@ public final class ParquetColumns implements Closeable {
                 case DOUBLE -> physical == PrimitiveTypeName.DOUBLE;
                 case FLOAT -> physical == PrimitiveTypeName.FLOAT;
                 case BOOLEAN -> physical == PrimitiveTypeName.BOOLEAN;
+                case STRING -> variableWidth && physical == PrimitiveTypeName.BINARY
+                        && logical instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation;
+                case BINARY -> variableWidth && physical == PrimitiveTypeName.BINARY && logical == null;
                 default -> false;
             };
             return matches ? schema.getColumnDescription(new String[] {type.getName()}) : null;
