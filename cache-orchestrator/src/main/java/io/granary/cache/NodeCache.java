@@ -67,6 +67,10 @@ public final class NodeCache implements AutoCloseable {
         return store;
     }
 
+    public Datasets datasets() {
+        return datasets;
+    }
+
     /** The quota in bytes: the configured one, or 80% of what the disk can give the cache (free space plus what it holds). */
     public long quota() {
         if (settings.quota().isPresent()) {

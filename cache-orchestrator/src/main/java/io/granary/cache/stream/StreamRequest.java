@@ -160,6 +160,11 @@ public record StreamRequest(DatasetRef dataset, Optional<List<String>> columns, 
                 consumed);
     }
 
+    /** The same request of another ref (the snapshot a moving ref named when the stream was planned). */
+    public StreamRequest withDataset(DatasetRef ref) {
+        return new StreamRequest(ref, columns, filter, batchRows, worldSize, epoch, seed, shuffle, shuffleBuffer, mode, dropLast, startRow, consumed);
+    }
+
     /** This request as descriptor JSON (UTF-8), the form a Flight client sends. */
     public byte[] toJson() {
         ObjectNode root = JsonNodeFactory.instance.objectNode();

@@ -1,0 +1,104 @@
+package io.granary.cache.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.granary.cache.CacheFixture;
+import io.granary.cache.NodeCache;
+import io.granary.common.GranaryException;
+import io.granary.dataset.DatasetRef;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Ranks of a real table snapshot streamed from a real cache: what every rank gets, together. */
+class TableStreamsTest {
+
+    @TempDir
+    Path temp;
+
+    private static StreamRequest request(String json) {
+        return StreamRequest.fromJson(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The ids rank {@code rank} receives, in order, and the sizes of its batches. */
+    private static List<Long> ids(TableStreams streams, TableStreams.Planned planned, int rank, List<Integer> batchSizes) {
+        List<Long> ids = new ArrayList<>();
+        try (BufferAllocator allocator = new RootAllocator();
+             RankStream stream = streams.open(planned, rank, allocator);
+             VectorSchemaRoot out = VectorSchemaRoot.create(stream.schema(), allocator)) {
+            while (stream.next(out)) {
+                batchSizes.add(out.getRowCount());
+                BigIntVector id = (BigIntVector) out.getVector("id");
+                for (int r = 0; r < out.getRowCount(); r++) {
+                    ids.add(id.get(r));
+                }
+            }
+        }
+        return ids;
+    }
+
+    @Test
+    void ranksOfATableGetEqualDisjointShares() throws Exception {
+        try (CacheFixture fixture = new CacheFixture(temp)) {
+            DatasetRef table = fixture.table("demo.events", 5, 97, 1);
+            try (NodeCache cache = fixture.cache(fixture.settings("cache", 1L << 30))) {
+                TableStreams streams = new TableStreams(cache);
+                for (boolean shuffled : new boolean[] {false, true}) {
+                    StreamRequest pinned = streams.pin(request("{\"dataset\": \"demo.events\", \"world_size\": 3, \"batch_rows\": 40, "
+                            + "\"drop_last\": true, \"shuffle\": \"" + (shuffled ? "buffer" : "none") + "\", \"shuffle_buffer\": 50, \"seed\": 4}"));
+                    assertThat(pinned.dataset()).isEqualTo(table);
+                    TableStreams.Planned planned = streams.plan(pinned);
+                    Map<Long, Integer> seen = new HashMap<>();
+                    List<List<Long>> perRank = new ArrayList<>();
+                    for (int rank = 0; rank < 3; rank++) {
+                        List<Integer> batches = new ArrayList<>();
+                        List<Long> ids = ids(streams, planned, rank, batches);
+                        assertThat(ids).hasSize(485 / 3);
+                        assertThat(batches).allMatch(size -> size <= 40);
+                        ids.forEach(id -> seen.merge(id, 1, Integer::sum));
+                        perRank.add(ids);
+                    }
+                    assertThat(seen.values()).allMatch(n -> n == 1);
+                    assertThat(seen).hasSize(485 / 3 * 3);
+
+                    // a resumed rank continues exactly where the uninterrupted one was
+                    TableStreams.Planned resumed = streams.plan(StreamRequest.fromJson(new String(pinned.toJson(), StandardCharsets.UTF_8)
+                            .replace("\"start_row\":0", "\"start_row\":57").getBytes(StandardCharsets.UTF_8)));
+                    assertThat(ids(streams, resumed, 1, new ArrayList<>())).isEqualTo(perRank.get(1).subList(57, perRank.get(1).size()));
+                }
+            }
+        }
+    }
+
+    @Test
+    void badRequestsNameWhatIsWrong() throws Exception {
+        try (CacheFixture fixture = new CacheFixture(temp)) {
+            fixture.table("demo.events", 1, 10, 1);
+            try (NodeCache cache = fixture.cache(fixture.settings("cache", 1L << 30))) {
+                TableStreams streams = new TableStreams(cache);
+                assertThatThrownBy(() -> streams.pin(request("{\"dataset\": \"demo.nope\"}"))).isInstanceOf(GranaryException.class)
+                        .hasMessageContaining("demo.nope");
+                assertThatThrownBy(() -> streams.plan(streams.pin(request("{\"dataset\": \"demo.events\", \"columns\": [\"nope\"]}"))))
+                        .hasMessageContaining("'columns'").hasMessageContaining("no top-level column 'nope'");
+                TableStreams.Planned planned = streams.plan(streams.pin(request("{\"dataset\": \"demo.events\", \"world_size\": 2}")));
+                try (BufferAllocator allocator = new RootAllocator()) {
+                    assertThatThrownBy(() -> streams.open(planned, 2, allocator)).hasMessageContaining("rank 2 is out of range");
+                }
+                TableStreams.Planned late = streams.plan(streams.pin(request("{\"dataset\": \"demo.events\", \"start_row\": 11}")));
+                try (BufferAllocator allocator = new RootAllocator()) {
+                    assertThatThrownBy(() -> streams.open(late, 0, allocator)).hasMessageContaining("'start_row'");
+                }
+            }
+        }
+    }
+}
