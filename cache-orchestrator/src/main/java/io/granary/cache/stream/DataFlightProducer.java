@@ -1,0 +1,115 @@
+package io.granary.cache.stream;
+
+import io.granary.common.GranaryException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.arrow.flight.CallStatus;
+import org.apache.arrow.flight.FlightDescriptor;
+import org.apache.arrow.flight.FlightEndpoint;
+import org.apache.arrow.flight.FlightInfo;
+import org.apache.arrow.flight.NoOpFlightProducer;
+import org.apache.arrow.flight.Ticket;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Arrow Flight side of `granary serve data`. A stream is named by a command descriptor whose
+ * bytes are the JSON of a {@link StreamRequest}: GetFlightInfo pins it to the snapshot its ref
+ * names, plans the epoch and answers the schema, the total rows and one endpoint per rank (endpoint
+ * i for rank i); DoGet of an endpoint's ticket sends that rank's rows.
+ */
+final class DataFlightProducer extends NoOpFlightProducer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DataFlightProducer.class);
+
+    private final TableStreams streams;
+    private final BufferAllocator allocator;
+
+    DataFlightProducer(TableStreams streams, BufferAllocator allocator) {
+        this.streams = streams;
+        this.allocator = allocator;
+    }
+
+    @Override
+    public FlightInfo getFlightInfo(CallContext context, FlightDescriptor descriptor) {
+        try {
+            if (!descriptor.isCommand()) {
+                throw new GranaryException("a stream is named by a command descriptor (the JSON of the stream), not a path",
+                        "send FlightDescriptor.command(json bytes)");
+            }
+            StreamRequest pinned = streams.pin(StreamRequest.fromJson(descriptor.getCommand()));
+            TableStreams.Planned planned = streams.plan(pinned);
+            Schema schema = new Schema(planned.fields().stream().map(RowGroupBatches::arrowField).toList());
+            List<FlightEndpoint> endpoints = new ArrayList<>();
+            long total = 0;
+            for (int rank = 0; rank < pinned.worldSize(); rank++) {
+                endpoints.add(new FlightEndpoint(new Ticket(ticket(rank, pinned))));
+                total += planned.rank(rank).rows();
+            }
+            return new FlightInfo(schema, descriptor, endpoints, -1, total);
+        } catch (RuntimeException e) {
+            throw status(e);
+        }
+    }
+
+    @Override
+    public void getStream(CallContext context, Ticket ticket, ServerStreamListener listener) {
+        try {
+            String text = new String(ticket.getBytes(), StandardCharsets.UTF_8);
+            int colon = text.indexOf(':');
+            if (colon <= 0 || !text.substring(0, colon).matches("\\d{1,7}")) {
+                throw new GranaryException("not a ticket of this server", "take tickets from GetFlightInfo's endpoints");
+            }
+            int rank = Integer.parseInt(text.substring(0, colon));
+            StreamRequest pinned = StreamRequest.fromJson(text.substring(colon + 1).getBytes(StandardCharsets.UTF_8));
+            TableStreams.Planned planned = streams.plan(pinned);
+            try (RankStream stream = streams.open(planned, rank, allocator);
+                 VectorSchemaRoot batch = VectorSchemaRoot.create(stream.schema(), allocator)) {
+                listener.start(batch);
+                while (stream.next(batch)) {
+                    // a slow consumer holds the next batch here: the server never runs ahead of it by more than the transport's window
+                    while (!listener.isReady() && !listener.isCancelled()) {
+                        Thread.sleep(1);
+                    }
+                    if (listener.isCancelled()) {
+                        return;
+                    }
+                    listener.putNext();
+                }
+                listener.completed();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            listener.error(CallStatus.CANCELLED.withDescription("the server is stopping").toRuntimeException());
+        } catch (RuntimeException e) {
+            listener.error(status(e));
+        }
+    }
+
+    /** The ticket of rank {@code rank}: "RANK:" and the pinned request's JSON. */
+    static byte[] ticket(int rank, StreamRequest pinned) {
+        return (rank + ":" + new String(pinned.toJson(), StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static RuntimeException status(RuntimeException e) {
+        if (e instanceof GranaryException granary) {
+            String message = granary.getMessage() + (granary.hint().isEmpty() ? "" : " (" + granary.hint() + ")");
+            CallStatus status = switch (granary.kind()) {
+                case NOT_FOUND -> CallStatus.NOT_FOUND;
+                case UNAVAILABLE -> CallStatus.UNAVAILABLE;
+                case CONFLICT, ALREADY_EXISTS -> CallStatus.INVALID_ARGUMENT;
+                case INVALID_INPUT -> CallStatus.INVALID_ARGUMENT;
+            };
+            return status.withDescription(message).toRuntimeException();
+        }
+        if (e instanceof org.apache.arrow.flight.FlightRuntimeException flight) {
+            return flight;
+        }
+        LOG.error("stream failed", e);
+        return CallStatus.INTERNAL.withDescription("internal error: " + e).withCause(e).toRuntimeException();
+    }
+}

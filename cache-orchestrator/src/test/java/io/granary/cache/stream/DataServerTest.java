@@ -1,0 +1,79 @@
+package io.granary.cache.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.granary.cache.CacheFixture;
+import io.granary.cache.NodeCache;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.arrow.flight.CallStatus;
+import org.apache.arrow.flight.FlightClient;
+import org.apache.arrow.flight.FlightDescriptor;
+import org.apache.arrow.flight.FlightEndpoint;
+import org.apache.arrow.flight.FlightInfo;
+import org.apache.arrow.flight.FlightRuntimeException;
+import org.apache.arrow.flight.FlightStream;
+import org.apache.arrow.flight.Location;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BigIntVector;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A real Flight server on 127.0.0.1 (port 0), read by Arrow's own Flight client. */
+class DataServerTest {
+
+    @TempDir
+    Path temp;
+
+    private static FlightDescriptor command(String json) {
+        return FlightDescriptor.command(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void eachEndpointStreamsItsRanksRowsAndTogetherEveryRowOnce() throws Exception {
+        try (CacheFixture fixture = new CacheFixture(temp)) {
+            fixture.table("demo.events", 4, 120, 1);
+            try (NodeCache cache = fixture.cache(fixture.settings("cache", 1L << 30));
+                 DataServer server = new DataServer(cache, "127.0.0.1", 0);
+                 BufferAllocator allocator = new RootAllocator();
+                 FlightClient client = FlightClient.builder(allocator, Location.forGrpcInsecure("127.0.0.1", server.port())).build()) {
+                FlightInfo info = client.getInfo(command("{\"dataset\": \"demo.events\", \"world_size\": 4, \"batch_rows\": 50, "
+                        + "\"shuffle\": \"units\", \"seed\": 1, \"drop_last\": true}"));
+                assertThat(info.getSchema().getFields()).extracting(f -> f.getName()).containsExactly("id", "payload");
+                assertThat(info.getEndpoints()).hasSize(4);
+                assertThat(info.getRecords()).isEqualTo(480);
+                Map<Long, Integer> seen = new HashMap<>();
+                for (FlightEndpoint endpoint : info.getEndpoints()) {
+                    long rows = 0;
+                    try (FlightStream stream = client.getStream(endpoint.getTicket())) {
+                        while (stream.next()) {
+                            BigIntVector id = (BigIntVector) stream.getRoot().getVector("id");
+                            assertThat(stream.getRoot().getRowCount()).isLessThanOrEqualTo(50);
+                            for (int r = 0; r < stream.getRoot().getRowCount(); r++) {
+                                seen.merge(id.get(r), 1, Integer::sum);
+                                rows++;
+                            }
+                        }
+                    }
+                    assertThat(rows).isEqualTo(120);
+                }
+                assertThat(seen).hasSize(480);
+                assertThat(seen.values()).allMatch(n -> n == 1);
+
+                assertThatThrownBy(() -> client.getInfo(command("{\"dataset\": \"demo.events\", \"batch_rows\": 0}")))
+                        .isInstanceOfSatisfying(FlightRuntimeException.class, e -> {
+                            assertThat(e.status().code()).isEqualTo(CallStatus.INVALID_ARGUMENT.code());
+                            assertThat(e.getMessage()).contains("'batch_rows'");
+                        });
+                assertThatThrownBy(() -> client.getInfo(command("{\"dataset\": \"demo.nope\"}")))
+                        .isInstanceOfSatisfying(FlightRuntimeException.class, e -> assertThat(e.getMessage()).contains("demo.nope"));
+                assertThatThrownBy(() -> client.getInfo(command("not json")))
+                        .isInstanceOfSatisfying(FlightRuntimeException.class, e -> assertThat(e.getMessage()).contains("not valid JSON"));
+            }
+        }
+    }
+}
