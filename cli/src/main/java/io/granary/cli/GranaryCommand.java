@@ -26,6 +26,7 @@ import picocli.CommandLine.ScopeType;
             io.granary.cli.cache.MountCommand.class,
             io.granary.cli.cache.UmountCommand.class,
             io.granary.cli.cache.K8sCommand.class,
+            StreamCommand.class,
             ServeCommand.class,
             SqlCommand.class,
             DoctorCommand.class,

@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 
 /** `granary serve ...`: long-running servers. */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run a server until stopped (Ctrl-C).",
-        subcommands = {ServeCommand.Features.class, ServeCommand.Cache.class})
+        subcommands = {ServeCommand.Features.class, ServeCommand.Cache.class, ServeCommand.Data.class})
 public final class ServeCommand {
 
     /** Closes {@code servers} in order when the JVM stops (Ctrl-C, SIGTERM); the latch opens once they are closed. */
@@ -98,6 +98,38 @@ public final class ServeCommand {
                     cache.settings().root(), settings.host(), daemon.port(), settings.host(), daemon.httpPort(),
                     io.granary.common.Sizes.format(cache.quota()), settings.token().isPresent() ? "bearer token required" : "no token",
                     (System.nanoTime() - start) / 1_000_000);
+            out().flush();
+            stopped.await();
+        }
+    }
+
+    @Command(name = "data", mixinStandardHelpOptions = true,
+            description = {
+                "Stream dataset snapshots to training workers as Arrow record batches over Arrow Flight, from the node's cache",
+                "(staged on demand): a command descriptor names the stream (JSON: dataset, world_size, epoch, seed, shuffle, ...).",
+            })
+    public static final class Data extends Subcommand {
+
+        @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}).")
+        String host;
+
+        @Option(names = "--port", paramLabel = "PORT", defaultValue = "8815", description = "Arrow Flight port (default: ${DEFAULT-VALUE}; 0 picks one).")
+        int port;
+
+        @Override
+        protected void run() throws InterruptedException {
+            long start = System.nanoTime();
+            io.granary.cache.NodeCache cache = context().cache();
+            io.granary.cache.stream.DataServer server;
+            try {
+                server = new io.granary.cache.stream.DataServer(cache, host, port);
+            } catch (RuntimeException e) {
+                cache.close();
+                throw e;
+            }
+            CountDownLatch stopped = closedOnShutdown(server, cache);
+            out().printf("serving data: Arrow Flight grpc+tcp://%s:%d (a command descriptor names each stream); cache %s; started in %d ms%n",
+                    host, server.port(), cache.settings().root(), (System.nanoTime() - start) / 1_000_000);
             out().flush();
             stopped.await();
         }

@@ -26,8 +26,18 @@ final class DataFlightProducer extends NoOpFlightProducer {
 
     private static final Logger LOG = LoggerFactory.getLogger(DataFlightProducer.class);
 
+    private static final int PLANS_KEPT = 64;
+
     private final TableStreams streams;
     private final BufferAllocator allocator;
+    /** Plans of pinned requests: every rank's DoGet follows the job's one GetFlightInfo, and a plan reads the catalog and the footers. */
+    private final java.util.Map<String, TableStreams.Planned> plans = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(java.util.Map.Entry<String, TableStreams.Planned> eldest) {
+                    return size() > PLANS_KEPT;
+                }
+            });
 
     DataFlightProducer(TableStreams streams, BufferAllocator allocator) {
         this.streams = streams;
@@ -42,7 +52,7 @@ final class DataFlightProducer extends NoOpFlightProducer {
                         "send FlightDescriptor.command(json bytes)");
             }
             StreamRequest pinned = streams.pin(StreamRequest.fromJson(descriptor.getCommand()));
-            TableStreams.Planned planned = streams.plan(pinned);
+            TableStreams.Planned planned = plan(pinned);
             Schema schema = new Schema(planned.fields().stream().map(RowGroupBatches::arrowField).toList());
             List<FlightEndpoint> endpoints = new ArrayList<>();
             long total = 0;
@@ -66,7 +76,7 @@ final class DataFlightProducer extends NoOpFlightProducer {
             }
             int rank = Integer.parseInt(text.substring(0, colon));
             StreamRequest pinned = StreamRequest.fromJson(text.substring(colon + 1).getBytes(StandardCharsets.UTF_8));
-            TableStreams.Planned planned = streams.plan(pinned);
+            TableStreams.Planned planned = plan(pinned);
             try (RankStream stream = streams.open(planned, rank, allocator);
                  VectorSchemaRoot batch = VectorSchemaRoot.create(stream.schema(), allocator)) {
                 listener.start(batch);
@@ -88,6 +98,21 @@ final class DataFlightProducer extends NoOpFlightProducer {
         } catch (RuntimeException e) {
             listener.error(status(e));
         }
+    }
+
+    /**
+     * The plan of a pinned request, made once: a pinned snapshot never changes. (Its files stay
+     * cached unless evicted; a plan whose files were evicted is made again.)
+     */
+    private TableStreams.Planned plan(StreamRequest pinned) {
+        String key = new String(pinned.toJson(), StandardCharsets.UTF_8);
+        TableStreams.Planned kept = plans.get(key);
+        if (kept != null && streams.cached(kept)) {
+            return kept;
+        }
+        TableStreams.Planned planned = streams.plan(pinned);
+        plans.put(key, planned);
+        return planned;
     }
 
     /** The ticket of rank {@code rank}: "RANK:" and the pinned request's JSON. */

@@ -39,10 +39,14 @@ public final class DataServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         flight.shutdown();
-        if (!flight.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)) {
-            flight.close();
+        try {
+            if (!flight.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                flight.close();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         allocator.close();
     }

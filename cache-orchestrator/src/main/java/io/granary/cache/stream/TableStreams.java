@@ -76,6 +76,11 @@ public final class TableStreams {
         return new Planned(pinned, files, fields, epoch);
     }
 
+    /** Whether every file of a planned stream is still in the cache (none evicted since it was planned). */
+    public boolean cached(Planned planned) {
+        return planned.files().remote().stream().allMatch(file -> java.nio.file.Files.isRegularFile(cache.entryFiles().path(file.entryId())));
+    }
+
     /** Rank {@code rank}'s rows of a planned stream, from its {@code start_row} on. */
     public RankStream open(Planned planned, int rank, BufferAllocator allocator) {
         if (rank < 0 || rank >= planned.request().worldSize()) {
