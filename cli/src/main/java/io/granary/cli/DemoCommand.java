@@ -221,6 +221,17 @@ public final class DemoCommand extends Subcommand {
 
         section(out, "Kubernetes: a training pod that mounts demo.speech from its node's cache (fabric8 model, printed as YAML)");
         step(context, "k8s", "pod-spec", "demo.speech", "--image", "ghcr.io/acme/asr-trainer:1", "--name", "asr-train", data);
+
+        section(out, "Streams: the training samples as Arrow record batches over Arrow Flight, one stream per rank (a preview: tables, static mode)");
+        try (io.granary.cache.NodeCache cache = context.cache();
+             io.granary.cache.stream.DataServer server = new io.granary.cache.stream.DataServer(cache, "127.0.0.1", 0)) {
+            String port = Integer.toString(server.port());
+            out.println("$ granary serve data --port " + port + "      (the demo runs it in the background)");
+            for (String rank : new String[] {"0", "1"}) {
+                step(context, "stream", "demo.ctr_samples_train", "--rank", rank, "--world-size", "2", "--shuffle", "units", "--seed", "1",
+                        "--batch-rows", "1024", "--port", port, data);
+            }
+        }
     }
 
     /**

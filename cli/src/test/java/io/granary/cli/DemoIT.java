@@ -50,6 +50,7 @@ class DemoIT {
                     .containsPattern("kubectl label node gpu-node-1 cache.granary.io/demo-ctr-samples-train-[0-9a-f]{8}=\\d+")
                     .contains("kind: \"Pod\"").containsPattern("- \"demo.speech@\\d+\"");
             assertThat(data.resolve("cache/daemon.json")).doesNotExist();
+            assertThat(demo.out()).containsPattern("rank 0 of 2: [0-9,]+ rows in \\d+ batches").containsPattern("rank 1 of 2: [0-9,]+ rows");
             // day-1 clicks get no daily statistics: they are known only at the end of day 1
             assertThat(demo.out()).containsPattern("\\d{4}-\\d{2}-\\d{2} +2000 +0 +0 +2000");
             if (run == 1) {
