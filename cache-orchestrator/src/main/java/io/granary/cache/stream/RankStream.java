@@ -17,11 +17,12 @@ import org.apache.iceberg.types.Types;
 /**
  * One rank's rows of a table snapshot, in its plan's order, as record batches of up to
  * {@code batchRows} rows: each row group is decoded once into Arrow (a few are kept, as a shuffle
- * buffer's window spans several) and its planned rows copied into the batch.
+ * buffer's window spans several), and a batch is a slice of it or rows gathered from several.
  */
 final class RankStream implements AutoCloseable {
 
     private static final int ROW_GROUPS_KEPT = 4;
+    private static final int MIN_SHARED_RUN = 256;
 
     private final Function<String, Path> files;
     private final List<Types.NestedField> fields;
@@ -51,22 +52,36 @@ final class RankStream implements AutoCloseable {
         return schema;
     }
 
-    /** Fills {@code out} (of {@link #schema}) with the next batch; false when the rank's rows are all sent. */
+    /**
+     * Fills {@code out} (of {@link #schema}) with the next batch; false when the rank's rows are all
+     * sent. A run of at least {@link #MIN_SHARED_RUN} rows of one row group (the usual case without
+     * a row shuffle) is handed over as slices of the decoded vectors, no value copied; shorter runs
+     * (a shuffle buffer's single rows) are gathered into the batch.
+     */
     boolean next(VectorSchemaRoot out) {
         out.clear();
+        if (!advance()) {
+            out.setRowCount(0);
+            return false;
+        }
+        long left = current.rows() - doneInCurrent;
+        if (left >= Math.min(batchRows, MIN_SHARED_RUN)) {
+            int take = (int) Math.min(batchRows, left);
+            int from = Math.toIntExact(current.offset() + doneInCurrent);
+            VectorSchemaRoot rowGroup = rowGroup(current.unit());
+            for (int c = 0; c < fields.size(); c++) {
+                rowGroup.getVector(c).makeTransferPair(out.getVector(c)).splitAndTransfer(from, take);
+            }
+            out.setRowCount(take);
+            doneInCurrent += take;
+            return true;
+        }
         for (FieldVector vector : out.getFieldVectors()) {
             vector.setInitialCapacity(batchRows);
             vector.allocateNew();
         }
         int filled = 0;
-        while (filled < batchRows) {
-            if (current == null || doneInCurrent == current.rows()) {
-                if (!slices.hasNext()) {
-                    break;
-                }
-                current = slices.next();
-                doneInCurrent = 0;
-            }
+        while (filled < batchRows && advance()) {
             VectorSchemaRoot rowGroup = rowGroup(current.unit());
             int take = (int) Math.min(batchRows - filled, current.rows() - doneInCurrent);
             int from = Math.toIntExact(current.offset() + doneInCurrent);
@@ -84,7 +99,19 @@ final class RankStream implements AutoCloseable {
             vector.setValueCount(filled);
         }
         out.setRowCount(filled);
-        return filled > 0;
+        return true;
+    }
+
+    /** Moves to a slice with rows left; false when there is none. */
+    private boolean advance() {
+        while (current == null || doneInCurrent == current.rows()) {
+            if (!slices.hasNext()) {
+                return false;
+            }
+            current = slices.next();
+            doneInCurrent = 0;
+        }
+        return true;
     }
 
     private VectorSchemaRoot rowGroup(StreamUnit unit) {
