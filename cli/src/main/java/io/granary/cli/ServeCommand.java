@@ -116,20 +116,25 @@ public final class ServeCommand {
         @Option(names = "--port", paramLabel = "PORT", defaultValue = "8815", description = "Arrow Flight port (default: ${DEFAULT-VALUE}; 0 picks one).")
         int port;
 
+        @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "8816",
+                description = "HTTP port for GET /v1/stream, Arrow IPC streams (default: ${DEFAULT-VALUE}; 0 picks one).")
+        int httpPort;
+
         @Override
         protected void run() throws InterruptedException {
             long start = System.nanoTime();
             io.granary.cache.NodeCache cache = context().cache();
             io.granary.cache.stream.DataServer server;
             try {
-                server = new io.granary.cache.stream.DataServer(cache, host, port);
+                server = new io.granary.cache.stream.DataServer(cache, host, port, httpPort);
             } catch (RuntimeException e) {
                 cache.close();
                 throw e;
             }
             CountDownLatch stopped = closedOnShutdown(server, cache);
-            out().printf("serving data: Arrow Flight grpc+tcp://%s:%d (a command descriptor names each stream); cache %s; started in %d ms%n",
-                    host, server.port(), cache.settings().root(), (System.nanoTime() - start) / 1_000_000);
+            out().printf("serving data: Arrow Flight grpc+tcp://%s:%d (a command descriptor names each stream), HTTP http://%s:%d/v1/stream "
+                            + "(Arrow IPC); cache %s; started in %d ms%n",
+                    host, server.port(), host, server.httpPort(), cache.settings().root(), (System.nanoTime() - start) / 1_000_000);
             out().flush();
             stopped.await();
         }

@@ -104,7 +104,7 @@ final class DataFlightProducer extends NoOpFlightProducer {
      * The plan of a pinned request, made once: a pinned snapshot never changes. (Its files stay
      * cached unless evicted; a plan whose files were evicted is made again.)
      */
-    private TableStreams.Planned plan(StreamRequest pinned) {
+    TableStreams.Planned plan(StreamRequest pinned) {
         String key = new String(pinned.toJson(), StandardCharsets.UTF_8);
         TableStreams.Planned kept = plans.get(key);
         if (kept != null && streams.cached(kept)) {

@@ -76,4 +76,58 @@ class DataServerTest {
             }
         }
     }
+
+    @Test
+    void theHttpStreamIsTheSameRowsAsFlightInArrowsIpcStreamFormat() throws Exception {
+        try (CacheFixture fixture = new CacheFixture(temp)) {
+            fixture.table("demo.events", 3, 80, 2);
+            try (NodeCache cache = fixture.cache(fixture.settings("cache", 1L << 30));
+                 DataServer server = new DataServer(cache, "127.0.0.1", 0, 0);
+                 BufferAllocator allocator = new RootAllocator();
+                 FlightClient client = FlightClient.builder(allocator, Location.forGrpcInsecure("127.0.0.1", server.port())).build()) {
+                String descriptor = "{\"dataset\": \"demo.events\", \"world_size\": 2, \"shuffle\": \"units\", \"seed\": 9, \"batch_rows\": 64}";
+                FlightInfo info = client.getInfo(command(descriptor));
+                java.util.List<Long> viaFlight = new java.util.ArrayList<>();
+                try (FlightStream stream = client.getStream(info.getEndpoints().get(1).getTicket())) {
+                    while (stream.next()) {
+                        BigIntVector id = (BigIntVector) stream.getRoot().getVector("id");
+                        for (int r = 0; r < stream.getRoot().getRowCount(); r++) {
+                            viaFlight.add(id.get(r));
+                        }
+                    }
+                }
+                java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+                String base = "http://127.0.0.1:" + server.httpPort() + "/v1/stream?";
+                java.net.http.HttpResponse<java.io.InputStream> response = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                        base + "dataset=demo.events&rank=1&world_size=2&shuffle=units&seed=9&batch_rows=64")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+                assertThat(response.statusCode()).isEqualTo(200);
+                assertThat(response.headers().firstValue("Content-Type")).contains("application/vnd.apache.arrow.stream");
+                java.util.List<Long> viaHttp = new java.util.ArrayList<>();
+                try (java.io.InputStream body = response.body();
+                     org.apache.arrow.vector.ipc.ArrowStreamReader reader = new org.apache.arrow.vector.ipc.ArrowStreamReader(body, allocator)) {
+                    while (reader.loadNextBatch()) {
+                        BigIntVector id = (BigIntVector) reader.getVectorSchemaRoot().getVector("id");
+                        for (int r = 0; r < reader.getVectorSchemaRoot().getRowCount(); r++) {
+                            viaHttp.add(id.get(r));
+                        }
+                    }
+                }
+                assertThat(viaHttp).hasSize(120).isEqualTo(viaFlight);
+
+                java.net.http.HttpResponse<String> bad = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                        base + "dataset=demo.events&world_size=0")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(bad.statusCode()).isEqualTo(400);
+                assertThat(bad.body()).contains("'world_size'");
+                java.net.http.HttpResponse<String> rank = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                        base + "dataset=demo.events&rank=2&world_size=2")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(rank.statusCode()).isEqualTo(400);
+                assertThat(rank.body()).contains("rank 2 is out of range");
+                java.net.http.HttpResponse<String> unknown = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                        base + "dataset=demo.nope")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(unknown.statusCode()).isEqualTo(404);
+                assertThat(unknown.body()).contains("demo.nope");
+            }
+        }
+    }
 }
