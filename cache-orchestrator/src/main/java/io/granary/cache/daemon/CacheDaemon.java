@@ -107,11 +107,6 @@ public final class CacheDaemon implements AutoCloseable {
         return http.getAddress().getPort();
     }
 
-    /** Blocks until the daemon is shut down. */
-    public void awaitTermination() throws InterruptedException {
-        grpc.awaitTermination();
-    }
-
     private void metrics(HttpExchange exchange) throws IOException {
         try (exchange) {
             if (tokens.isPresent() && !tokens.get().accepts(exchange.getRequestHeaders().getFirst("Authorization"))) {

@@ -57,11 +57,6 @@ public final class DataServer implements AutoCloseable {
         return http == null ? -1 : http.port();
     }
 
-    /** Blocks until the server is shut down. */
-    public void awaitTermination() throws InterruptedException {
-        flight.awaitTermination();
-    }
-
     @Override
     public void close() {
         if (http != null) {

@@ -3,6 +3,7 @@ package io.granary.cache.stream;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.granary.common.GranaryException;
+import io.granary.common.rpc.RpcErrors;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -57,18 +58,18 @@ final class HttpStreams implements AutoCloseable {
                 return;
             }
             Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
-            int rank;
-            TableStreams.Planned planned;
+            RankStream stream;
             try {
                 String rankText = query.remove("rank");
-                rank = rankText == null ? 0 : parseRank(rankText);
-                planned = plans.plan(streams.pin(StreamRequest.fromQuery(query)));
+                int rank = rankText == null ? 0 : parseRank(rankText);
+                TableStreams.Planned planned = plans.plan(streams.pin(StreamRequest.fromQuery(query)));
+                stream = streams.open(planned, rank, allocator);
             } catch (GranaryException e) {
-                error(exchange, e.kind() == GranaryException.Kind.NOT_FOUND ? 404 : 400, e.getMessage() + (e.hint().isEmpty() ? "" : " (" + e.hint() + ")"));
+                error(exchange, RpcErrors.httpStatus(e), e.getMessage() + (e.hint().isEmpty() ? "" : " (" + e.hint() + ")"));
                 return;
             }
-            try (RankStream stream = streams.open(planned, rank, allocator);
-                 VectorSchemaRoot batch = VectorSchemaRoot.create(stream.schema(), allocator)) {
+            // from here on the status is sent: a failure part way ends the response early, and the client sees a stream cut short
+            try (stream; VectorSchemaRoot batch = VectorSchemaRoot.create(stream.schema(), allocator)) {
                 exchange.getResponseHeaders().set("Content-Type", ARROW_STREAM);
                 exchange.sendResponseHeaders(200, 0);
                 try (OutputStream body = exchange.getResponseBody();
@@ -79,8 +80,6 @@ final class HttpStreams implements AutoCloseable {
                     }
                     writer.end();
                 }
-            } catch (GranaryException e) {
-                error(exchange, 400, e.getMessage());
             }
         }
     }

@@ -57,4 +57,17 @@ public final class RpcErrors {
                     "its log says more", error);
         };
     }
+
+    /** The HTTP status of an error, by the same kinds: 404 not found, 503 unavailable, 409 conflict, 400 other user errors, 500 bugs. */
+    public static int httpStatus(Throwable error) {
+        if (error instanceof GranaryException granary) {
+            return switch (granary.kind()) {
+                case NOT_FOUND -> 404;
+                case UNAVAILABLE -> 503;
+                case CONFLICT, ALREADY_EXISTS -> 409;
+                case INVALID_INPUT -> 400;
+            };
+        }
+        return 500;
+    }
 }

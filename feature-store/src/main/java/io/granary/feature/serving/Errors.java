@@ -20,16 +20,4 @@ final class Errors {
         }
         return Status.INTERNAL.withDescription("internal error: " + error);
     }
-
-    static int http(Throwable error) {
-        if (error instanceof GranaryException granary) {
-            return switch (granary.kind()) {
-                case NOT_FOUND -> 404;
-                case UNAVAILABLE -> 503;
-                case CONFLICT, ALREADY_EXISTS -> 409;
-                default -> 400;
-            };
-        }
-        return 500;
-    }
 }

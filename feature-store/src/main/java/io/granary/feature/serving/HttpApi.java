@@ -84,7 +84,7 @@ final class HttpApi implements AutoCloseable {
             try {
                 response = features.get(JsonFeatures.request(body));
             } catch (RuntimeException e) {
-                int status = Errors.http(e);
+                int status = io.granary.common.rpc.RpcErrors.httpStatus(e);
                 metrics.failed("http", String.valueOf(status), System.nanoTime() - start);
                 GranaryException granary = e instanceof GranaryException g ? g : null;
                 error(exchange, status, granary != null ? granary.getMessage() : "internal error: " + e, granary != null ? granary.hint() : "");
