@@ -28,18 +28,18 @@ final class DataFlightProducer extends NoOpFlightProducer {
 
     private static final int PLANS_KEPT = 64;
 
-    private final TableStreams streams;
+    private final SnapshotStreams streams;
     private final BufferAllocator allocator;
     /** Plans of pinned requests: every rank's DoGet follows the job's one GetFlightInfo, and a plan reads the catalog and the footers. */
-    private final java.util.Map<String, TableStreams.Planned> plans = java.util.Collections.synchronizedMap(
+    private final java.util.Map<String, SnapshotStreams.Planned> plans = java.util.Collections.synchronizedMap(
             new java.util.LinkedHashMap<>(16, 0.75f, true) {
                 @Override
-                protected boolean removeEldestEntry(java.util.Map.Entry<String, TableStreams.Planned> eldest) {
+                protected boolean removeEldestEntry(java.util.Map.Entry<String, SnapshotStreams.Planned> eldest) {
                     return size() > PLANS_KEPT;
                 }
             });
 
-    DataFlightProducer(TableStreams streams, BufferAllocator allocator) {
+    DataFlightProducer(SnapshotStreams streams, BufferAllocator allocator) {
         this.streams = streams;
         this.allocator = allocator;
     }
@@ -52,8 +52,8 @@ final class DataFlightProducer extends NoOpFlightProducer {
                         "send FlightDescriptor.command(json bytes)");
             }
             StreamRequest pinned = streams.pin(StreamRequest.fromJson(descriptor.getCommand()));
-            TableStreams.Planned planned = plan(pinned);
-            Schema schema = new Schema(planned.fields().stream().map(RowGroupBatches::arrowField).toList());
+            SnapshotStreams.Planned planned = plan(pinned);
+            Schema schema = planned.schema();
             List<FlightEndpoint> endpoints = new ArrayList<>();
             long total = 0;
             for (int rank = 0; rank < pinned.worldSize(); rank++) {
@@ -76,7 +76,7 @@ final class DataFlightProducer extends NoOpFlightProducer {
             }
             int rank = Integer.parseInt(text.substring(0, colon));
             StreamRequest pinned = StreamRequest.fromJson(text.substring(colon + 1).getBytes(StandardCharsets.UTF_8));
-            TableStreams.Planned planned = plan(pinned);
+            SnapshotStreams.Planned planned = plan(pinned);
             try (RankStream stream = streams.open(planned, rank, allocator);
                  VectorSchemaRoot batch = VectorSchemaRoot.create(stream.schema(), allocator)) {
                 listener.start(batch);
@@ -104,13 +104,13 @@ final class DataFlightProducer extends NoOpFlightProducer {
      * The plan of a pinned request, made once: a pinned snapshot never changes. (Its files stay
      * cached unless evicted; a plan whose files were evicted is made again.)
      */
-    TableStreams.Planned plan(StreamRequest pinned) {
+    SnapshotStreams.Planned plan(StreamRequest pinned) {
         String key = new String(pinned.toJson(), StandardCharsets.UTF_8);
-        TableStreams.Planned kept = plans.get(key);
+        SnapshotStreams.Planned kept = plans.get(key);
         if (kept != null && streams.cached(kept)) {
             return kept;
         }
-        TableStreams.Planned planned = streams.plan(pinned);
+        SnapshotStreams.Planned planned = streams.plan(pinned);
         plans.put(key, planned);
         return planned;
     }

@@ -26,7 +26,7 @@ public final class DataServer implements AutoCloseable {
     /** Flight on {@code port}, and HTTP on {@code httpPort} unless it is negative. */
     public DataServer(NodeCache cache, String host, int port, int httpPort) {
         this.allocator = new RootAllocator();
-        TableStreams streams = new TableStreams(cache);
+        SnapshotStreams streams = new SnapshotStreams(cache);
         DataFlightProducer producer = new DataFlightProducer(streams, allocator);
         try {
             this.flight = FlightServer.builder(allocator, Location.forGrpcInsecure(host, port), producer).build().start();

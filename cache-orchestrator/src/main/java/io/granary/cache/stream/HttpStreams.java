@@ -28,11 +28,11 @@ final class HttpStreams implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService threads;
-    private final TableStreams streams;
+    private final SnapshotStreams streams;
     private final DataFlightProducer plans;
     private final BufferAllocator allocator;
 
-    HttpStreams(String host, int port, TableStreams streams, DataFlightProducer plans, BufferAllocator allocator) throws IOException {
+    HttpStreams(String host, int port, SnapshotStreams streams, DataFlightProducer plans, BufferAllocator allocator) throws IOException {
         this.streams = streams;
         this.plans = plans;
         this.allocator = allocator;
@@ -62,7 +62,7 @@ final class HttpStreams implements AutoCloseable {
             try {
                 String rankText = query.remove("rank");
                 int rank = rankText == null ? 0 : parseRank(rankText);
-                TableStreams.Planned planned = plans.plan(streams.pin(StreamRequest.fromQuery(query)));
+                SnapshotStreams.Planned planned = plans.plan(streams.pin(StreamRequest.fromQuery(query)));
                 stream = streams.open(planned, rank, allocator);
             } catch (GranaryException e) {
                 error(exchange, RpcErrors.httpStatus(e), e.getMessage() + (e.hint().isEmpty() ? "" : " (" + e.hint() + ")"));

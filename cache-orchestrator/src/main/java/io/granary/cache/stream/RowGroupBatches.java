@@ -49,7 +49,7 @@ final class RowGroupBatches implements Closeable {
                 return Optional.empty();
             }
         }
-        return ParquetColumns.open(org.apache.iceberg.Files.localInput(file.toFile()), fields, true).map(reader -> new RowGroupBatches(reader, fields));
+        return ParquetColumns.open(org.apache.iceberg.Files.localInput(file.toFile()), fields, true, true).map(reader -> new RowGroupBatches(reader, fields));
     }
 
     /** The Arrow type of an Iceberg field read here. */

@@ -89,6 +89,16 @@ public final class ParquetColumns implements Closeable {
      * the bytes) and dictionaries of them.
      */
     public static Optional<ParquetColumns> open(InputFile file, List<Types.NestedField> fields, boolean variableWidth) throws IOException {
+        return open(file, fields, variableWidth, false);
+    }
+
+    /**
+     * As {@link #open(InputFile, List, boolean)}; with {@code absentAsNull}, an optional field the
+     * file does not have (a column added to the table after the file was written) reads as nulls,
+     * as Iceberg's readers do.
+     */
+    public static Optional<ParquetColumns> open(InputFile file, List<Types.NestedField> fields, boolean variableWidth,
+                                                boolean absentAsNull) throws IOException {
         // options without Hadoop's Configuration, whose default resources (XML in jars) are parsed anew for every instance
         Decompressors decompressors = new Decompressors();
         ParquetFileReader reader;
@@ -104,6 +114,9 @@ public final class ParquetColumns implements Closeable {
             MessageType schema = reader.getFooter().getFileMetaData().getSchema();
             ColumnDescriptor[] columns = new ColumnDescriptor[fields.size()];
             for (int f = 0; f < fields.size(); f++) {
+                if (absentAsNull && fields.get(f).isOptional() && !hasField(schema, fields.get(f).fieldId())) {
+                    continue;
+                }
                 columns[f] = column(schema, fields.get(f), variableWidth);
                 if (columns[f] == null) {
                     reader.close();
@@ -113,7 +126,7 @@ public final class ParquetColumns implements Closeable {
             for (BlockMetaData rowGroup : reader.getRowGroups()) {
                 for (ColumnChunkMetaData chunk : rowGroup.getColumns()) {
                     for (ColumnDescriptor column : columns) {
-                        if (chunk.getPath().equals(ColumnPath.get(column.getPath()))
+                        if (column != null && chunk.getPath().equals(ColumnPath.get(column.getPath()))
                                 && !ENCODINGS.containsAll(chunk.getEncodings())) {
                             reader.close();
                             return Optional.empty();
@@ -121,12 +134,16 @@ public final class ParquetColumns implements Closeable {
                     }
                 }
             }
-            reader.setRequestedSchema(List.of(columns));
+            reader.setRequestedSchema(java.util.Arrays.stream(columns).filter(java.util.Objects::nonNull).toList());
             return Optional.of(new ParquetColumns(reader, columns));
         } catch (IOException | RuntimeException e) {
             reader.close();
             throw e;
         }
+    }
+
+    private static boolean hasField(MessageType schema, int fieldId) {
+        return schema.getFields().stream().anyMatch(type -> type.getId() != null && type.getId().intValue() == fieldId);
     }
 
     /** The file's column holding {@code field}, when it is one read here: matched by field id, of the physical type Iceberg writes. */
@@ -177,6 +194,9 @@ public final class ParquetColumns implements Closeable {
      * lies wholly outside [fromMicros, toMicros]: none of its rows can match then.
      */
     public boolean nextOutside(int column, long fromMicros, long toMicros) {
+        if (columns[column] == null) {
+            return false;
+        }
         for (ColumnChunkMetaData chunk : rowGroups.get(next).getColumns()) {
             if (chunk.getPath().equals(ColumnPath.get(columns[column].getPath()))) {
                 Statistics<?> statistics = chunk.getStatistics();
@@ -206,7 +226,12 @@ public final class ParquetColumns implements Closeable {
         next++;
         int rows = Math.toIntExact(rowGroup.getRowCount());
         for (int c = 0; c < columns.length; c++) {
-            readChunk(rowGroup.getPageReader(columns[c]), columns[c], into[c], at, rows);
+            if (columns[c] == null) {
+                // a column the file does not have: all null
+                into[c].markNulls(at, scratchZeros(rows), rows);
+            } else {
+                readChunk(rowGroup.getPageReader(columns[c]), columns[c], into[c], at, rows);
+            }
         }
     }
 
@@ -288,6 +313,12 @@ public final class ParquetColumns implements Closeable {
         int[] present = scratch(count);
         hybrid(levels, 1, present, count);
         return into.markNulls(at, present, count);
+    }
+
+    private int[] scratchZeros(int size) {
+        int[] zeros = scratch(size);
+        java.util.Arrays.fill(zeros, 0, size, 0);
+        return zeros;
     }
 
     private int[] scratch(int size) {

@@ -15,15 +15,15 @@ import org.apache.iceberg.Schema;
 import org.apache.iceberg.types.Types;
 
 /**
- * Streams of table snapshots from the node's cache, in static mode: a request is pinned to the
+ * Streams of snapshots (tables and packed sets) from the node's cache, in static mode: a request is pinned to the
  * snapshot its ref names ({@link #pin}), the snapshot staged if needed, and each rank's rows read
  * from the cached files as the epoch's plan says.
  */
-public final class TableStreams {
+public final class SnapshotStreams {
 
     private final NodeCache cache;
 
-    public TableStreams(NodeCache cache) {
+    public SnapshotStreams(NodeCache cache) {
         this.cache = cache;
     }
 
@@ -35,12 +35,17 @@ public final class TableStreams {
         return request.withDataset(DatasetRef.at(request.dataset().dataset(), snapshot));
     }
 
-    /** What a planned stream of a pinned request is: its columns, its units, and the rows a rank gets. */
-    public record Planned(StreamRequest request, SnapshotFiles files, List<Types.NestedField> fields, EpochPlan epoch) {
+    /** What a planned stream of a pinned request is: how its units read, and the epoch's order of them. */
+    public record Planned(StreamRequest request, SnapshotFiles files, UnitReader units, EpochPlan epoch) {
         public RankPlan rank(int rank) {
             return request.consumed().isPresent()
                     ? epoch.rank(rank, request.worldSize(), request.dropLast(), request.shuffleBuffer(), request.consumed().get())
                     : epoch.rank(rank, request.worldSize(), request.dropLast(), request.shuffleBuffer());
+        }
+
+        /** The Arrow schema of the stream's batches. */
+        public org.apache.arrow.vector.types.pojo.Schema schema() {
+            return units.schema();
         }
     }
 
@@ -53,7 +58,20 @@ public final class TableStreams {
             throw new GranaryException("descriptor key 'filter': filters are not pushed down yet", "leave filter out and filter in the consumer");
         }
         ResolvedRef resolved = cache.datasets().resolve(pinned.dataset());
-        Schema schema = resolved.schema();
+        SnapshotFiles files = cache.resolve(pinned.dataset());
+        cache.stage(files, cache.settings().parallel(), false, java.util.Optional.empty());
+        Map<String, Path> paths = new HashMap<>();
+        for (SnapshotFiles.Remote file : files.remote()) {
+            paths.put(file.name(), cache.entryFiles().path(file.entryId()));
+        }
+        UnitReader units = files.kind().equals("shards")
+                ? ShardUnits.of(pinned.dataset().dataset().toString(), shardFiles(files, paths), resolved.schema(), pinned.columns())
+                : new TableUnits(paths::get, tableFields(pinned, resolved.schema()));
+        EpochPlan epoch = EpochPlan.of(SnapshotUnits.of(files, cache.entryFiles()), pinned.seed(), pinned.epoch(), pinned.shuffle());
+        return new Planned(pinned, files, units, epoch);
+    }
+
+    private static List<Types.NestedField> tableFields(StreamRequest pinned, Schema schema) {
         List<Types.NestedField> fields = new ArrayList<>();
         for (String column : pinned.columns().orElse(schema.columns().stream().map(Types.NestedField::name).toList())) {
             Types.NestedField field = schema.findField(column);
@@ -67,13 +85,18 @@ public final class TableStreams {
             }
             fields.add(field);
         }
-        SnapshotFiles files = cache.resolve(pinned.dataset());
-        if (!files.kind().equals("table")) {
-            throw new GranaryException(pinned.dataset() + " is a packed media set: streams of packed sets are not served yet", "stream a table");
+        return fields;
+    }
+
+    /** Each shard's cached file and index part, by the shard's name. */
+    private static Map<String, ShardUnits.ShardFiles> shardFiles(SnapshotFiles files, Map<String, Path> paths) {
+        SnapshotFiles.Generated manifestFile = files.generated().stream().filter(g -> g.name().equals(io.granary.packer.Manifest.FILE_NAME))
+                .findFirst().orElseThrow(() -> new IllegalStateException("the packed set " + files.key() + " has no manifest"));
+        Map<String, ShardUnits.ShardFiles> shards = new java.util.LinkedHashMap<>();
+        for (io.granary.packer.Manifest.Shard shard : io.granary.packer.Manifest.parse(manifestFile.content(), files.key()).shards()) {
+            shards.put(shard.name(), new ShardUnits.ShardFiles(paths.get(shard.name()), paths.get(shard.index())));
         }
-        cache.stage(files, cache.settings().parallel(), false, java.util.Optional.empty());
-        EpochPlan epoch = EpochPlan.of(SnapshotUnits.of(files, cache.entryFiles()), pinned.seed(), pinned.epoch(), pinned.shuffle());
-        return new Planned(pinned, files, fields, epoch);
+        return shards;
     }
 
     /** Whether every file of a planned stream is still in the cache (none evicted since it was planned). */
@@ -92,10 +115,6 @@ public final class TableStreams {
             throw new GranaryException("descriptor key 'start_row' is " + planned.request().startRow() + ", past the " + plan.rows()
                     + " rows rank " + rank + " has in this epoch", "start_row counts the rows this rank consumed in this epoch");
         }
-        Map<String, Path> paths = new HashMap<>();
-        for (SnapshotFiles.Remote file : planned.files().remote()) {
-            paths.put(file.name(), cache.entryFiles().path(file.entryId()));
-        }
-        return new RankStream(paths::get, planned.fields(), plan.slices(planned.request().startRow()), planned.request().batchRows(), allocator);
+        return new RankStream(planned.units(), plan.slices(planned.request().startRow()), planned.request().batchRows(), allocator);
     }
 }

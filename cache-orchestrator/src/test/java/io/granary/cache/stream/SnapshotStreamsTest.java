@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Ranks of a real table snapshot streamed from a real cache: what every rank gets, together. */
-class TableStreamsTest {
+class SnapshotStreamsTest {
 
     @TempDir
     Path temp;
@@ -31,7 +31,7 @@ class TableStreamsTest {
     }
 
     /** The ids rank {@code rank} receives, in order, and the sizes of its batches. */
-    private static List<Long> ids(TableStreams streams, TableStreams.Planned planned, int rank, List<Integer> batchSizes) {
+    private static List<Long> ids(SnapshotStreams streams, SnapshotStreams.Planned planned, int rank, List<Integer> batchSizes) {
         List<Long> ids = new ArrayList<>();
         try (BufferAllocator allocator = new RootAllocator();
              RankStream stream = streams.open(planned, rank, allocator);
@@ -52,12 +52,12 @@ class TableStreamsTest {
         try (CacheFixture fixture = new CacheFixture(temp)) {
             DatasetRef table = fixture.table("demo.events", 5, 97, 1);
             try (NodeCache cache = fixture.cache(fixture.settings("cache", 1L << 30))) {
-                TableStreams streams = new TableStreams(cache);
+                SnapshotStreams streams = new SnapshotStreams(cache);
                 for (boolean shuffled : new boolean[] {false, true}) {
                     StreamRequest pinned = streams.pin(request("{\"dataset\": \"demo.events\", \"world_size\": 3, \"batch_rows\": 40, "
                             + "\"drop_last\": true, \"shuffle\": \"" + (shuffled ? "buffer" : "none") + "\", \"shuffle_buffer\": 50, \"seed\": 4}"));
                     assertThat(pinned.dataset()).isEqualTo(table);
-                    TableStreams.Planned planned = streams.plan(pinned);
+                    SnapshotStreams.Planned planned = streams.plan(pinned);
                     Map<Long, Integer> seen = new HashMap<>();
                     List<List<Long>> perRank = new ArrayList<>();
                     for (int rank = 0; rank < 3; rank++) {
@@ -72,7 +72,7 @@ class TableStreamsTest {
                     assertThat(seen).hasSize(485 / 3 * 3);
 
                     // a resumed rank continues exactly where the uninterrupted one was
-                    TableStreams.Planned resumed = streams.plan(StreamRequest.fromJson(new String(pinned.toJson(), StandardCharsets.UTF_8)
+                    SnapshotStreams.Planned resumed = streams.plan(StreamRequest.fromJson(new String(pinned.toJson(), StandardCharsets.UTF_8)
                             .replace("\"start_row\":0", "\"start_row\":57").getBytes(StandardCharsets.UTF_8)));
                     assertThat(ids(streams, resumed, 1, new ArrayList<>())).isEqualTo(perRank.get(1).subList(57, perRank.get(1).size()));
                 }
@@ -85,16 +85,16 @@ class TableStreamsTest {
         try (CacheFixture fixture = new CacheFixture(temp)) {
             fixture.table("demo.events", 1, 10, 1);
             try (NodeCache cache = fixture.cache(fixture.settings("cache", 1L << 30))) {
-                TableStreams streams = new TableStreams(cache);
+                SnapshotStreams streams = new SnapshotStreams(cache);
                 assertThatThrownBy(() -> streams.pin(request("{\"dataset\": \"demo.nope\"}"))).isInstanceOf(GranaryException.class)
                         .hasMessageContaining("demo.nope");
                 assertThatThrownBy(() -> streams.plan(streams.pin(request("{\"dataset\": \"demo.events\", \"columns\": [\"nope\"]}"))))
                         .hasMessageContaining("'columns'").hasMessageContaining("no top-level column 'nope'");
-                TableStreams.Planned planned = streams.plan(streams.pin(request("{\"dataset\": \"demo.events\", \"world_size\": 2}")));
+                SnapshotStreams.Planned planned = streams.plan(streams.pin(request("{\"dataset\": \"demo.events\", \"world_size\": 2}")));
                 try (BufferAllocator allocator = new RootAllocator()) {
                     assertThatThrownBy(() -> streams.open(planned, 2, allocator)).hasMessageContaining("rank 2 is out of range");
                 }
-                TableStreams.Planned late = streams.plan(streams.pin(request("{\"dataset\": \"demo.events\", \"start_row\": 11}")));
+                SnapshotStreams.Planned late = streams.plan(streams.pin(request("{\"dataset\": \"demo.events\", \"start_row\": 11}")));
                 try (BufferAllocator allocator = new RootAllocator()) {
                     assertThatThrownBy(() -> streams.open(late, 0, allocator)).hasMessageContaining("'start_row'");
                 }

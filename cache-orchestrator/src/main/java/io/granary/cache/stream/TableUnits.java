@@ -1,0 +1,115 @@
+package io.granary.cache.stream;
+
+import io.granary.common.GranaryException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Function;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.iceberg.types.Types;
+
+/** A table's units, Parquet row groups of its cached data files, decoded into Arrow by the direct reader. */
+final class TableUnits implements UnitReader {
+
+    private final Function<String, Path> files;
+    private final List<Types.NestedField> fields;
+    private final Schema schema;
+
+    /**
+     * @param files where each data file (by its name in the snapshot) is on the local disk
+     * @param fields the columns to send, top-level fields of the table's schema
+     */
+    TableUnits(Function<String, Path> files, List<Types.NestedField> fields) {
+        this.files = files;
+        this.fields = List.copyOf(fields);
+        this.schema = new Schema(fields.stream().map(RowGroupBatches::arrowField).toList());
+    }
+
+    @Override
+    public Schema schema() {
+        return schema;
+    }
+
+    @Override
+    public Decoder decoder(BufferAllocator allocator) {
+        return new Decoder() {
+            /** The file read last and the row group it reads next: consecutive row groups of a file share one open reader (one footer read). */
+            private String openFile;
+            private RowGroupBatches open;
+            private int nextPart;
+
+            @Override
+            public DecodedUnit decode(StreamUnit unit) {
+                try {
+                    if (open == null || !unit.file().equals(openFile) || unit.part() < nextPart) {
+                        close();
+                        Path file = files.apply(unit.file());
+                        open = RowGroupBatches.open(file, fields).orElseThrow(() -> new GranaryException(
+                                unit.file() + " uses an encoding or a column type streams do not read yet",
+                                "write it with Iceberg's defaults (Parquet v1 or v2 pages, PLAIN and dictionary encodings)"));
+                        openFile = unit.file();
+                        nextPart = 0;
+                    }
+                    for (; nextPart < unit.part(); nextPart++) {
+                        open.skip();
+                    }
+                    nextPart++;
+                    return new Rows(open.next(allocator));
+                } catch (IOException e) {
+                    close();
+                    throw new UncheckedIOException("cannot read " + unit.file() + " (" + files.apply(unit.file()) + ")", e);
+                }
+            }
+
+            @Override
+            public void close() {
+                if (open != null) {
+                    try {
+                        open.close();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    } finally {
+                        open = null;
+                    }
+                }
+            }
+        };
+    }
+
+    /** A decoded row group: batches are slices of its vectors (no value copied) or rows copied out of them. */
+    static final class Rows implements DecodedUnit {
+        private final VectorSchemaRoot root;
+
+        Rows(VectorSchemaRoot root) {
+            this.root = root;
+        }
+
+        @Override
+        public void slice(int from, int count, VectorSchemaRoot out) {
+            for (int c = 0; c < root.getFieldVectors().size(); c++) {
+                root.getVector(c).makeTransferPair(out.getVector(c)).splitAndTransfer(from, count);
+            }
+            out.setRowCount(count);
+        }
+
+        @Override
+        public void copy(int from, int count, VectorSchemaRoot out, int at) {
+            for (int c = 0; c < root.getFieldVectors().size(); c++) {
+                FieldVector source = root.getVector(c);
+                FieldVector target = out.getVector(c);
+                for (int i = 0; i < count; i++) {
+                    target.copyFromSafe(from + i, at + i, source);
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            root.close();
+        }
+    }
+}

@@ -1,0 +1,159 @@
+package io.granary.cache.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.granary.cache.CacheFixture;
+import io.granary.cache.NodeCache;
+import io.granary.dataset.DatasetName;
+import io.granary.packer.PackOptions;
+import io.granary.packer.Packer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.VarBinaryVector;
+import org.apache.arrow.vector.VarCharVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A real packed media set streamed from a real cache: samples as rows, members as bytes, ranks disjoint and complete. */
+class PackedStreamsTest {
+
+    @TempDir
+    Path temp;
+
+    private static StreamRequest request(String json) {
+        return StreamRequest.fromJson(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Packs speakers x utterances samples (a .wav with random bytes, a .json, and every third one a .txt) with a metadata sidecar. */
+    private static Path source(Path dir, int speakers, int utterances) throws Exception {
+        java.util.Random random = new java.util.Random(7);
+        StringBuilder metadata = new StringBuilder("key,speaker,minutes\n");
+        for (int s = 0; s < speakers; s++) {
+            for (int u = 0; u < utterances; u++) {
+                String key = "spk" + s + "/utt" + u;
+                byte[] wav = new byte[500 + random.nextInt(5_000)];
+                random.nextBytes(wav);
+                Files.createDirectories(dir.resolve("spk" + s));
+                Files.write(dir.resolve(key + ".wav"), wav);
+                Files.writeString(dir.resolve(key + ".json"), "{\"speaker\": " + s + "}");
+                if (u % 3 == 0) {
+                    Files.writeString(dir.resolve(key + ".txt"), "words of " + key);
+                }
+                metadata.append(key).append(",spk").append(s).append(',').append(u * 10 + s).append('\n');
+            }
+        }
+        Path sidecar = dir.resolveSibling("metadata.csv");
+        Files.writeString(sidecar, metadata.toString());
+        return sidecar;
+    }
+
+    private record Received(List<String> keys, List<Integer> batchSizes) {}
+
+    private static Received read(SnapshotStreams streams, SnapshotStreams.Planned planned, int rank, Path source) throws Exception {
+        List<String> keys = new ArrayList<>();
+        List<Integer> batches = new ArrayList<>();
+        try (BufferAllocator allocator = new RootAllocator();
+             RankStream stream = streams.open(planned, rank, allocator);
+             VectorSchemaRoot out = VectorSchemaRoot.create(stream.schema(), allocator)) {
+            while (stream.next(out)) {
+                batches.add(out.getRowCount());
+                VarCharVector key = (VarCharVector) out.getVector(ShardUnits.KEY);
+                VarBinaryVector wav = (VarBinaryVector) out.getVector("wav");
+                VarBinaryVector txt = (VarBinaryVector) out.getVector("txt");
+                for (int r = 0; r < out.getRowCount(); r++) {
+                    String k = new String(key.get(r), StandardCharsets.UTF_8);
+                    keys.add(k);
+                    assertThat(wav.get(r)).as(k).isEqualTo(Files.readAllBytes(source.resolve(k + ".wav")));
+                    Path text = source.resolve(k + ".txt");
+                    if (Files.exists(text)) {
+                        assertThat(txt.get(r)).isEqualTo(Files.readAllBytes(text));
+                    } else {
+                        assertThat(txt.isNull(r)).as(k + " has no .txt").isTrue();
+                    }
+                    int speaker = Integer.parseInt(k.substring(3, k.indexOf('/')));
+                    int utterance = Integer.parseInt(k.substring(k.indexOf("utt") + 3));
+                    assertThat(new String(((VarCharVector) out.getVector("speaker")).get(r), StandardCharsets.UTF_8)).isEqualTo("spk" + speaker);
+                    assertThat(((BigIntVector) out.getVector("minutes")).get(r)).isEqualTo(utterance * 10L + speaker);
+                }
+            }
+        }
+        return new Received(keys, batches);
+    }
+
+    @Test
+    void ranksOfAPackedSetGetEqualDisjointSharesOfWholeSamples() throws Exception {
+        try (CacheFixture fixture = new CacheFixture(temp)) {
+            Path source = temp.resolve("speech");
+            Path metadata = source(source, 7, 11);
+            new Packer(fixture.datasets, false).pack(PackOptions.builder(source, temp.resolve("shards"))
+                    .dataset(DatasetName.parse("demo.speech")).metadata(metadata).samplesPerShard(9).build());
+            int samples = 7 * 11;
+            try (NodeCache cache = fixture.cache(fixture.settings("cache", 1L << 30))) {
+                SnapshotStreams streams = new SnapshotStreams(cache);
+                SnapshotStreams.Planned all = streams.plan(streams.pin(request("{\"dataset\": \"demo.speech\"}")));
+                assertThat(all.schema().getFields()).extracting(f -> f.getName())
+                        .containsExactly("__key__", "json", "txt", "wav", "speaker", "minutes");
+                assertThat(all.schema().findField("wav").getType()).isEqualTo(ArrowType.Binary.INSTANCE);
+                assertThat(all.epoch().totalRows()).isEqualTo(samples);
+                for (int worldSize : new int[] {1, 2, 3, 8}) {
+                    for (boolean dropLast : new boolean[] {false, true}) {
+                        SnapshotStreams.Planned planned = streams.plan(streams.pin(request("{\"dataset\": \"demo.speech\", \"world_size\": "
+                                + worldSize + ", \"drop_last\": " + dropLast + ", \"batch_rows\": 5, \"shuffle\": \"units\", \"seed\": 3}")));
+                        long perRank = dropLast ? samples / worldSize : (samples + worldSize - 1) / worldSize;
+                        Map<String, Integer> seen = new HashMap<>();
+                        for (int rank = 0; rank < worldSize; rank++) {
+                            Received received = read(streams, planned, rank, source);
+                            assertThat(received.keys()).as("rank %d of %d", rank, worldSize).hasSize((int) perRank);
+                            assertThat(received.batchSizes()).allMatch(size -> size <= 5);
+                            received.keys().forEach(key -> seen.merge(key, 1, Integer::sum));
+                        }
+                        if (dropLast) {
+                            assertThat(seen).hasSize((int) (perRank * worldSize));
+                            assertThat(seen.values()).allMatch(n -> n == 1);
+                        } else {
+                            assertThat(seen).hasSize(samples);
+                            assertThat(seen.values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(perRank * worldSize);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void projectionAndUnknownColumnsOfAPackedSet() throws Exception {
+        try (CacheFixture fixture = new CacheFixture(temp)) {
+            Path shards = temp.resolve("shards");
+            fixture.packed("demo.speech", shards, 2, 5, 1);
+            try (NodeCache cache = fixture.cache(fixture.settings("cache", 1L << 30))) {
+                SnapshotStreams streams = new SnapshotStreams(cache);
+                SnapshotStreams.Planned planned = streams.plan(streams.pin(request("{\"dataset\": \"demo.speech\", \"columns\": [\"wav\", \"__key__\"]}")));
+                assertThat(planned.schema().getFields()).extracting(f -> f.getName()).containsExactly("wav", "__key__");
+                int rows = 0;
+                try (BufferAllocator allocator = new RootAllocator();
+                     RankStream stream = streams.open(planned, 0, allocator);
+                     VectorSchemaRoot out = VectorSchemaRoot.create(stream.schema(), allocator)) {
+                    while (stream.next(out)) {
+                        rows += out.getRowCount();
+                        assertThat(((VarBinaryVector) out.getVector(0)).get(0).length).isGreaterThanOrEqualTo(2000);
+                    }
+                }
+                assertThat(rows).isEqualTo(10);
+                assertThatThrownBy(() -> streams.plan(streams.pin(request("{\"dataset\": \"demo.speech\", \"columns\": [\"flac\"]}"))))
+                        .hasMessageContaining("'columns'").hasMessageContaining("no column 'flac'")
+                        .satisfies(e -> assertThat(((io.granary.common.GranaryException) e).hint()).contains("__key__, json, wav"));
+            }
+        }
+    }
+}
