@@ -1,7 +1,10 @@
 package io.granary.cache.stream;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.granary.common.GranaryException;
-import java.nio.charset.StandardCharsets;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.flight.CallStatus;
@@ -10,38 +13,27 @@ import org.apache.arrow.flight.FlightEndpoint;
 import org.apache.arrow.flight.FlightInfo;
 import org.apache.arrow.flight.NoOpFlightProducer;
 import org.apache.arrow.flight.Ticket;
-import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.types.pojo.Schema;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The Arrow Flight side of `granary serve data`. A stream is named by a command descriptor whose
  * bytes are the JSON of a {@link StreamRequest}: GetFlightInfo pins it to the snapshot its ref
- * names, plans the epoch and answers the schema, the total rows and one endpoint per rank (endpoint
- * i for rank i); DoGet of an endpoint's ticket sends that rank's rows.
+ * names, plans the epoch and answers the schema, the total rows and {@code world_size} endpoints.
+ * In static mode endpoint i is rank i's rows; in dynamic mode it is worker i's, which leases units
+ * until the epoch is done. A ticket is JSON too: {@code {"rank": R, "request": {...}}} or
+ * {@code {"worker": "ID", "request": {...}}}, so a dynamic worker may also name itself.
  */
 final class DataFlightProducer extends NoOpFlightProducer {
 
     private static final Logger LOG = LoggerFactory.getLogger(DataFlightProducer.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
 
-    private static final int PLANS_KEPT = 64;
+    private final StreamService service;
 
-    private final SnapshotStreams streams;
-    private final BufferAllocator allocator;
-    /** Plans of pinned requests: every rank's DoGet follows the job's one GetFlightInfo, and a plan reads the catalog and the footers. */
-    private final java.util.Map<String, SnapshotStreams.Planned> plans = java.util.Collections.synchronizedMap(
-            new java.util.LinkedHashMap<>(16, 0.75f, true) {
-                @Override
-                protected boolean removeEldestEntry(java.util.Map.Entry<String, SnapshotStreams.Planned> eldest) {
-                    return size() > PLANS_KEPT;
-                }
-            });
-
-    DataFlightProducer(SnapshotStreams streams, BufferAllocator allocator) {
-        this.streams = streams;
-        this.allocator = allocator;
+    DataFlightProducer(StreamService service) {
+        this.service = service;
     }
 
     @Override
@@ -51,16 +43,18 @@ final class DataFlightProducer extends NoOpFlightProducer {
                 throw new GranaryException("a stream is named by a command descriptor (the JSON of the stream), not a path",
                         "send FlightDescriptor.command(json bytes)");
             }
-            StreamRequest pinned = streams.pin(StreamRequest.fromJson(descriptor.getCommand()));
-            SnapshotStreams.Planned planned = plan(pinned);
-            Schema schema = planned.schema();
+            StreamRequest pinned = service.pin(StreamRequest.fromJson(descriptor.getCommand()));
+            SnapshotStreams.Planned planned = service.plan(pinned);
             List<FlightEndpoint> endpoints = new ArrayList<>();
-            long total = 0;
+            boolean dynamic = pinned.mode() == StreamRequest.Mode.DYNAMIC;
+            long total = dynamic ? planned.epoch().totalRows() : 0;
             for (int rank = 0; rank < pinned.worldSize(); rank++) {
-                endpoints.add(new FlightEndpoint(new Ticket(ticket(rank, pinned))));
-                total += planned.rank(rank).rows();
+                endpoints.add(new FlightEndpoint(new Ticket(dynamic ? workerTicket(Integer.toString(rank), pinned) : ticket(rank, pinned))));
+                if (!dynamic) {
+                    total += planned.rank(rank).rows();
+                }
             }
-            return new FlightInfo(schema, descriptor, endpoints, -1, total);
+            return new FlightInfo(planned.schema(), descriptor, endpoints, -1, total);
         } catch (RuntimeException e) {
             throw status(e);
         }
@@ -69,65 +63,110 @@ final class DataFlightProducer extends NoOpFlightProducer {
     @Override
     public void getStream(CallContext context, Ticket ticket, ServerStreamListener listener) {
         try {
-            String text = new String(ticket.getBytes(), StandardCharsets.UTF_8);
-            int colon = text.indexOf(':');
-            if (colon <= 0 || !text.substring(0, colon).matches("\\d{1,7}")) {
-                throw new GranaryException("not a ticket of this server", "take tickets from GetFlightInfo's endpoints");
+            JsonNode root = parseTicket(ticket.getBytes());
+            StreamRequest pinned = service.pin(StreamRequest.fromJson(JSON.writeValueAsBytes(root.get("request"))));
+            int rank = 0;
+            String worker = "";
+            if (pinned.mode() == StreamRequest.Mode.DYNAMIC) {
+                JsonNode id = root.get("worker");
+                if (id == null || !id.isTextual() || id.asText().isBlank()) {
+                    throw new GranaryException("a dynamic stream's ticket names its worker: {\"worker\": \"ID\", \"request\": {...}}",
+                            "take tickets from GetFlightInfo's endpoints, or give each worker its own id");
+                }
+                worker = id.asText();
+            } else {
+                JsonNode number = root.get("rank");
+                if (number == null || !number.canConvertToInt()) {
+                    throw new GranaryException("a static stream's ticket names its rank: {\"rank\": R, \"request\": {...}}",
+                            "take tickets from GetFlightInfo's endpoints");
+                }
+                rank = number.asInt();
             }
-            int rank = Integer.parseInt(text.substring(0, colon));
-            StreamRequest pinned = StreamRequest.fromJson(text.substring(colon + 1).getBytes(StandardCharsets.UTF_8));
-            SnapshotStreams.Planned planned = plan(pinned);
-            try (RankStream stream = streams.open(planned, rank, allocator);
-                 VectorSchemaRoot batch = VectorSchemaRoot.create(stream.schema(), allocator)) {
-                listener.start(batch);
-                while (stream.next(batch)) {
+            service.serve(pinned, rank, worker, new StreamService.BatchSink() {
+                @Override
+                public void start(VectorSchemaRoot batch) {
+                    listener.start(batch);
+                }
+
+                @Override
+                public boolean awaitReady() throws InterruptedException {
                     // a slow consumer holds the next batch here: the server never runs ahead of it by more than the transport's window
+                    long pause = 50_000;
                     while (!listener.isReady() && !listener.isCancelled()) {
-                        Thread.sleep(1);
+                        java.util.concurrent.locks.LockSupport.parkNanos(pause);
+                        pause = Math.min(pause * 2, 2_000_000);
+                        if (Thread.interrupted()) {
+                            throw new InterruptedException();
+                        }
                     }
-                    if (listener.isCancelled()) {
-                        return;
-                    }
+                    return !listener.isCancelled();
+                }
+
+                @Override
+                public void send() {
                     listener.putNext();
                 }
-                listener.completed();
-            }
+
+                @Override
+                public void completed() {
+                    listener.completed();
+                }
+            }, "flight");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             listener.error(CallStatus.CANCELLED.withDescription("the server is stopping").toRuntimeException());
+        } catch (IOException e) {
+            listener.error(CallStatus.INVALID_ARGUMENT.withDescription("not a ticket of this server: " + e.getMessage()).toRuntimeException());
         } catch (RuntimeException e) {
             listener.error(status(e));
         }
     }
 
-    /**
-     * The plan of a pinned request, made once: a pinned snapshot never changes. (Its files stay
-     * cached unless evicted; a plan whose files were evicted is made again.)
-     */
-    SnapshotStreams.Planned plan(StreamRequest pinned) {
-        String key = new String(pinned.toJson(), StandardCharsets.UTF_8);
-        SnapshotStreams.Planned kept = plans.get(key);
-        if (kept != null && streams.cached(kept)) {
-            return kept;
+    private static JsonNode parseTicket(byte[] bytes) throws IOException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(bytes);
+        } catch (IOException e) {
+            root = null;
         }
-        SnapshotStreams.Planned planned = streams.plan(pinned);
-        plans.put(key, planned);
-        return planned;
+        if (root == null || !root.isObject() || !root.path("request").isObject()) {
+            throw new GranaryException("not a ticket of this server: a ticket is {\"rank\": R, \"request\": {...}} "
+                    + "or {\"worker\": \"ID\", \"request\": {...}}", "take tickets from GetFlightInfo's endpoints");
+        }
+        return root;
     }
 
-    /** The ticket of rank {@code rank}: "RANK:" and the pinned request's JSON. */
+    /** The ticket of static rank {@code rank}. */
     static byte[] ticket(int rank, StreamRequest pinned) {
-        return (rank + ":" + new String(pinned.toJson(), StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+        ObjectNode root = JSON.createObjectNode();
+        root.put("rank", rank);
+        return withRequest(root, pinned);
     }
 
-    private static RuntimeException status(RuntimeException e) {
+    /** The ticket of dynamic worker {@code worker}. */
+    static byte[] workerTicket(String worker, StreamRequest pinned) {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("worker", worker);
+        return withRequest(root, pinned);
+    }
+
+    private static byte[] withRequest(ObjectNode root, StreamRequest pinned) {
+        try {
+            root.set("request", JSON.readTree(pinned.toJson()));
+            return JSON.writeValueAsBytes(root);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static RuntimeException status(RuntimeException e) {
         if (e instanceof GranaryException granary) {
             String message = granary.getMessage() + (granary.hint().isEmpty() ? "" : " (" + granary.hint() + ")");
             CallStatus status = switch (granary.kind()) {
                 case NOT_FOUND -> CallStatus.NOT_FOUND;
                 case UNAVAILABLE -> CallStatus.UNAVAILABLE;
-                case CONFLICT, ALREADY_EXISTS -> CallStatus.INVALID_ARGUMENT;
-                case INVALID_INPUT -> CallStatus.INVALID_ARGUMENT;
+                case CONFLICT -> CallStatus.UNAVAILABLE;
+                case ALREADY_EXISTS, INVALID_INPUT -> CallStatus.INVALID_ARGUMENT;
             };
             return status.withDescription(message).toRuntimeException();
         }

@@ -3,7 +3,10 @@ package io.granary.cache.stream;
 import io.granary.cache.NodeCache;
 import io.granary.common.GranaryException;
 import java.io.IOException;
+import io.granary.common.rpc.BearerTokens;
+import org.apache.arrow.flight.CallStatus;
 import org.apache.arrow.flight.FlightServer;
+import org.apache.arrow.flight.auth2.CallHeaderAuthenticator;
 import org.apache.arrow.flight.Location;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -18,34 +21,53 @@ public final class DataServer implements AutoCloseable {
     private final FlightServer flight;
     private final HttpStreams http;
 
-    /** Flight only. */
+    /** Flight only, on {@code port}, with the default settings. */
     public DataServer(NodeCache cache, String host, int port) {
-        this(cache, host, port, -1);
+        this(cache, StreamSettings.defaults().withListen(host, port, -1));
     }
 
-    /** Flight on {@code port}, and HTTP on {@code httpPort} unless it is negative. */
+    /** Flight on {@code port}, and HTTP on {@code httpPort} unless it is negative, with the default settings. */
     public DataServer(NodeCache cache, String host, int port, int httpPort) {
-        this.allocator = new RootAllocator();
-        SnapshotStreams streams = new SnapshotStreams(cache);
-        DataFlightProducer producer = new DataFlightProducer(streams, allocator);
+        this(cache, StreamSettings.defaults().withListen(host, port, httpPort));
+    }
+
+    /** As the settings say: Flight on their port, HTTP on their http_port unless it is negative. */
+    public DataServer(NodeCache cache, StreamSettings settings) {
+        this.allocator = new RootAllocator(settings.memory());
+        StreamService service = new StreamService(new SnapshotStreams(cache), settings, allocator);
+        String host = settings.host();
         try {
-            this.flight = FlightServer.builder(allocator, Location.forGrpcInsecure(host, port), producer).build().start();
+            FlightServer.Builder builder = FlightServer.builder(allocator, Location.forGrpcInsecure(host, settings.port()), new DataFlightProducer(service));
+            settings.token().ifPresent(token -> builder.headerAuthenticator(bearer(token)));
+            this.flight = builder.build().start();
         } catch (IOException e) {
             allocator.close();
-            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot listen for Arrow Flight on " + host + ":" + port + ": "
+            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot listen for Arrow Flight on " + host + ":" + settings.port() + ": "
                     + e.getMessage(), "choose another port (--port), or stop what listens there", e);
         }
-        if (httpPort < 0) {
+        if (settings.httpPort() < 0) {
             this.http = null;
             return;
         }
         try {
-            this.http = new HttpStreams(host, httpPort, streams, producer, allocator);
+            this.http = new HttpStreams(host, settings.httpPort(), service, settings.token());
         } catch (IOException e) {
             close();
-            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot listen for HTTP on " + host + ":" + httpPort + ": "
+            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot listen for HTTP on " + host + ":" + settings.httpPort() + ": "
                     + e.getMessage(), "choose another port (--http-port), or stop what listens there", e);
         }
+    }
+
+    /** Flight's check of the "authorization: Bearer TOKEN" header every call carries. */
+    private static CallHeaderAuthenticator bearer(String token) {
+        BearerTokens tokens = new BearerTokens(token);
+        return headers -> {
+            if (!tokens.accepts(headers.get("authorization"))) {
+                throw CallStatus.UNAUTHENTICATED.withDescription("this data server requires a bearer token (authorization: Bearer TOKEN; "
+                        + "stream.token or GRANARY_STREAM_TOKEN on the server)").toRuntimeException();
+            }
+            return () -> "bearer";
+        };
     }
 
     public int port() {

@@ -122,6 +122,37 @@ public final class EpochPlan {
         return taken.complement(totalRows);
     }
 
+    /**
+     * Unit {@code index} of the epoch's order read whole, as dynamic mode sends a leased unit: in
+     * order, or with {@link Shuffle#BUFFER} its rows shuffled within windows of {@code shuffleBuffer}
+     * rows (a function of seed, epoch and the unit's place alone).
+     */
+    public List<Slice> unitSlices(int index, int shuffleBuffer) {
+        StreamUnit unit = order.get(index);
+        if (shuffle != Shuffle.BUFFER || shuffleBuffer <= 1 || unit.rows() <= 1) {
+            return unit.rows() == 0 ? List.of() : List.of(new Slice(unit, 0, unit.rows()));
+        }
+        List<Slice> slices = new ArrayList<>();
+        for (long start = 0; start < unit.rows(); start += shuffleBuffer) {
+            int length = (int) Math.min(shuffleBuffer, unit.rows() - start);
+            int[] rows = new int[length];
+            for (int k = 0; k < length; k++) {
+                rows[k] = k;
+            }
+            SplittableRandom random = new SplittableRandom(mix(seed, epoch, -2 - index, start));
+            for (int k = length - 1; k > 0; k--) {
+                int j = random.nextInt(k + 1);
+                int swap = rows[k];
+                rows[k] = rows[j];
+                rows[j] = swap;
+            }
+            for (int row : rows) {
+                slices.add(new Slice(unit, start + row, 1));
+            }
+        }
+        return slices;
+    }
+
     SplittableRandom windowRandom(int rank, int worldSize, long window) {
         return new SplittableRandom(mix(seed, epoch, rank * 1_000_003L + worldSize, window));
     }

@@ -3,24 +3,28 @@ package io.granary.cache.stream;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.granary.common.GranaryException;
+import io.granary.common.rpc.BearerTokens;
 import io.granary.common.rpc.RpcErrors;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.ipc.ArrowStreamWriter;
 
 /**
- * GET /v1/stream?dataset=...&rank=0&world_size=2&...: one rank's stream as
+ * The HTTP side of `granary serve data`. GET /v1/stream?dataset=...&rank=0&world_size=2&...: one
+ * rank's stream (or, with mode=dynamic and worker=ID, one worker's leased units) as
  * {@code application/vnd.apache.arrow.stream} (the Arrow IPC stream format), so curl or any Arrow
- * library reads it without Flight. The query parameters are the descriptor's keys, plus rank.
+ * library reads it without Flight. The query parameters are the descriptor's keys, plus rank or
+ * worker. GET /metrics (Prometheus) and /health too.
  */
 final class HttpStreams implements AutoCloseable {
 
@@ -28,14 +32,12 @@ final class HttpStreams implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService threads;
-    private final SnapshotStreams streams;
-    private final DataFlightProducer plans;
-    private final BufferAllocator allocator;
+    private final StreamService service;
+    private final Optional<BearerTokens> token;
 
-    HttpStreams(String host, int port, SnapshotStreams streams, DataFlightProducer plans, BufferAllocator allocator) throws IOException {
-        this.streams = streams;
-        this.plans = plans;
-        this.allocator = allocator;
+    HttpStreams(String host, int port, StreamService service, Optional<String> token) throws IOException {
+        this.service = service;
+        this.token = token.map(BearerTokens::new);
         this.server = HttpServer.create(new InetSocketAddress(host, port), 64);
         this.threads = Executors.newCachedThreadPool(runnable -> {
             Thread thread = new Thread(runnable, "granary-http-stream");
@@ -44,11 +46,22 @@ final class HttpStreams implements AutoCloseable {
         });
         server.setExecutor(threads);
         server.createContext("/v1/stream", this::stream);
+        server.createContext("/metrics", this::metrics);
+        server.createContext("/health", this::health);
         server.start();
     }
 
     int port() {
         return server.getAddress().getPort();
+    }
+
+    private boolean authorized(HttpExchange exchange) throws IOException {
+        if (token.isPresent() && !token.get().accepts(exchange.getRequestHeaders().getFirst("Authorization"))) {
+            exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer");
+            error(exchange, 401, "this data server requires a bearer token (Authorization: Bearer TOKEN; stream.token or GRANARY_STREAM_TOKEN)");
+            return false;
+        }
+        return true;
     }
 
     private void stream(HttpExchange exchange) throws IOException {
@@ -57,30 +70,92 @@ final class HttpStreams implements AutoCloseable {
                 error(exchange, 405, "use GET for /v1/stream");
                 return;
             }
+            if (!authorized(exchange)) {
+                return;
+            }
             Map<String, String> query = query(exchange.getRequestURI().getRawQuery());
-            RankStream stream;
+            StreamRequest pinned;
+            int rank;
+            String worker;
             try {
                 String rankText = query.remove("rank");
-                int rank = rankText == null ? 0 : parseRank(rankText);
-                SnapshotStreams.Planned planned = plans.plan(streams.pin(StreamRequest.fromQuery(query)));
-                stream = streams.open(planned, rank, allocator);
+                worker = Optional.ofNullable(query.remove("worker")).orElse("");
+                rank = rankText == null ? 0 : parseRank(rankText);
+                pinned = service.pin(StreamRequest.fromQuery(query));
+                if (pinned.mode() == StreamRequest.Mode.DYNAMIC && worker.isBlank()) {
+                    throw new GranaryException("query parameter 'worker' is missing: a dynamic stream is read by named workers",
+                            "add worker=ID, one id per worker (e.g. its rank)");
+                }
+                service.check(pinned, rank);
             } catch (GranaryException e) {
                 error(exchange, RpcErrors.httpStatus(e), e.getMessage() + (e.hint().isEmpty() ? "" : " (" + e.hint() + ")"));
                 return;
             }
             // from here on the status is sent: a failure part way ends the response early, and the client sees a stream cut short
-            try (stream; VectorSchemaRoot batch = VectorSchemaRoot.create(stream.schema(), allocator)) {
-                exchange.getResponseHeaders().set("Content-Type", ARROW_STREAM);
-                exchange.sendResponseHeaders(200, 0);
-                try (OutputStream body = exchange.getResponseBody();
-                     ArrowStreamWriter writer = new ArrowStreamWriter(batch, null, body)) {
-                    writer.start();
-                    while (stream.next(batch)) {
-                        writer.writeBatch();
+            exchange.getResponseHeaders().set("Content-Type", ARROW_STREAM);
+            exchange.sendResponseHeaders(200, 0);
+            try (OutputStream body = exchange.getResponseBody()) {
+                service.serve(pinned, rank, worker, new StreamService.BatchSink() {
+                    private ArrowStreamWriter writer;
+
+                    @Override
+                    public void start(VectorSchemaRoot batch) {
+                        writer = new ArrowStreamWriter(batch, null, body);
+                        try {
+                            writer.start();
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
                     }
-                    writer.end();
-                }
+
+                    @Override
+                    public boolean awaitReady() {
+                        return true; // writes block while the client does not read
+                    }
+
+                    @Override
+                    public void send() {
+                        try {
+                            writer.writeBatch();
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }
+
+                    @Override
+                    public void completed() {
+                        try {
+                            writer.end();
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    }
+                }, "http");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (UncheckedIOException | GranaryException e) {
+                // the client went away, or the stream failed after its 200: the response ends short
             }
+        }
+    }
+
+    private void metrics(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            if (!authorized(exchange)) {
+                return;
+            }
+            byte[] body = service.metrics().scrape();
+            exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+        }
+    }
+
+    private void health(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            byte[] body = "ok\n".getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
         }
     }
 

@@ -19,6 +19,7 @@ final class RankStream implements AutoCloseable {
     private static final int MIN_SHARED_RUN = 256;
 
     private final UnitReader.Decoder decoder;
+    private final boolean closesDecoder;
     private final Schema schema;
     private final Iterator<EpochPlan.Slice> slices;
     private final int batchRows;
@@ -27,8 +28,14 @@ final class RankStream implements AutoCloseable {
     private long doneInCurrent;
 
     RankStream(UnitReader units, List<EpochPlan.Slice> slices, int batchRows, org.apache.arrow.memory.BufferAllocator allocator) {
-        this.decoder = units.decoder(allocator);
-        this.schema = units.schema();
+        this(units.schema(), units.decoder(allocator), true, slices, batchRows);
+    }
+
+    /** Rows read with a decoder the caller keeps (and closes) across several streams, as a dynamic worker's units are. */
+    RankStream(Schema schema, UnitReader.Decoder decoder, boolean closesDecoder, List<EpochPlan.Slice> slices, int batchRows) {
+        this.decoder = decoder;
+        this.closesDecoder = closesDecoder;
+        this.schema = schema;
         this.slices = slices.iterator();
         this.batchRows = batchRows;
     }
@@ -105,6 +112,8 @@ final class RankStream implements AutoCloseable {
     public void close() {
         decoded.values().forEach(DecodedUnit::close);
         decoded.clear();
-        decoder.close();
+        if (closesDecoder) {
+            decoder.close();
+        }
     }
 }

@@ -51,8 +51,9 @@ public final class SnapshotStreams {
 
     /** Stages the pinned request's snapshot (if needed) and plans its epoch. */
     public Planned plan(StreamRequest pinned) {
-        if (pinned.mode() != StreamRequest.Mode.STATIC) {
-            throw new GranaryException("descriptor key 'mode': dynamic streams are not served yet", "use \"mode\": \"static\"");
+        if (pinned.mode() == StreamRequest.Mode.DYNAMIC && (pinned.startRow() != 0 || pinned.consumed().isPresent())) {
+            throw new GranaryException("descriptor key '" + (pinned.startRow() != 0 ? "start_row" : "consumed") + "' does not apply to a dynamic stream",
+                    "a dynamic epoch resumes by itself: workers that ask again get the units not yet delivered");
         }
         if (pinned.filter().isPresent()) {
             throw new GranaryException("descriptor key 'filter': filters are not pushed down yet", "leave filter out and filter in the consumer");
@@ -104,8 +105,11 @@ public final class SnapshotStreams {
         return planned.files().remote().stream().allMatch(file -> java.nio.file.Files.isRegularFile(cache.entryFiles().path(file.entryId())));
     }
 
-    /** Rank {@code rank}'s rows of a planned stream, from its {@code start_row} on. */
-    public RankStream open(Planned planned, int rank, BufferAllocator allocator) {
+    /** Refuses a rank (or a start_row) the planned stream does not have, naming it. */
+    public void check(Planned planned, int rank) {
+        if (planned.request().mode() == StreamRequest.Mode.DYNAMIC) {
+            return;
+        }
         if (rank < 0 || rank >= planned.request().worldSize()) {
             throw new GranaryException("rank " + rank + " is out of range for world_size " + planned.request().worldSize(),
                     "ranks are 0 to world_size - 1");
@@ -115,6 +119,12 @@ public final class SnapshotStreams {
             throw new GranaryException("descriptor key 'start_row' is " + planned.request().startRow() + ", past the " + plan.rows()
                     + " rows rank " + rank + " has in this epoch", "start_row counts the rows this rank consumed in this epoch");
         }
+    }
+
+    /** Rank {@code rank}'s rows of a planned static stream, from its {@code start_row} on. */
+    public RankStream open(Planned planned, int rank, BufferAllocator allocator) {
+        check(planned, rank);
+        RankPlan plan = planned.rank(rank);
         return new RankStream(planned.units(), plan.slices(planned.request().startRow()), planned.request().batchRows(), allocator);
     }
 }

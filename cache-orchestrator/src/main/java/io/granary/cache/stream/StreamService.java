@@ -1,0 +1,221 @@
+package io.granary.cache.stream;
+
+import io.granary.common.GranaryException;
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.OutOfMemoryException;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+
+/**
+ * What both transports of `granary serve data` (Arrow Flight and HTTP) do: pin and plan streams
+ * (plans kept per pinned request), send a static rank's rows or a dynamic worker's leased units
+ * to a {@link BatchSink}, within the server's memory bound, counting what it sends.
+ */
+final class StreamService {
+
+    private static final int KEPT = 64;
+
+    /** Where a stream's batches go: a Flight listener or an HTTP response. */
+    interface BatchSink {
+        /** Called once, before the first batch, with the batch every {@link #send} sends the rows of. */
+        void start(VectorSchemaRoot batch);
+
+        /** Waits until the consumer takes more; false when it went away. */
+        boolean awaitReady() throws InterruptedException;
+
+        void send();
+
+        void completed();
+    }
+
+    /** How a stream ended, for the metrics. */
+    enum Outcome { COMPLETED, CANCELLED }
+
+    private final SnapshotStreams streams;
+    private final StreamSettings settings;
+    private final BufferAllocator allocator;
+    private final StreamMetrics metrics;
+    /** Plans of pinned requests: every rank's stream follows the job's one GetFlightInfo, and a plan reads the catalog and the footers. */
+    private final Map<String, SnapshotStreams.Planned> plans = lru();
+    /** The leases of each dynamic epoch, by pinned request: a worker of the epoch reaches the same book through any transport. */
+    private final Map<String, LeaseBook> books = lru();
+
+    StreamService(SnapshotStreams streams, StreamSettings settings, BufferAllocator allocator) {
+        this.streams = streams;
+        this.settings = settings;
+        this.allocator = allocator;
+        this.metrics = new StreamMetrics(allocator::getAllocatedMemory, allocator.getLimit());
+    }
+
+    private static <V> Map<String, V> lru() {
+        return Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
+                return size() > KEPT;
+            }
+        });
+    }
+
+    StreamMetrics metrics() {
+        return metrics;
+    }
+
+    StreamRequest pin(StreamRequest request) {
+        return streams.pin(request);
+    }
+
+    /**
+     * The plan of a pinned request, made once: a pinned snapshot never changes. (Its files stay
+     * cached unless evicted; a plan whose files were evicted is made again.)
+     */
+    SnapshotStreams.Planned plan(StreamRequest pinned) {
+        String key = key(pinned);
+        SnapshotStreams.Planned kept = plans.get(key);
+        if (kept != null && streams.cached(kept)) {
+            return kept;
+        }
+        SnapshotStreams.Planned planned = streams.plan(pinned);
+        plans.put(key, planned);
+        return planned;
+    }
+
+    /** Plans the stream and refuses a rank or start_row it does not have, before anything is sent. */
+    void check(StreamRequest pinned, int rank) {
+        streams.check(plan(pinned), rank);
+    }
+
+    private static String key(StreamRequest pinned) {
+        return new String(pinned.toJson(), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Sends a stream of a pinned request to {@code sink}: in static mode rank {@code rank}'s rows,
+     * in dynamic mode the units {@code worker} leases until the epoch is done.
+     */
+    Outcome serve(StreamRequest pinned, int rank, String worker, BatchSink sink, String transport) throws InterruptedException {
+        SnapshotStreams.Planned planned = plan(pinned);
+        metrics.opened();
+        String outcome = "error";
+        try {
+            Outcome result = pinned.mode() == StreamRequest.Mode.DYNAMIC
+                    ? dynamic(planned, worker, sink)
+                    : staticRank(planned, rank, sink);
+            outcome = result.name().toLowerCase(java.util.Locale.ROOT);
+            return result;
+        } catch (OutOfMemoryException e) {
+            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "the data server's memory for streams (stream.memory, "
+                    + io.granary.common.Sizes.format(allocator.getLimit()) + ") is taken by the streams under way",
+                    "retry later, lower batch_rows, or raise stream.memory in granary.yaml", e);
+        } finally {
+            metrics.closed(transport, outcome);
+        }
+    }
+
+    private Outcome staticRank(SnapshotStreams.Planned planned, int rank, BatchSink sink) throws InterruptedException {
+        String dataset = planned.request().dataset().toString();
+        long left = planned.rank(rank).rows() - planned.request().startRow();
+        try (RankStream stream = streams.open(planned, rank, allocator);
+             VectorSchemaRoot batch = VectorSchemaRoot.create(stream.schema(), allocator)) {
+            sink.start(batch);
+            while (stream.next(batch)) {
+                if (!await(sink)) {
+                    return Outcome.CANCELLED;
+                }
+                sink.send();
+                left -= batch.getRowCount();
+                metrics.sent("static", batch.getRowCount(), bytes(batch));
+                metrics.rowsLeft(dataset, rank, left);
+            }
+            sink.completed();
+            return Outcome.COMPLETED;
+        } finally {
+            metrics.streamEnded(dataset, rank);
+        }
+    }
+
+    /**
+     * One unit leased to {@code worker}, sent whole: each DoGet (or GET) of a dynamic ticket is the
+     * worker asking for its next unit, so it never holds more than the one it reads, however much
+     * the transport buffers. An empty stream means the epoch is done. While every unit left is
+     * leased to others the call waits (one may come back).
+     */
+    private Outcome dynamic(SnapshotStreams.Planned planned, String worker, BatchSink sink) throws InterruptedException {
+        LeaseBook book = books.computeIfAbsent(key(planned.request()), k -> new LeaseBook(planned.epoch().units(),
+                settings.leaseTimeout().toNanos(), System::nanoTime, () -> metrics.released(1)));
+        UnitReader units = planned.units();
+        Optional<LeaseBook.Lease> next = Optional.empty();
+        while (next.isEmpty() && !book.finished()) {
+            next = book.next(worker, 200);
+            if (next.isEmpty() && !sink.awaitReady()) {
+                return Outcome.CANCELLED;
+            }
+        }
+        try (VectorSchemaRoot batch = VectorSchemaRoot.create(units.schema(), allocator)) {
+            sink.start(batch);
+            if (next.isEmpty()) {
+                sink.completed();
+                return Outcome.COMPLETED;
+            }
+            LeaseBook.Lease lease = next.get();
+            metrics.leased();
+            boolean sent = false;
+            try (RankStream stream = new RankStream(units.schema(), units.decoder(allocator), true,
+                    planned.epoch().unitSlices(lease.index(), planned.request().shuffleBuffer()), planned.request().batchRows())) {
+                while (stream.next(batch)) {
+                    if (!await(sink)) {
+                        return Outcome.CANCELLED;
+                    }
+                    if (!book.renew(lease)) {
+                        throw leaseLost(lease);
+                    }
+                    sink.send();
+                    metrics.sent("dynamic", batch.getRowCount(), bytes(batch));
+                }
+                sent = true;
+            } finally {
+                if (!sent) {
+                    book.release(lease);
+                }
+            }
+            if (!book.delivered(lease)) {
+                throw leaseLost(lease);
+            }
+            sink.completed();
+            return Outcome.COMPLETED;
+        }
+    }
+
+    private GranaryException leaseLost(LeaseBook.Lease lease) {
+        return new GranaryException(GranaryException.Kind.CONFLICT, "worker " + lease.worker() + " made no progress on unit " + lease.unit().file()
+                + (lease.unit().part() > 0 ? " row group " + lease.unit().part() : "") + " for the lease timeout ("
+                + io.granary.common.Durations.format(settings.leaseTimeout()) + "): the unit went to another worker",
+                "read faster than stream.lease_timeout allows, or raise it; ask again for the rest of the epoch", null);
+    }
+
+    /** Waits for the consumer, counting the time it kept a ready batch waiting. */
+    private boolean await(BatchSink sink) throws InterruptedException {
+        long start = System.nanoTime();
+        boolean ready = sink.awaitReady();
+        metrics.waited(System.nanoTime() - start);
+        return ready;
+    }
+
+    private static long bytes(VectorSchemaRoot batch) {
+        long total = 0;
+        for (FieldVector vector : batch.getFieldVectors()) {
+            total += vector.getBufferSize();
+        }
+        return total;
+    }
+
+    /** The leases of a dynamic epoch, when a worker asked for it already (for tests and the stream command). */
+    Optional<LeaseBook> book(StreamRequest pinned) {
+        return Optional.ofNullable(books.get(key(pinned)));
+    }
+}
