@@ -110,31 +110,35 @@ public final class ServeCommand {
             })
     public static final class Data extends Subcommand {
 
-        @Option(names = "--host", paramLabel = "HOST", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--host", paramLabel = "HOST", description = "Address to bind (default: stream.host, 127.0.0.1).")
         String host;
 
-        @Option(names = "--port", paramLabel = "PORT", defaultValue = "8815", description = "Arrow Flight port (default: ${DEFAULT-VALUE}; 0 picks one).")
-        int port;
+        @Option(names = "--port", paramLabel = "PORT", description = "Arrow Flight port (default: stream.port, 8815; 0 picks one).")
+        Integer port;
 
-        @Option(names = "--http-port", paramLabel = "PORT", defaultValue = "8816",
-                description = "HTTP port for GET /v1/stream, Arrow IPC streams (default: ${DEFAULT-VALUE}; 0 picks one).")
-        int httpPort;
+        @Option(names = "--http-port", paramLabel = "PORT",
+                description = "HTTP port for GET /v1/stream (Arrow IPC streams), /metrics and /health (default: stream.http_port, 8816; 0 picks one).")
+        Integer httpPort;
 
         @Override
         protected void run() throws InterruptedException {
             long start = System.nanoTime();
+            io.granary.cache.stream.StreamSettings configured = context().config().stream();
+            io.granary.cache.stream.StreamSettings settings = configured.withListen(host != null ? host : configured.host(),
+                    port != null ? port : configured.port(), httpPort != null ? httpPort : configured.httpPort());
             io.granary.cache.NodeCache cache = context().cache();
             io.granary.cache.stream.DataServer server;
             try {
-                server = new io.granary.cache.stream.DataServer(cache, host, port, httpPort);
+                server = new io.granary.cache.stream.DataServer(cache, settings);
             } catch (RuntimeException e) {
                 cache.close();
                 throw e;
             }
             CountDownLatch stopped = closedOnShutdown(server, cache);
             out().printf("serving data: Arrow Flight grpc+tcp://%s:%d (a command descriptor names each stream), HTTP http://%s:%d/v1/stream "
-                            + "(Arrow IPC); cache %s; started in %d ms%n",
-                    host, server.port(), host, server.httpPort(), cache.settings().root(), (System.nanoTime() - start) / 1_000_000);
+                            + "(Arrow IPC) and /metrics; %s; cache %s; started in %d ms%n",
+                    settings.host(), server.port(), settings.host(), server.httpPort(),
+                    settings.token().isPresent() ? "bearer token required" : "no token", cache.settings().root(), (System.nanoTime() - start) / 1_000_000);
             out().flush();
             stopped.await();
         }

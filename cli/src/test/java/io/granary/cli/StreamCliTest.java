@@ -37,7 +37,7 @@ class StreamCliTest {
             Path arrow = dir.resolve("rank1.arrow");
             GranaryCli.Run rank1 = granary.run("stream", "demo.users", "--rank", "1", "--world-size", "2", "--drop-last", "--port", port,
                     "--out", arrow.toString());
-            assertThat(rank1.out()).contains("rank 1 of 2: 50 rows").contains("written to " + arrow);
+            assertThat(rank1.out()).as(rank1.toString()).contains("rank 1 of 2: 50 rows").contains("written to " + arrow);
             assertThat(Files.size(arrow)).isPositive();
 
             GranaryCli.Run bad = granary.run("stream", "demo.users", "--batch-rows", "0", "--port", port);
@@ -45,7 +45,17 @@ class StreamCliTest {
             assertThat(bad.err()).contains("'batch_rows' must be at least 1");
             GranaryCli.Run unknown = granary.run("stream", "demo.nope", "--port", port);
             assertThat(unknown.code()).isEqualTo(1);
-            assertThat(unknown.err()).contains("refused the stream").contains("demo.nope");
+            assertThat(unknown.err()).contains("data server at 127.0.0.1:" + port).contains("demo.nope");
+
+            // dynamic: a worker alone leases every unit of the epoch; a worker coming later finds it done
+            GranaryCli.Run alone = granary.run("stream", "demo.users", "--mode", "dynamic", "--worker", "a", "--world-size", "2",
+                    "--batch-rows", "10", "--port", port);
+            assertThat(alone.out()).as(alone.toString()).contains("worker a: 101 rows").contains("the epoch has 101 rows");
+            GranaryCli.Run late = granary.run("stream", "demo.users", "--mode", "dynamic", "--worker", "b", "--world-size", "2",
+                    "--batch-rows", "10", "--port", port);
+            assertThat(late.out()).as(late.toString()).contains("worker b: 0 rows");
+            GranaryCli.Run resumed = granary.run("stream", "demo.users", "--mode", "dynamic", "--start-row", "5", "--port", port);
+            assertThat(resumed.err()).contains("'start_row' does not apply to a dynamic stream");
         }
         GranaryCli.Run down = granary.run("stream", "demo.users", "--port", "1");
         assertThat(down.code()).isEqualTo(1);

@@ -160,6 +160,28 @@ public record StreamRequest(DatasetRef dataset, Optional<List<String>> columns, 
                 consumed);
     }
 
+    /** A stream of {@code dataset} (NS.NAME[@REF]) to {@code worldSize} ranks, every other key at its default. */
+    public static StreamRequest of(String dataset, int worldSize) {
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
+        root.put("dataset", dataset);
+        root.put("world_size", worldSize);
+        return from(root);
+    }
+
+    /**
+     * The same request with one descriptor key set, checked as a descriptor's would be, e.g.
+     * {@code request.with("epoch", 3).with("shuffle", "units").with("columns", List.of("label"))}.
+     */
+    public StreamRequest with(String key, Object value) {
+        try {
+            ObjectNode root = (ObjectNode) JSON.readTree(toJson());
+            root.set(key, JSON.valueToTree(value));
+            return from(root);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The same request of another ref (the snapshot a moving ref named when the stream was planned). */
     public StreamRequest withDataset(DatasetRef ref) {
         return new StreamRequest(ref, columns, filter, batchRows, worldSize, epoch, seed, shuffle, shuffleBuffer, mode, dropLast, startRow, consumed);

@@ -130,4 +130,65 @@ class DataServerTest {
             }
         }
     }
+
+    @Test
+    void withATokenOnlyCallersThatSendItAreServedAndTheJavaClientReadsStaticAndDynamicStreams() throws Exception {
+        try (CacheFixture fixture = new CacheFixture(temp)) {
+            fixture.table("demo.events", 3, 70, 4);
+            StreamSettings settings = StreamSettings.defaults().withListen("127.0.0.1", 0, 0).withToken(java.util.Optional.of("s3cret"));
+            try (NodeCache cache = fixture.cache(fixture.settings("cache", 1L << 30));
+                 DataServer server = new DataServer(cache, settings)) {
+                DataStream.Server anonymous = new DataStream.Server("127.0.0.1", server.port(), java.util.Optional.empty());
+                StreamRequest request = StreamRequest.of("demo.events", 2).with("batch_rows", 32).with("shuffle", "units").with("seed", 2);
+                assertThatThrownBy(() -> DataStream.open(anonymous, request, 0)).isInstanceOf(io.granary.common.GranaryException.class)
+                        .hasMessageContaining("wants a bearer token");
+                assertThatThrownBy(() -> DataStream.open(anonymous.withToken("wrong"), request, 0)).hasMessageContaining("wants a bearer token");
+                java.util.List<Long> ids = new java.util.ArrayList<>();
+                for (int rank = 0; rank < 2; rank++) {
+                    try (DataStream stream = DataStream.open(anonymous.withToken("s3cret"), request, rank)) {
+                        assertThat(stream.schema().getFields()).extracting(f -> f.getName()).containsExactly("id", "payload");
+                        assertThat(stream.totalRows()).isEqualTo(210);
+                        while (stream.next()) {
+                            BigIntVector id = (BigIntVector) stream.batch().getVector("id");
+                            for (int r = 0; r < stream.batch().getRowCount(); r++) {
+                                ids.add(id.get(r));
+                            }
+                        }
+                    }
+                }
+                assertThat(ids).hasSize(210).doesNotHaveDuplicates();
+                // dynamic: two workers by turns, each call one unit; together the epoch once
+                java.util.List<Long> dynamic = new java.util.ArrayList<>();
+                try (DataStream a = DataStream.openWorker(anonymous.withToken("s3cret"), request.with("mode", "dynamic"), "a");
+                     DataStream b = DataStream.openWorker(anonymous.withToken("s3cret"), request.with("mode", "dynamic"), "b")) {
+                    boolean moreA = true;
+                    boolean moreB = true;
+                    while (moreA || moreB) {
+                        for (DataStream worker : new DataStream[] {a, b}) {
+                            boolean more = worker == a ? moreA : moreB;
+                            if (more && worker.next()) {
+                                BigIntVector id = (BigIntVector) worker.batch().getVector("id");
+                                for (int r = 0; r < worker.batch().getRowCount(); r++) {
+                                    dynamic.add(id.get(r));
+                                }
+                            } else if (worker == a) {
+                                moreA = false;
+                            } else {
+                                moreB = false;
+                            }
+                        }
+                    }
+                }
+                assertThat(dynamic).hasSize(210).doesNotHaveDuplicates();
+                java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+                java.net.URI metrics = java.net.URI.create("http://127.0.0.1:" + server.httpPort() + "/metrics");
+                assertThat(http.send(java.net.http.HttpRequest.newBuilder(metrics).build(), java.net.http.HttpResponse.BodyHandlers.ofString())
+                        .statusCode()).isEqualTo(401);
+                String scraped = http.send(java.net.http.HttpRequest.newBuilder(metrics).header("Authorization", "Bearer s3cret").build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                assertThat(scraped).contains("granary_stream_rows_sent_total{mode=\"static\"} 210.0")
+                        .contains("granary_stream_rows_sent_total{mode=\"dynamic\"} 210.0").contains("granary_stream_memory_limit_bytes");
+            }
+        }
+    }
 }

@@ -2,6 +2,7 @@ package io.granary.cli.config;
 
 import io.granary.cache.CacheSettings;
 import io.granary.cache.daemon.DaemonSettings;
+import io.granary.cache.stream.StreamSettings;
 import io.granary.cache.store.EvictionPolicy;
 import io.granary.common.GranaryException;
 import io.granary.common.Sizes;
@@ -57,10 +58,17 @@ import java.util.OptionalLong;
  *     http_port: 7071                 # /metrics, /health
  *     token: ...                      # bearer token; GRANARY_CACHE_TOKEN overrides it
  *     connect: auto                   # auto | off | HOST:PORT; GRANARY_CACHE_DAEMON overrides it
+ * stream:                             # `granary serve data`, streams of Arrow batches to training workers
+ *   host: 127.0.0.1
+ *   port: 8815                        # Arrow Flight
+ *   http_port: 8816                   # GET /v1/stream (Arrow IPC), /metrics, /health
+ *   token: ...                        # bearer token; GRANARY_STREAM_TOKEN overrides it
+ *   memory: 4g                        # Arrow memory all streams may take together
+ *   lease_timeout: 30s                # dynamic mode: a worker with no progress this long loses its unit
  * </pre>
  */
 public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings spark, FeatureStoreConfig featureStore,
-                            SamplesConfig samples, CacheSettings cache, Optional<Path> source) {
+                            SamplesConfig samples, CacheSettings cache, StreamSettings stream, Optional<Path> source) {
 
     /** Where sample pipelines keep their template directory, run history and locks, and where plugin components are found. */
     public record SamplesConfig(Path path, List<Path> plugins) {
@@ -83,7 +91,8 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
     }
 
     public static final String FILE_NAME = "granary.yaml";
-    private static final List<String> TOP_KEYS = List.of("data_dir", "catalog", "spark", "registry", "online_store", "feature_server", "samples", "cache");
+    private static final List<String> TOP_KEYS = List.of("data_dir", "catalog", "spark", "registry", "online_store", "feature_server", "samples", "cache", "stream");
+    private static final List<String> STREAM_KEYS = List.of("host", "port", "http_port", "token", "memory", "lease_timeout");
     private static final List<String> CACHE_KEYS = List.of("root", "quota", "high_watermark", "low_watermark", "policy", "parallel", "mirrors", "daemon");
     private static final List<String> CACHE_DAEMON_KEYS = List.of("host", "port", "http_port", "token", "connect");
     private static final List<String> SERVER_KEYS = List.of("host", "port", "http_port", "token");
@@ -95,7 +104,7 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
         Path absolute = dataDir.toAbsolutePath().normalize();
         return new GranaryConfig(absolute, CatalogSettings.localHadoop(absolute.resolve("warehouse")),
                 SparkSettings.local(), FeatureStoreConfig.defaults(absolute), new SamplesConfig(absolute.resolve("samples"), List.of()),
-                withEnvironment(CacheSettings.defaults(absolute.resolve("cache"))), Optional.empty());
+                withEnvironment(CacheSettings.defaults(absolute.resolve("cache"))), withStreamToken(StreamSettings.defaults()), Optional.empty());
     }
 
     /**
@@ -183,7 +192,7 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
                         .orElse(List.of()));
         return new GranaryConfig(dataDir, catalog, spark,
                 new FeatureStoreConfig(registryPath, onlinePath, withEnvironmentToken(server)), samples,
-                cache(YamlNode.optional(top, "cache"), base, dataDir), Optional.of(file.toAbsolutePath()));
+                cache(YamlNode.optional(top, "cache"), base, dataDir), stream(YamlNode.optional(top, "stream")), Optional.of(file.toAbsolutePath()));
     }
 
     private static CacheSettings cache(Optional<YamlNode> node, Path base, Path dataDir) {
@@ -239,6 +248,28 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
             }
         }
         return settings.withDaemon(daemon);
+    }
+
+    private static StreamSettings stream(Optional<YamlNode> node) {
+        StreamSettings defaults = StreamSettings.defaults();
+        if (node.isEmpty()) {
+            return withStreamToken(defaults);
+        }
+        Map<String, YamlNode> entries = node.get().asMapWithKeys(STREAM_KEYS);
+        long memory = YamlNode.optional(entries, "memory").map(n -> at(n, v -> Sizes.parse(v.asString(), "stream.memory"))).orElse(defaults.memory());
+        java.time.Duration lease = YamlNode.optional(entries, "lease_timeout")
+                .map(n -> at(n, v -> io.granary.common.Durations.parse(v.asString(), "stream.lease_timeout"))).orElse(defaults.leaseTimeout());
+        return withStreamToken(at(node.get(), n -> new StreamSettings(
+                YamlNode.optional(entries, "host").map(YamlNode::asString).orElse(defaults.host()),
+                YamlNode.optional(entries, "port").map(GranaryConfig::port).orElse(defaults.port()),
+                YamlNode.optional(entries, "http_port").map(GranaryConfig::port).orElse(defaults.httpPort()),
+                YamlNode.optional(entries, "token").map(YamlNode::asString), memory, lease)));
+    }
+
+    /** The environment's GRANARY_STREAM_TOKEN, when set, wins over the config file's token. */
+    static StreamSettings withStreamToken(StreamSettings settings) {
+        String token = System.getenv("GRANARY_STREAM_TOKEN");
+        return token == null || token.isBlank() ? settings : settings.withToken(Optional.of(token));
     }
 
     /** Parses one value, so that an error names its own line. */
