@@ -55,9 +55,6 @@ public final class SnapshotStreams {
             throw new GranaryException("descriptor key '" + (pinned.startRow() != 0 ? "start_row" : "consumed") + "' does not apply to a dynamic stream",
                     "a dynamic epoch resumes by itself: workers that ask again get the units not yet delivered");
         }
-        if (pinned.filter().isPresent()) {
-            throw new GranaryException("descriptor key 'filter': filters are not pushed down yet", "leave filter out and filter in the consumer");
-        }
         ResolvedRef resolved = cache.datasets().resolve(pinned.dataset());
         SnapshotFiles files = cache.resolve(pinned.dataset());
         cache.stage(files, cache.settings().parallel(), false, java.util.Optional.empty());
@@ -65,11 +62,45 @@ public final class SnapshotStreams {
         for (SnapshotFiles.Remote file : files.remote()) {
             paths.put(file.name(), cache.entryFiles().path(file.entryId()));
         }
-        UnitReader units = files.kind().equals("shards")
-                ? ShardUnits.of(pinned.dataset().dataset().toString(), shardFiles(files, paths), resolved.schema(), pinned.columns())
-                : new TableUnits(paths::get, tableFields(pinned, resolved.schema()));
-        EpochPlan epoch = EpochPlan.of(SnapshotUnits.of(files, cache.entryFiles()), pinned.seed(), pinned.epoch(), pinned.shuffle());
+        List<StreamUnit> snapshotUnits = SnapshotUnits.of(files, cache.entryFiles());
+        UnitReader units;
+        if (files.kind().equals("shards")) {
+            if (pinned.filter().isPresent()) {
+                throw new GranaryException("descriptor key 'filter': filters on packed sets are not pushed down yet",
+                        "make a filtered dataset with the media-samples template (its filter takes index and metadata columns) and stream that");
+            }
+            units = ShardUnits.of(pinned.dataset().dataset().toString(), shardFiles(files, paths), resolved.schema(), pinned.columns());
+        } else {
+            List<Types.NestedField> fields = tableFields(pinned, resolved.schema());
+            Map<StreamUnit, int[]> selections = Map.of();
+            if (pinned.filter().isPresent()) {
+                TableFilter.Result filtered = filter(pinned.filter().get(), resolved.schema(), snapshotUnits, paths);
+                snapshotUnits = filtered.units();
+                selections = filtered.selections();
+            }
+            units = new TableUnits(paths::get, fields, selections);
+        }
+        EpochPlan epoch = EpochPlan.of(snapshotUnits, pinned.seed(), pinned.epoch(), pinned.shuffle());
         return new Planned(pinned, files, units, epoch);
+    }
+
+    private static TableFilter.Result filter(String text, Schema schema, List<StreamUnit> units, Map<String, Path> paths) {
+        org.apache.iceberg.expressions.Expression expression = StreamFilter.parse(text);
+        java.util.Set<Integer> ids = StreamFilter.bind(text, expression, schema);
+        List<Types.NestedField> columns = new ArrayList<>();
+        for (Types.NestedField column : schema.columns()) {
+            if (ids.contains(column.fieldId())) {
+                if (!ArrowColumn.supports(column.type().typeId())) {
+                    throw new GranaryException("descriptor key 'filter': column '" + column.name() + "' is " + column.type() + ", which filters do not read",
+                            "filter on columns of primitive types");
+                }
+                columns.add(column);
+            }
+        }
+        if (columns.size() != ids.size()) {
+            throw new GranaryException("descriptor key 'filter': '" + text + "' names a nested field", "filter on top-level columns");
+        }
+        return TableFilter.apply(units, paths::get, schema, expression, columns);
     }
 
     private static List<Types.NestedField> tableFields(StreamRequest pinned, Schema schema) {

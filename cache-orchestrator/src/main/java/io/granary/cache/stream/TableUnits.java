@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.FieldVector;
@@ -18,13 +19,16 @@ final class TableUnits implements UnitReader {
     private final Function<String, Path> files;
     private final List<Types.NestedField> fields;
     private final Schema schema;
+    private final Map<StreamUnit, int[]> selections;
 
     /**
      * @param files where each data file (by its name in the snapshot) is on the local disk
      * @param fields the columns to send, top-level fields of the table's schema
+     * @param selections for units a filter keeps part of, the rows of the row group they keep
      */
-    TableUnits(Function<String, Path> files, List<Types.NestedField> fields) {
+    TableUnits(Function<String, Path> files, List<Types.NestedField> fields, Map<StreamUnit, int[]> selections) {
         this.files = files;
+        this.selections = Map.copyOf(selections);
         this.fields = List.copyOf(fields);
         this.schema = new Schema(fields.stream().map(RowGroupBatches::arrowField).toList());
     }
@@ -58,7 +62,9 @@ final class TableUnits implements UnitReader {
                         open.skip();
                     }
                     nextPart++;
-                    return new Rows(open.next(allocator));
+                    Rows rows = new Rows(open.next(allocator));
+                    int[] selection = selections.get(unit);
+                    return selection == null ? rows : new Selected(rows, selection);
                 } catch (IOException e) {
                     close();
                     throw new UncheckedIOException("cannot read " + unit.file() + " (" + files.apply(unit.file()) + ")", e);
@@ -78,6 +84,46 @@ final class TableUnits implements UnitReader {
                 }
             }
         };
+    }
+
+    /** The rows of a decoded row group a filter keeps: copied out by their index in the row group. */
+    static final class Selected implements DecodedUnit {
+        private final Rows rows;
+        private final int[] selection;
+
+        Selected(Rows rows, int[] selection) {
+            this.rows = rows;
+            this.selection = selection;
+        }
+
+        @Override
+        public void slice(int from, int count, VectorSchemaRoot out) {
+            for (FieldVector vector : out.getFieldVectors()) {
+                vector.setInitialCapacity(count);
+                vector.allocateNew();
+            }
+            copy(from, count, out, 0);
+            for (FieldVector vector : out.getFieldVectors()) {
+                vector.setValueCount(count);
+            }
+            out.setRowCount(count);
+        }
+
+        @Override
+        public void copy(int from, int count, VectorSchemaRoot out, int at) {
+            for (int c = 0; c < rows.root.getFieldVectors().size(); c++) {
+                FieldVector source = rows.root.getVector(c);
+                FieldVector target = out.getVector(c);
+                for (int i = 0; i < count; i++) {
+                    target.copyFromSafe(selection[from + i], at + i, source);
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            rows.close();
+        }
     }
 
     /** A decoded row group: batches are slices of its vectors (no value copied) or rows copied out of them. */
