@@ -38,6 +38,15 @@ final class BenchOptions {
         }
     }
 
+    double decimal(String name, double defaultValue) {
+        String value = values.get(name);
+        try {
+            return value == null ? defaultValue : Double.parseDouble(value.replace("_", ""));
+        } catch (NumberFormatException e) {
+            throw new GranaryException("--" + name + " takes a number, not '" + value + "'", "");
+        }
+    }
+
     boolean flag(String name) {
         return Boolean.parseBoolean(values.getOrDefault(name, "false"));
     }

@@ -83,6 +83,69 @@ final class RowGroupBatches implements Closeable {
         reader.skip();
     }
 
+    /**
+     * The next row group as a batch the caller owns (and closes), its column chunks read but its
+     * pages decoded only as far as {@link Progressive#ensure} asks: the first rows can go out
+     * before the last are decoded.
+     */
+    Progressive start(BufferAllocator allocator) throws IOException {
+        int rows = Math.toIntExact(reader.nextRows());
+        VectorSchemaRoot batch = VectorSchemaRoot.create(schema, allocator);
+        try {
+            ArrowColumn[] columns = new ArrowColumn[fields.size()];
+            for (int c = 0; c < columns.length; c++) {
+                FieldVector vector = batch.getVector(c);
+                vector.setInitialCapacity(rows);
+                vector.allocateNew();
+                columns[c] = new ArrowColumn(fields.get(c).type().typeId(), vector);
+            }
+            return new Progressive(batch, reader.start(columns, 0));
+        } catch (IOException | RuntimeException e) {
+            batch.close();
+            throw e;
+        }
+    }
+
+    /** A row group decoded as far as asked; its vectors' value counts say how far each column is. */
+    static final class Progressive implements AutoCloseable {
+        private final VectorSchemaRoot root;
+        private final ParquetColumns.RowGroup<ArrowColumn> group;
+        private int ready;
+
+        private Progressive(VectorSchemaRoot root, ParquetColumns.RowGroup<ArrowColumn> group) {
+            this.root = root;
+            this.group = group;
+            root.setRowCount(0);
+        }
+
+        VectorSchemaRoot root() {
+            return root;
+        }
+
+        int rows() {
+            return group.rows();
+        }
+
+        /** Decodes until rows [0, {@code rows}) of every column are there. */
+        void ensure(int rows) throws IOException {
+            if (rows <= ready) {
+                return;
+            }
+            group.decodeTo(rows);
+            for (int c = 0; c < root.getFieldVectors().size(); c++) {
+                // each vector's own count: a string vector told fewer rows than it holds would write over them
+                root.getVector(c).setValueCount(group.decoded(c));
+            }
+            ready = group.decoded();
+            root.setRowCount(ready);
+        }
+
+        @Override
+        public void close() {
+            root.close();
+        }
+    }
+
     /** The next row group as a batch the caller owns (and closes). */
     VectorSchemaRoot next(BufferAllocator allocator) throws IOException {
         int rows = Math.toIntExact(reader.nextRows());

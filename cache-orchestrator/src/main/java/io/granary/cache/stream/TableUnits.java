@@ -62,7 +62,7 @@ final class TableUnits implements UnitReader {
                         open.skip();
                     }
                     nextPart++;
-                    Rows rows = new Rows(open.next(allocator));
+                    Rows rows = new Rows(open.start(allocator));
                     int[] selection = selections.get(unit);
                     return selection == null ? rows : new Selected(rows, selection);
                 } catch (IOException e) {
@@ -111,8 +111,12 @@ final class TableUnits implements UnitReader {
 
         @Override
         public void copy(int from, int count, VectorSchemaRoot out, int at) {
-            for (int c = 0; c < rows.root.getFieldVectors().size(); c++) {
-                FieldVector source = rows.root.getVector(c);
+            if (count == 0) {
+                return;
+            }
+            VectorSchemaRoot root = rows.upTo(selection[from + count - 1] + 1);
+            for (int c = 0; c < root.getFieldVectors().size(); c++) {
+                FieldVector source = root.getVector(c);
                 FieldVector target = out.getVector(c);
                 for (int i = 0; i < count; i++) {
                     target.copyFromSafe(selection[from + i], at + i, source);
@@ -126,16 +130,27 @@ final class TableUnits implements UnitReader {
         }
     }
 
-    /** A decoded row group: batches are slices of its vectors (no value copied) or rows copied out of them. */
+    /** A row group, decoded as batches need it: batches are slices of its vectors (no value copied) or rows copied out of them. */
     static final class Rows implements DecodedUnit {
-        private final VectorSchemaRoot root;
+        private final RowGroupBatches.Progressive group;
 
-        Rows(VectorSchemaRoot root) {
-            this.root = root;
+        Rows(RowGroupBatches.Progressive group) {
+            this.group = group;
+        }
+
+        /** The decoded vectors, holding at least rows [0, rows). */
+        VectorSchemaRoot upTo(int rows) {
+            try {
+                group.ensure(rows);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot decode a row group", e);
+            }
+            return group.root();
         }
 
         @Override
         public void slice(int from, int count, VectorSchemaRoot out) {
+            VectorSchemaRoot root = upTo(from + count);
             for (int c = 0; c < root.getFieldVectors().size(); c++) {
                 root.getVector(c).makeTransferPair(out.getVector(c)).splitAndTransfer(from, count);
             }
@@ -144,6 +159,7 @@ final class TableUnits implements UnitReader {
 
         @Override
         public void copy(int from, int count, VectorSchemaRoot out, int at) {
+            VectorSchemaRoot root = upTo(from + count);
             for (int c = 0; c < root.getFieldVectors().size(); c++) {
                 FieldVector source = root.getVector(c);
                 FieldVector target = out.getVector(c);
@@ -155,7 +171,7 @@ final class TableUnits implements UnitReader {
 
         @Override
         public void close() {
-            root.close();
+            group.close();
         }
     }
 }

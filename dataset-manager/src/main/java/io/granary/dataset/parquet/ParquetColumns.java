@@ -219,32 +219,103 @@ public final class ParquetColumns implements Closeable {
 
     /** Reads the next row group into {@code into} (one per column, in the order given to open) from position {@code at} on. */
     public <S extends ColumnSink<S>> void read(S[] into, int at) throws IOException {
+        RowGroup<S> group = start(into, at);
+        group.decodeTo(group.rows());
+    }
+
+    /**
+     * Reads the next row group's column chunks (its I/O) and returns it undecoded: {@link
+     * RowGroup#decodeTo} decodes its pages into {@code into} as far as asked, so that a consumer can
+     * start on the first rows before the last are decoded.
+     */
+    public <S extends ColumnSink<S>> RowGroup<S> start(S[] into, int at) throws IOException {
         PageReadStore rowGroup = reader.readNextRowGroup();
         if (rowGroup == null) {
             throw new IllegalStateException("the file ends before its row group " + (next + 1) + " of " + rowGroups.size());
         }
         next++;
         int rows = Math.toIntExact(rowGroup.getRowCount());
+        List<Chunk<S>> chunks = new java.util.ArrayList<>();
         for (int c = 0; c < columns.length; c++) {
-            if (columns[c] == null) {
-                // a column the file does not have: all null
-                into[c].markNulls(at, scratchZeros(rows), rows);
-            } else {
-                readChunk(rowGroup.getPageReader(columns[c]), columns[c], into[c], at, rows);
+            chunks.add(new Chunk<>(columns[c] == null ? null : rowGroup.getPageReader(columns[c]), columns[c], into[c], at, rows));
+        }
+        return new RowGroup<>(rows, chunks);
+    }
+
+    /** A row group being decoded, page by page, column by column. Not thread-safe. */
+    public final class RowGroup<S extends ColumnSink<S>> {
+        private final int rows;
+        private final List<Chunk<S>> chunks;
+
+        private RowGroup(int rows, List<Chunk<S>> chunks) {
+            this.rows = rows;
+            this.chunks = chunks;
+        }
+
+        public int rows() {
+            return rows;
+        }
+
+        /** Rows column {@code column} holds so far (whole pages). */
+        public int decoded(int column) {
+            return chunks.get(column).done;
+        }
+
+        /** Rows every column holds so far. */
+        public int decoded() {
+            int least = rows;
+            for (Chunk<S> chunk : chunks) {
+                least = Math.min(least, chunk.done);
+            }
+            return least;
+        }
+
+        /** Decodes pages until every column holds at least {@code target} rows (or all of the row group's). */
+        public void decodeTo(int target) throws IOException {
+            int wanted = Math.min(target, rows);
+            for (Chunk<S> chunk : chunks) {
+                while (chunk.done < wanted) {
+                    chunk.decodePage();
+                }
             }
         }
     }
 
-    private <S extends ColumnSink<S>> void readChunk(PageReader pages, ColumnDescriptor column, S into, int at, int rows) throws IOException {
-        S dictionary = null;
-        DictionaryPage dictionaryPage = pages.readDictionaryPage();
-        if (dictionaryPage != null) {
-            dictionary = into.emptyLike(dictionaryPage.getDictionarySize());
-            dictionary.putPlain(0, dictionaryPage.getDictionarySize(), littleEndian(dictionaryPage.getBytes()), 0);
+    /** One column's chunk of a row group: its pages, and how many rows are decoded. */
+    private final class Chunk<S extends ColumnSink<S>> {
+        private final PageReader pages;
+        private final ColumnDescriptor column;
+        private final S into;
+        private final int at;
+        private final int rows;
+        private S dictionary;
+        private boolean started;
+        private int done;
+
+        Chunk(PageReader pages, ColumnDescriptor column, S into, int at, int rows) {
+            this.pages = pages;
+            this.column = column;
+            this.into = into;
+            this.at = at;
+            this.rows = rows;
         }
-        boolean optional = column.getMaxDefinitionLevel() > 0;
-        int done = 0;
-        while (done < rows) {
+
+        void decodePage() throws IOException {
+            if (column == null) {
+                // a column the file does not have: all null
+                into.markNulls(at, scratchZeros(rows), rows);
+                done = rows;
+                return;
+            }
+            if (!started) {
+                started = true;
+                DictionaryPage dictionaryPage = pages.readDictionaryPage();
+                if (dictionaryPage != null) {
+                    dictionary = into.emptyLike(dictionaryPage.getDictionarySize());
+                    dictionary.putPlain(0, dictionaryPage.getDictionarySize(), littleEndian(dictionaryPage.getBytes()), 0);
+                }
+            }
+            boolean optional = column.getMaxDefinitionLevel() > 0;
             DataPage page = pages.readPage();
             if (page == null) {
                 throw new IllegalStateException("column " + column.getPath()[0] + " ends after " + done + " of its " + rows + " rows");
@@ -462,6 +533,11 @@ public final class ParquetColumns implements Closeable {
 
     /** Iceberg's input file as Parquet's. */
     private static org.apache.parquet.io.InputFile parquetFile(InputFile file) {
+        String location = file.location();
+        if (location.startsWith("/") || location.startsWith("file:")) {
+            java.nio.file.Path local = location.startsWith("/") ? java.nio.file.Path.of(location) : java.nio.file.Path.of(java.net.URI.create(location));
+            return new ChannelFile(local, file.getLength());
+        }
         return new org.apache.parquet.io.InputFile() {
             @Override
             public long getLength() {
@@ -484,5 +560,79 @@ public final class ParquetColumns implements Closeable {
                 };
             }
         };
+    }
+
+    /**
+     * A local file read with positional reads straight into the reader's buffers: a row group's
+     * chunks arrive in one read each, where a stream over RandomAccessFile copies them through a
+     * native buffer in slices.
+     */
+    private record ChannelFile(java.nio.file.Path path, long length) implements org.apache.parquet.io.InputFile {
+        @Override
+        public long getLength() {
+            return length;
+        }
+
+        @Override
+        public SeekableInputStream newStream() throws IOException {
+            java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(path, java.nio.file.StandardOpenOption.READ);
+            return new SeekableInputStream() {
+                private long position;
+
+                @Override
+                public long getPos() {
+                    return position;
+                }
+
+                @Override
+                public void seek(long newPosition) {
+                    position = newPosition;
+                }
+
+                @Override
+                public int read() throws IOException {
+                    ByteBuffer one = ByteBuffer.allocate(1);
+                    return read(one) < 0 ? -1 : one.get(0) & 0xFF;
+                }
+
+                @Override
+                public int read(byte[] bytes, int offset, int length) throws IOException {
+                    return read(ByteBuffer.wrap(bytes, offset, length));
+                }
+
+                @Override
+                public void readFully(byte[] bytes) throws IOException {
+                    readFully(ByteBuffer.wrap(bytes));
+                }
+
+                @Override
+                public void readFully(byte[] bytes, int offset, int length) throws IOException {
+                    readFully(ByteBuffer.wrap(bytes, offset, length));
+                }
+
+                @Override
+                public int read(ByteBuffer into) throws IOException {
+                    int read = channel.read(into, position);
+                    if (read > 0) {
+                        position += read;
+                    }
+                    return read;
+                }
+
+                @Override
+                public void readFully(ByteBuffer into) throws IOException {
+                    while (into.hasRemaining()) {
+                        if (read(into) < 0) {
+                            throw new java.io.EOFException("reached the end of " + path + " at " + position + " with " + into.remaining() + " bytes to read");
+                        }
+                    }
+                }
+
+                @Override
+                public void close() throws IOException {
+                    channel.close();
+                }
+            };
+        }
     }
 }
