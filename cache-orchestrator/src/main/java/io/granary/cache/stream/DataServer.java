@@ -20,6 +20,8 @@ public final class DataServer implements AutoCloseable {
     private final BufferAllocator allocator;
     private final FlightServer flight;
     private final HttpStreams http;
+    private final SnapshotStreams streams;
+    private final StreamService service;
 
     /** Flight only, on {@code port}, with the default settings. */
     public DataServer(NodeCache cache, String host, int port) {
@@ -34,14 +36,17 @@ public final class DataServer implements AutoCloseable {
     /** As the settings say: Flight on their port, HTTP on their http_port unless it is negative. */
     public DataServer(NodeCache cache, StreamSettings settings) {
         this.allocator = new RootAllocator(settings.memory());
-        StreamService service = new StreamService(new SnapshotStreams(cache), settings, allocator);
+        this.streams = new SnapshotStreams(cache);
+        this.service = new StreamService(streams, settings, allocator);
         String host = settings.host();
         try {
             FlightServer.Builder builder = FlightServer.builder(allocator, Location.forGrpcInsecure(host, settings.port()), new DataFlightProducer(service));
             settings.token().ifPresent(token -> builder.headerAuthenticator(bearer(token)));
             this.flight = builder.build().start();
         } catch (IOException e) {
+            service.close();
             allocator.close();
+            streams.close();
             throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot listen for Arrow Flight on " + host + ":" + settings.port() + ": "
                     + e.getMessage(), "choose another port (--port), or stop what listens there", e);
         }
@@ -92,6 +97,8 @@ public final class DataServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        service.close();
+        streams.close();
         allocator.close();
     }
 }

@@ -14,6 +14,9 @@ interface DecodedUnit extends AutoCloseable {
     /** Copies rows [from, from + count) into {@code out}'s allocated vectors from row {@code at} on. */
     void copy(int from, int count, VectorSchemaRoot out, int at);
 
+    /** Decodes now what {@link #slice} and {@link #copy} would decode later (on a prefetching thread). */
+    default void prefetch() {}
+
     @Override
     void close();
 }

@@ -21,23 +21,39 @@ final class RankStream implements AutoCloseable {
     private final UnitReader.Decoder decoder;
     private final boolean closesDecoder;
     private final Schema schema;
-    private final Iterator<EpochPlan.Slice> slices;
+    private final List<EpochPlan.Slice> slices;
+    private int nextSlice;
+    private final java.util.concurrent.Executor prefetcher;
+    /** Its own reader of the files: a decoder is not shared between threads. */
+    private final UnitReader.Decoder prefetchDecoder;
+    /** The unit decoded ahead, in the background, while the current one is sent. */
+    private StreamUnit prefetching;
+    private java.util.concurrent.CompletableFuture<DecodedUnit> prefetched;
     private final int batchRows;
     private final Map<StreamUnit, DecodedUnit> decoded = new LinkedHashMap<>(16, 0.75f, true);
     private EpochPlan.Slice current;
     private long doneInCurrent;
 
     RankStream(UnitReader units, List<EpochPlan.Slice> slices, int batchRows, org.apache.arrow.memory.BufferAllocator allocator) {
-        this(units.schema(), units.decoder(allocator), true, slices, batchRows);
+        this(units.schema(), units.decoder(allocator), true, slices, batchRows, null, null);
+    }
+
+    /** As above, the next unit decoded ahead on {@code prefetcher} while the current one is sent. */
+    RankStream(UnitReader units, List<EpochPlan.Slice> slices, int batchRows, org.apache.arrow.memory.BufferAllocator allocator,
+               java.util.concurrent.Executor prefetcher) {
+        this(units.schema(), units.decoder(allocator), true, slices, batchRows, prefetcher, units.decoder(allocator));
     }
 
     /** Rows read with a decoder the caller keeps (and closes) across several streams, as a dynamic worker's units are. */
-    RankStream(Schema schema, UnitReader.Decoder decoder, boolean closesDecoder, List<EpochPlan.Slice> slices, int batchRows) {
+    RankStream(Schema schema, UnitReader.Decoder decoder, boolean closesDecoder, List<EpochPlan.Slice> slices, int batchRows,
+               java.util.concurrent.Executor prefetcher, UnitReader.Decoder prefetchDecoder) {
         this.decoder = decoder;
         this.closesDecoder = closesDecoder;
         this.schema = schema;
-        this.slices = slices.iterator();
+        this.slices = List.copyOf(slices);
         this.batchRows = batchRows;
+        this.prefetcher = prefetcher;
+        this.prefetchDecoder = prefetchDecoder;
     }
 
     Schema schema() {
@@ -84,10 +100,10 @@ final class RankStream implements AutoCloseable {
     /** Moves to a slice with rows left; false when there is none. */
     private boolean advance() {
         while (current == null || doneInCurrent == current.rows()) {
-            if (!slices.hasNext()) {
+            if (nextSlice == slices.size()) {
                 return false;
             }
-            current = slices.next();
+            current = slices.get(nextSlice++);
             doneInCurrent = 0;
         }
         return true;
@@ -95,25 +111,73 @@ final class RankStream implements AutoCloseable {
 
     private DecodedUnit unit(StreamUnit unit) {
         DecodedUnit kept = decoded.get(unit);
-        if (kept != null) {
-            return kept;
+        if (kept == null) {
+            kept = unit.equals(prefetching) ? takePrefetched() : null;
+            if (kept == null) {
+                kept = decoder.decode(unit);
+            }
+            decoded.put(unit, kept);
+            if (decoded.size() > UNITS_KEPT) {
+                Iterator<DecodedUnit> oldest = decoded.values().iterator();
+                oldest.next().close();
+                oldest.remove();
+            }
         }
-        DecodedUnit read = decoder.decode(unit);
-        decoded.put(unit, read);
-        if (decoded.size() > UNITS_KEPT) {
-            Iterator<DecodedUnit> oldest = decoded.values().iterator();
-            oldest.next().close();
-            oldest.remove();
+        prefetchAfter(unit);
+        return kept;
+    }
+
+    /** The unit decoded ahead, or null when that failed (it is then decoded here, and fails here if it must). */
+    private DecodedUnit takePrefetched() {
+        java.util.concurrent.CompletableFuture<DecodedUnit> future = prefetched;
+        prefetched = null;
+        prefetching = null;
+        try {
+            return future.join();
+        } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+            return null;
         }
-        return read;
+    }
+
+    /** Starts decoding the first unit after {@code unit} in this stream's order that is not decoded yet. */
+    private void prefetchAfter(StreamUnit unit) {
+        if (prefetcher == null || prefetched != null) {
+            return;
+        }
+        for (int i = nextSlice; i < slices.size(); i++) {
+            StreamUnit next = slices.get(i).unit();
+            if (!next.equals(unit) && !decoded.containsKey(next)) {
+                prefetching = next;
+                prefetched = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    DecodedUnit read = prefetchDecoder.decode(next);
+                    try {
+                        read.prefetch();
+                        return read;
+                    } catch (RuntimeException e) {
+                        read.close();
+                        throw e;
+                    }
+                }, prefetcher);
+                return;
+            }
+        }
     }
 
     @Override
     public void close() {
         decoded.values().forEach(DecodedUnit::close);
         decoded.clear();
+        if (prefetched != null) {
+            DecodedUnit late = takePrefetched();
+            if (late != null) {
+                late.close();
+            }
+        }
         if (closesDecoder) {
             decoder.close();
+        }
+        if (prefetchDecoder != null) {
+            prefetchDecoder.close();
         }
     }
 }

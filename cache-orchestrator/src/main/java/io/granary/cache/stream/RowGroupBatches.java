@@ -111,6 +111,7 @@ final class RowGroupBatches implements Closeable {
         private final VectorSchemaRoot root;
         private final ParquetColumns.RowGroup<ArrowColumn> group;
         private int ready;
+        private boolean closed;
 
         private Progressive(VectorSchemaRoot root, ParquetColumns.RowGroup<ArrowColumn> group) {
             this.root = root;
@@ -128,6 +129,9 @@ final class RowGroupBatches implements Closeable {
 
         /** Decodes until rows [0, {@code rows}) of every column are there. */
         void ensure(int rows) throws IOException {
+            if (closed) {
+                throw new IllegalStateException("the row group is closed");
+            }
             if (rows <= ready) {
                 return;
             }
@@ -140,8 +144,13 @@ final class RowGroupBatches implements Closeable {
             root.setRowCount(ready);
         }
 
+        boolean closed() {
+            return closed;
+        }
+
         @Override
         public void close() {
+            closed = true;
             root.close();
         }
     }

@@ -19,9 +19,30 @@ import org.apache.iceberg.types.Types;
  * snapshot its ref names ({@link #pin}), the snapshot staged if needed, and each rank's rows read
  * from the cached files as the epoch's plan says.
  */
-public final class SnapshotStreams {
+public final class SnapshotStreams implements AutoCloseable {
 
     private final NodeCache cache;
+    /**
+     * What a pinned snapshot's streams share whatever their epoch, seed or world size: its staged
+     * files, units (the footers read, a filter applied) and how they read. A new epoch only reorders.
+     */
+    private final java.util.Map<String, Snapshot> snapshots = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<String, Snapshot> eldest) {
+            if (size() > SNAPSHOTS_KEPT) {
+                unpin(eldest.getValue().pinId());
+                return true;
+            }
+            return false;
+        }
+    });
+    /** Holds the pins: they die with this process, so a server that stops or crashes leaves nothing pinned. */
+    private final io.granary.cache.store.Owner owner = io.granary.cache.store.Owner.thisProcess();
+
+    private static final int SNAPSHOTS_KEPT = 16;
+
+    /** @param pinId the pin that keeps the snapshot's files cached while streams may read them */
+    private record Snapshot(SnapshotFiles files, UnitReader units, List<StreamUnit> order, String pinId) {}
 
     public SnapshotStreams(NodeCache cache) {
         this.cache = cache;
@@ -55,9 +76,25 @@ public final class SnapshotStreams {
             throw new GranaryException("descriptor key '" + (pinned.startRow() != 0 ? "start_row" : "consumed") + "' does not apply to a dynamic stream",
                     "a dynamic epoch resumes by itself: workers that ask again get the units not yet delivered");
         }
+        String key = pinned.dataset() + "|" + pinned.columns() + "|" + pinned.filter();
+        Snapshot snapshot = snapshots.get(key);
+        if (snapshot == null || !cached(snapshot.files())) {
+            if (snapshot != null) {
+                unpin(snapshot.pinId());
+            }
+            snapshot = snapshot(pinned);
+            snapshots.put(key, snapshot);
+        }
+        EpochPlan epoch = EpochPlan.of(snapshot.order(), pinned.seed(), pinned.epoch(), pinned.shuffle());
+        return new Planned(pinned, snapshot.files(), snapshot.units(), epoch);
+    }
+
+    private Snapshot snapshot(StreamRequest pinned) {
         ResolvedRef resolved = cache.datasets().resolve(pinned.dataset());
         SnapshotFiles files = cache.resolve(pinned.dataset());
-        cache.stage(files, cache.settings().parallel(), false, java.util.Optional.empty());
+        String pinId = "stream-" + owner.token() + "-" + java.util.UUID.randomUUID();
+        cache.stage(files, cache.settings().parallel(), false, java.util.Optional.of(new io.granary.cache.store.Pin(pinId, files.key(), "stream",
+                "streams of `granary serve data` (pid " + owner.pid() + ")", owner, System.currentTimeMillis())));
         Map<String, Path> paths = new HashMap<>();
         for (SnapshotFiles.Remote file : files.remote()) {
             paths.put(file.name(), cache.entryFiles().path(file.entryId()));
@@ -80,8 +117,7 @@ public final class SnapshotStreams {
             }
             units = new TableUnits(paths::get, fields, selections);
         }
-        EpochPlan epoch = EpochPlan.of(snapshotUnits, pinned.seed(), pinned.epoch(), pinned.shuffle());
-        return new Planned(pinned, files, units, epoch);
+        return new Snapshot(files, units, snapshotUnits, pinId);
     }
 
     private static TableFilter.Result filter(String text, Schema schema, List<StreamUnit> units, Map<String, Path> paths) {
@@ -133,7 +169,27 @@ public final class SnapshotStreams {
 
     /** Whether every file of a planned stream is still in the cache (none evicted since it was planned). */
     public boolean cached(Planned planned) {
-        return planned.files().remote().stream().allMatch(file -> java.nio.file.Files.isRegularFile(cache.entryFiles().path(file.entryId())));
+        return cached(planned.files());
+    }
+
+    private boolean cached(SnapshotFiles files) {
+        return files.remote().stream().allMatch(file -> java.nio.file.Files.isRegularFile(cache.entryFiles().path(file.entryId())));
+    }
+
+    private void unpin(String pinId) {
+        cache.store().transact(txn -> {
+            txn.deletePin(pinId);
+            return null;
+        });
+    }
+
+    /** Unpins every snapshot kept for streams. */
+    @Override
+    public void close() {
+        synchronized (snapshots) {
+            snapshots.values().forEach(snapshot -> unpin(snapshot.pinId()));
+            snapshots.clear();
+        }
     }
 
     /** Refuses a rank (or a start_row) the planned stream does not have, naming it. */
@@ -154,8 +210,15 @@ public final class SnapshotStreams {
 
     /** Rank {@code rank}'s rows of a planned static stream, from its {@code start_row} on. */
     public RankStream open(Planned planned, int rank, BufferAllocator allocator) {
+        return open(planned, rank, allocator, null);
+    }
+
+    /** As {@link #open(Planned, int, BufferAllocator)}, each next unit decoded ahead on {@code prefetcher} (when not null). */
+    RankStream open(Planned planned, int rank, BufferAllocator allocator, java.util.concurrent.Executor prefetcher) {
         check(planned, rank);
         RankPlan plan = planned.rank(rank);
-        return new RankStream(planned.units(), plan.slices(planned.request().startRow()), planned.request().batchRows(), allocator);
+        List<EpochPlan.Slice> slices = plan.slices(planned.request().startRow());
+        return prefetcher == null ? new RankStream(planned.units(), slices, planned.request().batchRows(), allocator)
+                : new RankStream(planned.units(), slices, planned.request().batchRows(), allocator, prefetcher);
     }
 }

@@ -17,7 +17,7 @@ import org.apache.arrow.vector.VectorSchemaRoot;
  * (plans kept per pinned request), send a static rank's rows or a dynamic worker's leased units
  * to a {@link BatchSink}, within the server's memory bound, counting what it sends.
  */
-final class StreamService {
+final class StreamService implements AutoCloseable {
 
     private static final int KEPT = 64;
 
@@ -41,6 +41,13 @@ final class StreamService {
     private final StreamSettings settings;
     private final BufferAllocator allocator;
     private final StreamMetrics metrics;
+    /** Decodes the next unit of each stream while its current one is sent. */
+    private final java.util.concurrent.ExecutorService prefetcher = java.util.concurrent.Executors.newFixedThreadPool(
+            Runtime.getRuntime().availableProcessors(), runnable -> {
+                Thread thread = new Thread(runnable, "granary-stream-prefetch");
+                thread.setDaemon(true);
+                return thread;
+            });
     /** Plans of pinned requests: every rank's stream follows the job's one GetFlightInfo, and a plan reads the catalog and the footers. */
     private final Map<String, SnapshotStreams.Planned> plans = lru();
     /** The leases of each dynamic epoch, by pinned request: a worker of the epoch reaches the same book through any transport. */
@@ -120,7 +127,7 @@ final class StreamService {
     private Outcome staticRank(SnapshotStreams.Planned planned, int rank, BatchSink sink) throws InterruptedException {
         String dataset = planned.request().dataset().toString();
         long left = planned.rank(rank).rows() - planned.request().startRow();
-        try (RankStream stream = streams.open(planned, rank, allocator);
+        try (RankStream stream = streams.open(planned, rank, allocator, prefetcher);
              VectorSchemaRoot batch = VectorSchemaRoot.create(stream.schema(), allocator)) {
             sink.start(batch);
             while (stream.next(batch)) {
@@ -166,7 +173,7 @@ final class StreamService {
             metrics.leased();
             boolean sent = false;
             try (RankStream stream = new RankStream(units.schema(), units.decoder(allocator), true,
-                    planned.epoch().unitSlices(lease.index(), planned.request().shuffleBuffer()), planned.request().batchRows())) {
+                    planned.epoch().unitSlices(lease.index(), planned.request().shuffleBuffer()), planned.request().batchRows(), null, null)) {
                 while (stream.next(batch)) {
                     if (!await(sink)) {
                         return Outcome.CANCELLED;
@@ -217,5 +224,10 @@ final class StreamService {
     /** The leases of a dynamic epoch, when a worker asked for it already (for tests and the stream command). */
     Optional<LeaseBook> book(StreamRequest pinned) {
         return Optional.ofNullable(books.get(key(pinned)));
+    }
+
+    @Override
+    public void close() {
+        prefetcher.shutdownNow();
     }
 }

@@ -45,9 +45,15 @@ final class TableUnits implements UnitReader {
             private String openFile;
             private RowGroupBatches open;
             private int nextPart;
+            /** The row group read last from {@link #open}: decoded whole before the reader moves on, which frees its pages. */
+            private Rows last;
 
             @Override
-            public DecodedUnit decode(StreamUnit unit) {
+            public synchronized DecodedUnit decode(StreamUnit unit) {
+                if (last != null) {
+                    last.prefetch();
+                    last = null;
+                }
                 try {
                     if (open == null || !unit.file().equals(openFile) || unit.part() < nextPart) {
                         close();
@@ -63,6 +69,7 @@ final class TableUnits implements UnitReader {
                     }
                     nextPart++;
                     Rows rows = new Rows(open.start(allocator));
+                    last = rows;
                     int[] selection = selections.get(unit);
                     return selection == null ? rows : new Selected(rows, selection);
                 } catch (IOException e) {
@@ -72,7 +79,7 @@ final class TableUnits implements UnitReader {
             }
 
             @Override
-            public void close() {
+            public synchronized void close() {
                 if (open != null) {
                     try {
                         open.close();
@@ -94,6 +101,11 @@ final class TableUnits implements UnitReader {
         Selected(Rows rows, int[] selection) {
             this.rows = rows;
             this.selection = selection;
+        }
+
+        @Override
+        public void prefetch() {
+            rows.prefetch();
         }
 
         @Override
@@ -146,6 +158,13 @@ final class TableUnits implements UnitReader {
                 throw new UncheckedIOException("cannot decode a row group", e);
             }
             return group.root();
+        }
+
+        @Override
+        public void prefetch() {
+            if (!group.closed()) {
+                upTo(group.rows());
+            }
         }
 
         @Override

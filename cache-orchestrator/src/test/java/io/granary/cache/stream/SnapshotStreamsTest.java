@@ -71,6 +71,22 @@ class SnapshotStreamsTest {
                     assertThat(seen.values()).allMatch(n -> n == 1);
                     assertThat(seen).hasSize(485 / 3 * 3);
 
+                    // decoding each next unit ahead on other threads changes nothing
+                    java.util.concurrent.ExecutorService prefetcher = java.util.concurrent.Executors.newFixedThreadPool(2);
+                    try (BufferAllocator allocator = new RootAllocator();
+                         RankStream stream = streams.open(planned, 2, allocator, prefetcher);
+                         VectorSchemaRoot out = VectorSchemaRoot.create(stream.schema(), allocator)) {
+                        List<Long> ahead = new ArrayList<>();
+                        while (stream.next(out)) {
+                            for (int r = 0; r < out.getRowCount(); r++) {
+                                ahead.add(((BigIntVector) out.getVector("id")).get(r));
+                            }
+                        }
+                        assertThat(ahead).isEqualTo(perRank.get(2));
+                    } finally {
+                        prefetcher.shutdownNow();
+                    }
+
                     // a resumed rank continues exactly where the uninterrupted one was
                     SnapshotStreams.Planned resumed = streams.plan(StreamRequest.fromJson(new String(pinned.toJson(), StandardCharsets.UTF_8)
                             .replace("\"start_row\":0", "\"start_row\":57").getBytes(StandardCharsets.UTF_8)));
@@ -98,6 +114,23 @@ class SnapshotStreamsTest {
                 try (BufferAllocator allocator = new RootAllocator()) {
                     assertThatThrownBy(() -> streams.open(late, 0, allocator)).hasMessageContaining("'start_row'");
                 }
+            }
+        }
+    }
+
+    @Test
+    void aStreamedSnapshotIsPinnedUntilTheServerLetsGo() throws Exception {
+        try (CacheFixture fixture = new CacheFixture(temp)) {
+            fixture.table("demo.events", 2, 10, 1);
+            try (NodeCache cache = fixture.cache(fixture.settings("cache", 1L << 30))) {
+                SnapshotStreams streams = new SnapshotStreams(cache);
+                streams.plan(streams.pin(request("{\"dataset\": \"demo.events\"}")));
+                // another epoch of the same snapshot reuses what was planned: no second pin
+                streams.plan(streams.pin(request("{\"dataset\": \"demo.events\", \"epoch\": 1}")));
+                assertThat(cache.status().snapshots()).singleElement().satisfies(s -> assertThat(s.pinnedBy()).hasSize(1)
+                        .allMatch(p -> p.contains("serve data")));
+                streams.close();
+                assertThat(cache.status().snapshots()).singleElement().satisfies(s -> assertThat(s.pinnedBy()).isEmpty());
             }
         }
     }
