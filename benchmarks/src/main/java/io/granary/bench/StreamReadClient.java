@@ -24,7 +24,7 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 /**
  * `granary bench stream`'s consumer, a JVM of its own as a training worker is: reads streams from
  * the data server, or the same files directly (Arrow's Dataset module, its native Parquet reader),
- * and prints RESULT lines. Every case runs once to warm up, then is measured.
+ * and prints RESULT lines. Every case runs once to warm up, then three times; the median round is reported.
  *
  * <pre>
  * flight PORT JSON                      one static rank (rank 0 of the request's world_size)
@@ -43,40 +43,69 @@ public final class StreamReadClient {
                 int port = Integer.parseInt(args[1]);
                 StreamRequest request = StreamRequest.fromJson(args[2].getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 flight(port, request.with("epoch", 99)); // warm-up: another epoch, same files
-                result("flight", flight(port, request));
+                List<Measured> rounds = new ArrayList<>();
+                for (int round = 0; round < ROUNDS; round++) {
+                    rounds.add(flight(port, request.with("epoch", round)));
+                }
+                result("flight", median(rounds));
             }
             case "direct" -> {
                 List<String> files = Files.readAllLines(Path.of(args[1]));
                 Optional<String[]> columns = args[2].equals("*") ? Optional.empty() : Optional.of(args[2].split(","));
                 direct(files, columns);
-                result("direct", direct(files, columns));
+                List<Measured> rounds = new ArrayList<>();
+                for (int round = 0; round < ROUNDS; round++) {
+                    rounds.add(direct(files, columns));
+                }
+                result("direct", median(rounds));
             }
             case "files" -> {
                 List<String> files = Files.readAllLines(Path.of(args[1]));
                 plainRead(files);
-                result("files", plainRead(files));
+                List<Measured> rounds = new ArrayList<>();
+                for (int round = 0; round < ROUNDS; round++) {
+                    rounds.add(plainRead(files));
+                }
+                result("files", median(rounds));
             }
             case "workers" -> {
                 int port = Integer.parseInt(args[1]);
                 StreamRequest request = StreamRequest.fromJson(args[2].getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 long nanosPerRow = Long.parseLong(args[3]);
                 int slow = Integer.parseInt(args[4]);
+                // warm-up: the client's classes loaded and compiled, the server's plan made, before the clock starts
+                flight(port, StreamRequest.fromJson(args[2].getBytes(java.nio.charset.StandardCharsets.UTF_8)).with("mode", "static").with("world_size", 1)
+                        .with("epoch", 99));
                 long start = System.nanoTime();
-                long[] rows = workers(port, request, nanosPerRow, slow);
+                long[][] done = workers(port, request, nanosPerRow, slow);
                 double seconds = (System.nanoTime() - start) / 1e9;
                 StringBuilder perWorker = new StringBuilder();
+                StringBuilder busy = new StringBuilder();
                 long total = 0;
-                for (long r : rows) {
-                    perWorker.append(perWorker.length() == 0 ? "" : ",").append(r);
-                    total += r;
+                for (long[] worker : done) {
+                    perWorker.append(perWorker.length() == 0 ? "" : ",").append(worker[0]);
+                    busy.append(busy.length() == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.2f/%.2f", worker[1] / 1e9, worker[2] / 1e9));
+                    total += worker[0];
                 }
-                System.out.printf(Locale.ROOT, "RESULT workers seconds=%.3f rows=%d per_worker=%s%n", seconds, total, perWorker);
+                System.out.printf(Locale.ROOT, "RESULT workers seconds=%.3f rows=%d per_worker=%s trained/waited_s=%s%n", seconds, total, perWorker, busy);
             }
             default -> throw new IllegalArgumentException("unknown case " + args[0]);
         }
     }
 
+    /** Measured rounds after the warm-up one: the JIT of both JVMs is still at work in the first rounds. */
+    private static final int ROUNDS = 3;
+
     private record Measured(long rows, long bytes, double seconds, double firstBatchMillis) {}
+
+    /** The median round by time, with the median first-batch latency. */
+    private static Measured median(List<Measured> rounds) {
+        List<Measured> byTime = new ArrayList<>(rounds);
+        byTime.sort(java.util.Comparator.comparingDouble(Measured::seconds));
+        double[] firsts = rounds.stream().mapToDouble(Measured::firstBatchMillis).sorted().toArray();
+        Measured middle = byTime.get(byTime.size() / 2);
+        return new Measured(middle.rows(), middle.bytes(), middle.seconds(), firsts[firsts.length / 2]);
+    }
 
     private static void result(String name, Measured m) {
         System.out.printf(Locale.ROOT, "RESULT %s rows=%d bytes=%d seconds=%.3f mbps=%.1f first_ms=%.1f%n", name, m.rows(), m.bytes(), m.seconds(),
@@ -152,33 +181,44 @@ public final class StreamReadClient {
     }
 
     /** World-size dynamic (or static) workers at once; each "trains" on a batch by sleeping rows x its cost per row. */
-    private static long[] workers(int port, StreamRequest request, long nanosPerRow, int slow) throws Exception {
+    /** Per worker: rows, nanoseconds spent "training", nanoseconds spent waiting for batches. */
+    private static long[][] workers(int port, StreamRequest request, long nanosPerRow, int slow) throws Exception {
         int count = request.worldSize();
         ExecutorService threads = Executors.newFixedThreadPool(count);
         try {
-            List<Future<Long>> results = new ArrayList<>();
+            List<Future<long[]>> results = new ArrayList<>();
             for (int w = 0; w < count; w++) {
                 int worker = w;
                 long cost = worker == 0 ? nanosPerRow * slow : nanosPerRow;
                 results.add(threads.submit(() -> {
                     DataStream.Server server = new DataStream.Server("127.0.0.1", port, Optional.empty());
                     long rows = 0;
+                    long trained = 0;
+                    long waited = 0;
                     try (DataStream stream = request.mode() == StreamRequest.Mode.DYNAMIC
                             ? DataStream.openWorker(server, request, Integer.toString(worker)) : DataStream.open(server, request, worker)) {
+                        long mark = System.nanoTime();
                         while (stream.next()) {
+                            long got = System.nanoTime();
+                            waited += got - mark;
                             int n = stream.batch().getRowCount();
                             rows += n;
-                            LockSupport.parkNanos(n * cost);
+                            long until = got + n * cost;
+                            while (System.nanoTime() < until) {
+                                LockSupport.parkNanos(until - System.nanoTime());
+                            }
+                            mark = System.nanoTime();
+                            trained += mark - got;
                         }
                     }
-                    return rows;
+                    return new long[] {rows, trained, waited};
                 }));
             }
-            long[] rows = new long[count];
+            long[][] done = new long[count][];
             for (int w = 0; w < count; w++) {
-                rows[w] = results.get(w).get();
+                done[w] = results.get(w).get();
             }
-            return rows;
+            return done;
         } finally {
             threads.shutdownNow();
         }

@@ -82,6 +82,9 @@ final class DataFlightProducer extends NoOpFlightProducer {
                 }
                 rank = number.asInt();
             }
+            java.util.concurrent.Semaphore ready = new java.util.concurrent.Semaphore(0);
+            listener.setOnReadyHandler(ready::release);
+            listener.setOnCancelHandler(ready::release);
             service.serve(pinned, rank, worker, new StreamService.BatchSink() {
                 @Override
                 public void start(VectorSchemaRoot batch) {
@@ -90,15 +93,12 @@ final class DataFlightProducer extends NoOpFlightProducer {
 
                 @Override
                 public boolean awaitReady() throws InterruptedException {
-                    // a slow consumer holds the next batch here: the server never runs ahead of it by more than the transport's window
-                    long pause = 50_000;
+                    // a slow consumer holds the next batch here: the server never runs ahead of it by more than the transport's window;
+                    // gRPC calls the ready handler when its buffer drains (a short timed wait covers a signal given before the handler was set)
                     while (!listener.isReady() && !listener.isCancelled()) {
-                        java.util.concurrent.locks.LockSupport.parkNanos(pause);
-                        pause = Math.min(pause * 2, 2_000_000);
-                        if (Thread.interrupted()) {
-                            throw new InterruptedException();
-                        }
+                        ready.tryAcquire(1, java.util.concurrent.TimeUnit.MILLISECONDS);
                     }
+                    ready.drainPermits();
                     return !listener.isCancelled();
                 }
 

@@ -17,6 +17,14 @@ import org.apache.arrow.memory.RootAllocator;
  */
 public final class DataServer implements AutoCloseable {
 
+    static {
+        // batches go to gRPC as the vectors' own buffers rather than a copy of them: a stream's buffers are never written
+        // again once sent (later rows of a row group are decoded past them), and Flight holds them until they are written
+        if (System.getProperty("arrow.flight.enable_zero_copy_write") == null) {
+            System.setProperty("arrow.flight.enable_zero_copy_write", "true");
+        }
+    }
+
     private final BufferAllocator allocator;
     private final FlightServer flight;
     private final HttpStreams http;

@@ -14,6 +14,19 @@ interface DecodedUnit extends AutoCloseable {
     /** Copies rows [from, from + count) into {@code out}'s allocated vectors from row {@code at} on. */
     void copy(int from, int count, VectorSchemaRoot out, int at);
 
+    /**
+     * How many of the {@code maxRows} rows from {@code from} fit a batch of about {@code maxBytes}
+     * (at least one): all, unless the unit's rows are big (a packed set's members).
+     */
+    default int rowsWithin(int from, int maxRows, long maxBytes) {
+        return maxRows;
+    }
+
+    /** The bytes of rows [from, from + count) that count towards a batch's size (0 where rows are small). */
+    default long bytes(int from, int count) {
+        return 0;
+    }
+
     /** Decodes now what {@link #slice} and {@link #copy} would decode later (on a prefetching thread). */
     default void prefetch() {}
 

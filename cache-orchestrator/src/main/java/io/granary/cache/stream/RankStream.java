@@ -17,6 +17,8 @@ final class RankStream implements AutoCloseable {
 
     private static final int UNITS_KEPT = 4;
     private static final int MIN_SHARED_RUN = 256;
+    /** A batch stops growing at about this many bytes (big members), so that no message is huge and the first one comes soon. */
+    static final long MAX_BATCH_BYTES = 8L << 20;
 
     private final UnitReader.Decoder decoder;
     private final boolean closesDecoder;
@@ -64,7 +66,8 @@ final class RankStream implements AutoCloseable {
      * Fills {@code out} (of {@link #schema}) with the next batch; false when the rank's rows are all
      * sent. A run of at least {@link #MIN_SHARED_RUN} rows of one unit (the usual case without a row
      * shuffle) is handed over as a slice of the decoded unit; shorter runs (a shuffle buffer's
-     * single rows) are gathered into the batch.
+     * single rows) are gathered into the batch. A batch of big rows (a packed set's members) ends
+     * at about {@link #MAX_BATCH_BYTES}.
      */
     boolean next(VectorSchemaRoot out) {
         out.clear();
@@ -73,9 +76,12 @@ final class RankStream implements AutoCloseable {
             return false;
         }
         long left = current.rows() - doneInCurrent;
-        if (left >= Math.min(batchRows, MIN_SHARED_RUN)) {
-            int take = (int) Math.min(batchRows, left);
-            unit(current.unit()).slice(Math.toIntExact(current.offset() + doneInCurrent), take, out);
+        DecodedUnit unit = unit(current.unit());
+        int from = Math.toIntExact(current.offset() + doneInCurrent);
+        int fitting = unit.rowsWithin(from, (int) Math.min(batchRows, left), MAX_BATCH_BYTES);
+        if (left >= Math.min(batchRows, MIN_SHARED_RUN) || fitting < Math.min(batchRows, left)) {
+            int take = fitting;
+            unit.slice(from, take, out);
             doneInCurrent += take;
             return true;
         }
@@ -84,9 +90,16 @@ final class RankStream implements AutoCloseable {
             vector.allocateNew();
         }
         int filled = 0;
-        while (filled < batchRows && advance()) {
-            int take = (int) Math.min(batchRows - filled, current.rows() - doneInCurrent);
-            unit(current.unit()).copy(Math.toIntExact(current.offset() + doneInCurrent), take, out, filled);
+        long bytes = 0;
+        while (filled < batchRows && bytes < MAX_BATCH_BYTES && advance()) {
+            DecodedUnit source = unit(current.unit());
+            int at = Math.toIntExact(current.offset() + doneInCurrent);
+            int take = source.rowsWithin(at, (int) Math.min(batchRows - filled, current.rows() - doneInCurrent), MAX_BATCH_BYTES - bytes);
+            if (filled > 0 && bytes + source.bytes(at, take) > MAX_BATCH_BYTES) {
+                break; // even one more row would go past the size: it starts the next batch
+            }
+            source.copy(at, take, out, filled);
+            bytes += source.bytes(at, take);
             filled += take;
             doneInCurrent += take;
         }

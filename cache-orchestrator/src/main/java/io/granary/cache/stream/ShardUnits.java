@@ -302,6 +302,35 @@ final class ShardUnits implements UnitReader {
         }
 
         @Override
+        public long bytes(int from, int count) {
+            long bytes = 0;
+            for (Column column : columns) {
+                if (column instanceof MemberColumn member) {
+                    for (int i = from; i < from + count; i++) {
+                        bytes += Math.max(0, sizes[member.extension()][i]);
+                    }
+                }
+            }
+            return bytes;
+        }
+
+        @Override
+        public int rowsWithin(int from, int maxRows, long maxBytes) {
+            long bytes = 0;
+            for (int i = 0; i < maxRows; i++) {
+                for (Column column : columns) {
+                    if (column instanceof MemberColumn member) {
+                        bytes += Math.max(0, sizes[member.extension()][from + i]);
+                    }
+                }
+                if (bytes > maxBytes && i > 0) {
+                    return i;
+                }
+            }
+            return maxRows;
+        }
+
+        @Override
         public void slice(int from, int count, VectorSchemaRoot out) {
             int v = 0;
             for (int c = 0; c < columns.size(); c++) {
@@ -339,6 +368,15 @@ final class ShardUnits implements UnitReader {
         }
 
         private void fill(int extension, int from, int count, VarBinaryVector target, int at) {
+            long needed = 0;
+            for (int i = 0; i < count; i++) {
+                needed += Math.max(0, sizes[extension][from + i]);
+            }
+            long used = target.getLastSet() < 0 ? 0 : target.getStartOffset(target.getLastSet() + 1);
+            if (used + needed > target.getByteCapacity()) {
+                // one allocation for the rows to come, where appending value by value would double the buffer again and again
+                target.reallocDataBuffer(used + needed);
+            }
             for (int i = 0; i < count; i++) {
                 long size = sizes[extension][from + i];
                 if (size < 0) {

@@ -48,12 +48,22 @@ public final class SnapshotStreams implements AutoCloseable {
         this.cache = cache;
     }
 
+    /** Refs to a snapshot id found in the catalog already: a snapshot never changes, so they are not looked up again for every call. */
+    private final java.util.Set<DatasetRef> known = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     /** The request with its ref resolved to a snapshot id, so every rank reads the same snapshot. */
     public StreamRequest pin(StreamRequest request) {
+        if (known.contains(request.dataset())) {
+            return request;
+        }
         ResolvedRef resolved = cache.datasets().resolve(request.dataset());
         long snapshot = resolved.snapshot().orElseThrow(() -> new GranaryException(
                 "dataset " + request.dataset() + " has no snapshot yet: there is nothing to stream", "write data into it first")).snapshotId();
-        return request.withDataset(DatasetRef.at(request.dataset().dataset(), snapshot));
+        DatasetRef pinned = DatasetRef.at(request.dataset().dataset(), snapshot);
+        if (known.size() < 10_000) {
+            known.add(pinned);
+        }
+        return request.withDataset(pinned);
     }
 
     /** What a planned stream of a pinned request is: how its units read, and the epoch's order of them. */

@@ -156,4 +156,33 @@ class PackedStreamsTest {
             }
         }
     }
+
+    @Test
+    void batchesOfBigMembersStopAtAboutEightMegabytes() throws Exception {
+        try (CacheFixture fixture = new CacheFixture(temp)) {
+            Path source = temp.resolve("big");
+            Files.createDirectories(source);
+            for (int s = 0; s < 7; s++) {
+                Files.write(source.resolve("utt" + s + ".wav"), new byte[3 << 20]);
+            }
+            new Packer(fixture.datasets, false).pack(PackOptions.builder(source, temp.resolve("shards")).dataset(DatasetName.parse("demo.big")).build());
+            try (NodeCache cache = fixture.cache(fixture.settings("cache", 1L << 30))) {
+                SnapshotStreams streams = new SnapshotStreams(cache);
+                for (String shuffle : new String[] {"none", "buffer"}) {
+                    SnapshotStreams.Planned planned = streams.plan(streams.pin(request("{\"dataset\": \"demo.big\", \"batch_rows\": 100, "
+                            + "\"shuffle\": \"" + shuffle + "\", \"shuffle_buffer\": 4}")));
+                    List<Integer> batches = new ArrayList<>();
+                    try (BufferAllocator allocator = new RootAllocator();
+                         RankStream stream = streams.open(planned, 0, allocator);
+                         VectorSchemaRoot out = VectorSchemaRoot.create(stream.schema(), allocator)) {
+                        while (stream.next(out)) {
+                            batches.add(out.getRowCount());
+                        }
+                    }
+                    assertThat(batches).as(shuffle).allMatch(rows -> rows <= 2);
+                    assertThat(batches.stream().mapToInt(Integer::intValue).sum()).isEqualTo(7);
+                }
+            }
+        }
+    }
 }
