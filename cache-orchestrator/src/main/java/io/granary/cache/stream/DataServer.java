@@ -53,8 +53,8 @@ public final class DataServer implements AutoCloseable {
             this.flight = builder.build().start();
         } catch (IOException e) {
             service.close();
-            allocator.close();
             streams.close();
+            allocator.close();
             throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot listen for Arrow Flight on " + host + ":" + settings.port() + ": "
                     + e.getMessage(), "choose another port (--port), or stop what listens there", e);
         }

@@ -40,10 +40,13 @@ final class RankStream implements AutoCloseable {
         this(units.schema(), units.decoder(allocator), true, slices, batchRows, null, null);
     }
 
-    /** As above, the next unit decoded ahead on {@code prefetcher} while the current one is sent. */
+    /**
+     * As above, the next unit decoded ahead on {@code prefetcher} while the current one is sent, and
+     * units' buffers kept by the reader for later streams: {@code allocator} is a server's, which outlives them.
+     */
     RankStream(UnitReader units, List<EpochPlan.Slice> slices, int batchRows, org.apache.arrow.memory.BufferAllocator allocator,
                java.util.concurrent.Executor prefetcher) {
-        this(units.schema(), units.decoder(allocator), true, slices, batchRows, prefetcher, units.decoder(allocator));
+        this(units.schema(), units.decoder(allocator, true), true, slices, batchRows, prefetcher, units.decoder(allocator, true));
     }
 
     /** Rows read with a decoder the caller keeps (and closes) across several streams, as a dynamic worker's units are. */

@@ -89,17 +89,43 @@ final class RowGroupBatches implements Closeable {
      * before the last are decoded.
      */
     Progressive start(BufferAllocator allocator) throws IOException {
+        return start(allocator, null, VectorSchemaRoot::close);
+    }
+
+    /**
+     * As {@link #start(BufferAllocator)}, decoding into {@code recycled} (vectors of an earlier row
+     * group of this schema that nothing else holds) when it has room: a new row group's vectors,
+     * fresh from the allocator, cost their size in page faults; {@code onClose} takes them back.
+     */
+    Progressive start(BufferAllocator allocator, VectorSchemaRoot recycled, java.util.function.Consumer<VectorSchemaRoot> onClose) throws IOException {
         int rows = Math.toIntExact(reader.nextRows());
-        VectorSchemaRoot batch = VectorSchemaRoot.create(schema, allocator);
+        VectorSchemaRoot batch = recycled;
+        if (batch != null && batch.getFieldVectors().stream().anyMatch(vector -> vector.getValueCapacity() < rows)) {
+            batch.close();
+            batch = null;
+        }
+        boolean reused = batch != null;
+        if (batch == null) {
+            batch = VectorSchemaRoot.create(schema, allocator);
+        }
         try {
             ArrowColumn[] columns = new ArrowColumn[fields.size()];
             for (int c = 0; c < columns.length; c++) {
                 FieldVector vector = batch.getVector(c);
-                vector.setInitialCapacity(rows);
-                vector.allocateNew();
+                if (reused) {
+                    // every row's validity bit and value is written again as pages are decoded; strings start over
+                    if (vector instanceof org.apache.arrow.vector.BaseVariableWidthVector strings) {
+                        strings.reset();
+                    } else {
+                        vector.setValueCount(0);
+                    }
+                } else {
+                    vector.setInitialCapacity(rows);
+                    vector.allocateNew();
+                }
                 columns[c] = new ArrowColumn(fields.get(c).type().typeId(), vector);
             }
-            return new Progressive(batch, reader.start(columns, 0));
+            return new Progressive(batch, reader.start(columns, 0), onClose);
         } catch (IOException | RuntimeException e) {
             batch.close();
             throw e;
@@ -110,12 +136,14 @@ final class RowGroupBatches implements Closeable {
     static final class Progressive implements AutoCloseable {
         private final VectorSchemaRoot root;
         private final ParquetColumns.RowGroup<ArrowColumn> group;
+        private final java.util.function.Consumer<VectorSchemaRoot> onClose;
         private int ready;
         private boolean closed;
 
-        private Progressive(VectorSchemaRoot root, ParquetColumns.RowGroup<ArrowColumn> group) {
+        private Progressive(VectorSchemaRoot root, ParquetColumns.RowGroup<ArrowColumn> group, java.util.function.Consumer<VectorSchemaRoot> onClose) {
             this.root = root;
             this.group = group;
+            this.onClose = onClose;
             root.setRowCount(0);
         }
 
@@ -150,8 +178,10 @@ final class RowGroupBatches implements Closeable {
 
         @Override
         public void close() {
-            closed = true;
-            root.close();
+            if (!closed) {
+                closed = true;
+                onClose.accept(root);
+            }
         }
     }
 

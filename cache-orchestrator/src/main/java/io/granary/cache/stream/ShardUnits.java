@@ -158,7 +158,7 @@ final class ShardUnits implements UnitReader {
     }
 
     @Override
-    public Decoder decoder(BufferAllocator allocator) {
+    public Decoder decoder(BufferAllocator allocator, boolean keepBuffers) {
         return new Decoder() {
             @Override
             public DecodedUnit decode(StreamUnit unit) {

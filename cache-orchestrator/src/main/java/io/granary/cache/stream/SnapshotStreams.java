@@ -31,6 +31,7 @@ public final class SnapshotStreams implements AutoCloseable {
         protected boolean removeEldestEntry(java.util.Map.Entry<String, Snapshot> eldest) {
             if (size() > SNAPSHOTS_KEPT) {
                 unpin(eldest.getValue().pinId());
+                eldest.getValue().units().release();
                 return true;
             }
             return false;
@@ -91,6 +92,7 @@ public final class SnapshotStreams implements AutoCloseable {
         if (snapshot == null || !cached(snapshot.files())) {
             if (snapshot != null) {
                 unpin(snapshot.pinId());
+                snapshot.units().release();
             }
             snapshot = snapshot(pinned);
             snapshots.put(key, snapshot);
@@ -197,7 +199,10 @@ public final class SnapshotStreams implements AutoCloseable {
     @Override
     public void close() {
         synchronized (snapshots) {
-            snapshots.values().forEach(snapshot -> unpin(snapshot.pinId()));
+            snapshots.values().forEach(snapshot -> {
+                unpin(snapshot.pinId());
+                snapshot.units().release();
+            });
             snapshots.clear();
         }
     }

@@ -172,7 +172,7 @@ final class StreamService implements AutoCloseable {
             LeaseBook.Lease lease = next.get();
             metrics.leased();
             boolean sent = false;
-            try (RankStream stream = new RankStream(units.schema(), units.decoder(allocator), true,
+            try (RankStream stream = new RankStream(units.schema(), units.decoder(allocator, true), true,
                     planned.epoch().unitSlices(lease.index(), planned.request().shuffleBuffer()), planned.request().batchRows(), null, null)) {
                 while (stream.next(batch)) {
                     if (!await(sink)) {

@@ -20,6 +20,12 @@ final class TableUnits implements UnitReader {
     private final List<Types.NestedField> fields;
     private final Schema schema;
     private final Map<StreamUnit, int[]> selections;
+    /**
+     * Vectors of row groups sent and released, for the next row groups to decode into, whatever the
+     * stream (every epoch's streams read the same row groups): fresh ones cost their size in page faults.
+     */
+    private final java.util.ArrayDeque<VectorSchemaRoot> retired = new java.util.ArrayDeque<>();
+    private static final int RETIRED_KEPT = 2;
 
     /**
      * @param files where each data file (by its name in the snapshot) is on the local disk
@@ -39,7 +45,7 @@ final class TableUnits implements UnitReader {
     }
 
     @Override
-    public Decoder decoder(BufferAllocator allocator) {
+    public Decoder decoder(BufferAllocator allocator, boolean keepBuffers) {
         return new Decoder() {
             /** The file read last and the row group it reads next: consecutive row groups of a file share one open reader (one footer read). */
             private String openFile;
@@ -56,7 +62,7 @@ final class TableUnits implements UnitReader {
                 }
                 try {
                     if (open == null || !unit.file().equals(openFile) || unit.part() < nextPart) {
-                        close();
+                        closeReader();
                         Path file = files.apply(unit.file());
                         open = RowGroupBatches.open(file, fields).orElseThrow(() -> new GranaryException(
                                 unit.file() + " uses an encoding or a column type streams do not read yet",
@@ -68,18 +74,22 @@ final class TableUnits implements UnitReader {
                         open.skip();
                     }
                     nextPart++;
-                    Rows rows = new Rows(open.start(allocator));
+                    Rows rows = new Rows(keepBuffers ? open.start(allocator, recycled(allocator), root -> retire(root, allocator)) : open.start(allocator));
                     last = rows;
                     int[] selection = selections.get(unit);
                     return selection == null ? rows : new Selected(rows, selection);
                 } catch (IOException e) {
-                    close();
+                    closeReader();
                     throw new UncheckedIOException("cannot read " + unit.file() + " (" + files.apply(unit.file()) + ")", e);
                 }
             }
 
             @Override
             public synchronized void close() {
+                closeReader();
+            }
+
+            private void closeReader() {
                 if (open != null) {
                     try {
                         open.close();
@@ -91,6 +101,52 @@ final class TableUnits implements UnitReader {
                 }
             }
         };
+    }
+
+    private VectorSchemaRoot recycled(BufferAllocator allocator) {
+        synchronized (retired) {
+            for (java.util.Iterator<VectorSchemaRoot> it = retired.iterator(); it.hasNext(); ) {
+                VectorSchemaRoot root = it.next();
+                if (root.getFieldVectors().get(0).getAllocator().getRoot() == allocator.getRoot()) {
+                    it.remove();
+                    return root;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** Keeps a closed row group's vectors for the next one, while few are kept and streams use under half their memory. */
+    private void retire(VectorSchemaRoot root, BufferAllocator allocator) {
+        synchronized (retired) {
+            BufferAllocator top = allocator.getRoot();
+            if (retired.size() < RETIRED_KEPT && unshared(root) && top.getAllocatedMemory() < top.getLimit() / 2) {
+                retired.add(root);
+                return;
+            }
+        }
+        root.close();
+    }
+
+    /** Lets go of the vectors kept for reuse (the plan is dropped, or the server stops). */
+    @Override
+    public void release() {
+        synchronized (retired) {
+            retired.forEach(VectorSchemaRoot::close);
+            retired.clear();
+        }
+    }
+
+    /** Whether only the root itself holds its buffers (no slice of them is still on its way to a consumer). */
+    private static boolean unshared(VectorSchemaRoot root) {
+        for (FieldVector vector : root.getFieldVectors()) {
+            for (org.apache.arrow.memory.ArrowBuf buffer : vector.getFieldBuffers()) {
+                if (buffer.capacity() > 0 && buffer.getReferenceManager().getRefCount() > 1) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** The rows of a decoded row group a filter keeps: copied out by their index in the row group. */

@@ -66,13 +66,18 @@ public final class ParquetColumns implements Closeable {
     private final ParquetFileReader reader;
     private final ColumnDescriptor[] columns;
     private final List<BlockMetaData> rowGroups;
+    /** A local file's channel, whose pages are read one at a time as they are decoded; null for other files (whole chunks read). */
+    private final java.nio.channels.FileChannel local;
+    private final Decompressors decompressors;
     private int next;
     private int[] scratch = new int[1024];
 
-    private ParquetColumns(ParquetFileReader reader, ColumnDescriptor[] columns) {
+    private ParquetColumns(ParquetFileReader reader, ColumnDescriptor[] columns, java.nio.channels.FileChannel local, Decompressors decompressors) {
         this.reader = reader;
         this.columns = columns;
         this.rowGroups = reader.getRowGroups();
+        this.local = local;
+        this.decompressors = decompressors;
     }
 
     /**
@@ -102,8 +107,9 @@ public final class ParquetColumns implements Closeable {
         // options without Hadoop's Configuration, whose default resources (XML in jars) are parsed anew for every instance
         Decompressors decompressors = new Decompressors();
         ParquetFileReader reader;
+        org.apache.parquet.io.InputFile input = parquetFile(file);
         try {
-            reader = new ParquetFileReader(parquetFile(file),
+            reader = new ParquetFileReader(input,
                     new ParquetReadOptions.Builder(new PlainParquetConfiguration()).withCodecFactory(decompressors).build());
         } catch (IOException | RuntimeException e) {
             // a footer that does not read: the reader, which would release them on close, is not there
@@ -135,7 +141,9 @@ public final class ParquetColumns implements Closeable {
                 }
             }
             reader.setRequestedSchema(java.util.Arrays.stream(columns).filter(java.util.Objects::nonNull).toList());
-            return Optional.of(new ParquetColumns(reader, columns));
+            java.nio.channels.FileChannel local = input instanceof ChannelFile channelFile
+                    ? java.nio.channels.FileChannel.open(channelFile.path(), java.nio.file.StandardOpenOption.READ) : null;
+            return Optional.of(new ParquetColumns(reader, columns, local, decompressors));
         } catch (IOException | RuntimeException e) {
             reader.close();
             throw e;
@@ -229,6 +237,32 @@ public final class ParquetColumns implements Closeable {
      * start on the first rows before the last are decoded.
      */
     public <S extends ColumnSink<S>> RowGroup<S> start(S[] into, int at) throws IOException {
+        if (local != null) {
+            // a local file: each column's pages are read from the file as they are decoded, so the first rows need a page per column
+            BlockMetaData block = rowGroups.get(next);
+            reader.skipNextRowGroup();
+            next++;
+            int rows = Math.toIntExact(block.getRowCount());
+            List<Chunk<S>> chunks = new java.util.ArrayList<>();
+            for (int c = 0; c < columns.length; c++) {
+                PageReader pages = null;
+                if (columns[c] != null) {
+                    ColumnPath path = ColumnPath.get(columns[c].getPath());
+                    ColumnChunkMetaData chunk = null;
+                    for (ColumnChunkMetaData meta : block.getColumns()) {
+                        if (meta.getPath().equals(path)) {
+                            chunk = meta;
+                        }
+                    }
+                    if (chunk == null) {
+                        throw new IllegalStateException("row group " + next + " has no column " + path);
+                    }
+                    pages = new LazyPages(local, chunk, decompressors);
+                }
+                chunks.add(new Chunk<>(pages, columns[c], into[c], at, rows));
+            }
+            return new RowGroup<>(rows, chunks);
+        }
         PageReadStore rowGroup = reader.readNextRowGroup();
         if (rowGroup == null) {
             throw new IllegalStateException("the file ends before its row group " + (next + 1) + " of " + rowGroups.size());
@@ -466,7 +500,146 @@ public final class ParquetColumns implements Closeable {
 
     @Override
     public void close() throws IOException {
-        reader.close();
+        try {
+            reader.close();
+        } finally {
+            if (local != null) {
+                local.close();
+            }
+        }
+    }
+
+    /**
+     * One column chunk's pages read from a local file one at a time, as Parquet's format lays them
+     * out (a header, then the page), where Parquet's reader reads the whole chunk first.
+     */
+    private static final class LazyPages implements PageReader {
+        private static final org.apache.parquet.format.converter.ParquetMetadataConverter CONVERTER =
+                new org.apache.parquet.format.converter.ParquetMetadataConverter();
+
+        private final java.nio.channels.FileChannel channel;
+        private final ColumnChunkMetaData chunk;
+        private final CompressionCodecFactory.BytesInputDecompressor decompressor;
+        private final long end;
+        private long position;
+        private org.apache.parquet.format.PageHeader pending;
+        private ByteBuffer pendingBytes;
+
+        LazyPages(java.nio.channels.FileChannel channel, ColumnChunkMetaData chunk, Decompressors decompressors) {
+            this.channel = channel;
+            this.chunk = chunk;
+            this.decompressor = chunk.getCodec() == CompressionCodecName.UNCOMPRESSED ? null : decompressors.getDecompressor(chunk.getCodec());
+            this.position = chunk.getStartingPos();
+            this.end = chunk.getStartingPos() + chunk.getTotalSize();
+        }
+
+        @Override
+        public DictionaryPage readDictionaryPage() {
+            try {
+                if (!next()) {
+                    return null;
+                }
+                if (pending.getType() != org.apache.parquet.format.PageType.DICTIONARY_PAGE) {
+                    return null; // kept for readPage
+                }
+                org.apache.parquet.format.DictionaryPageHeader header = pending.getDictionary_page_header();
+                DictionaryPage page = new DictionaryPage(decompress(pendingBytes, pending.getUncompressed_page_size()), header.getNum_values(),
+                        CONVERTER.getEncoding(header.getEncoding()));
+                pending = null;
+                return page;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public long getTotalValueCount() {
+            return chunk.getValueCount();
+        }
+
+        @Override
+        public DataPage readPage() {
+            try {
+                while (next()) {
+                    org.apache.parquet.format.PageHeader header = pending;
+                    ByteBuffer bytes = pendingBytes;
+                    pending = null;
+                    switch (header.getType()) {
+                        case DATA_PAGE -> {
+                            org.apache.parquet.format.DataPageHeader v1 = header.getData_page_header();
+                            return new DataPageV1(decompress(bytes, header.getUncompressed_page_size()), v1.getNum_values(),
+                                    header.getUncompressed_page_size(), null, CONVERTER.getEncoding(v1.getRepetition_level_encoding()),
+                                    CONVERTER.getEncoding(v1.getDefinition_level_encoding()), CONVERTER.getEncoding(v1.getEncoding()));
+                        }
+                        case DATA_PAGE_V2 -> {
+                            org.apache.parquet.format.DataPageHeaderV2 v2 = header.getData_page_header_v2();
+                            int repetition = v2.getRepetition_levels_byte_length();
+                            int definition = v2.getDefinition_levels_byte_length();
+                            BytesInput levelsR = BytesInput.from(bytes.slice(bytes.position(), repetition));
+                            BytesInput levelsD = BytesInput.from(bytes.slice(bytes.position() + repetition, definition));
+                            ByteBuffer data = bytes.slice(bytes.position() + repetition + definition, bytes.remaining() - repetition - definition);
+                            int dataSize = header.getUncompressed_page_size() - repetition - definition;
+                            BytesInput values = !v2.isSetIs_compressed() || v2.isIs_compressed() ? decompress(data, dataSize) : BytesInput.from(data);
+                            return DataPageV2.uncompressed(v2.getNum_rows(), v2.getNum_nulls(), v2.getNum_values(), levelsR, levelsD,
+                                    CONVERTER.getEncoding(v2.getEncoding()), values, null);
+                        }
+                        default -> {
+                            // an index page, or a dictionary page out of place: not data
+                        }
+                    }
+                }
+                return null;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        private BytesInput decompress(ByteBuffer compressed, int size) throws IOException {
+            return decompressor == null ? BytesInput.from(compressed) : decompressor.decompress(BytesInput.from(compressed), size);
+        }
+
+        /** Reads the next page's header and bytes into {@link #pending}; false at the chunk's end. */
+        private boolean next() throws IOException {
+            if (pending != null) {
+                return true;
+            }
+            if (position >= end) {
+                return false;
+            }
+            int window = (int) Math.min(end - position, 16 << 10);
+            while (true) {
+                ByteBuffer head = read(position, window);
+                java.io.ByteArrayInputStream in = new java.io.ByteArrayInputStream(head.array(), 0, head.limit());
+                org.apache.parquet.format.PageHeader header;
+                try {
+                    header = org.apache.parquet.format.Util.readPageHeader(in);
+                } catch (IOException e) {
+                    if (window >= end - position) {
+                        throw new IOException("a page header at " + position + " of column " + chunk.getPath() + " does not read: " + e.getMessage(), e);
+                    }
+                    window = (int) Math.min(end - position, (long) window * 4); // a header with big statistics: read more of it
+                    continue;
+                }
+                int headerLength = head.limit() - in.available();
+                int size = header.getCompressed_page_size();
+                ByteBuffer bytes = headerLength + size <= head.limit()
+                        ? head.slice(headerLength, size) : read(position + headerLength, size);
+                position += headerLength + size;
+                pending = header;
+                pendingBytes = bytes;
+                return true;
+            }
+        }
+
+        private ByteBuffer read(long at, int length) throws IOException {
+            ByteBuffer buffer = ByteBuffer.allocate(length);
+            while (buffer.hasRemaining()) {
+                if (channel.read(buffer, at + buffer.position()) < 0) {
+                    throw new java.io.EOFException("the file ends inside column " + chunk.getPath() + " at " + (at + buffer.position()));
+                }
+            }
+            return buffer.flip();
+        }
     }
 
     /**
