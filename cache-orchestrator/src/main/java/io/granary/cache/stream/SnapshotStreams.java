@@ -127,9 +127,96 @@ public final class SnapshotStreams implements AutoCloseable {
                 snapshotUnits = filtered.units();
                 selections = filtered.selections();
             }
-            units = new TableUnits(paths::get, fields, selections);
+            java.util.Optional<DatasetRef> shardSet = hasIndexColumns(resolved.schema()) ? shardSetOf(resolved) : java.util.Optional.empty();
+            if (shardSet.isPresent()) {
+                units = withMembers(shardSet.get(), pinId, resolved.schema(), fields, selections, paths, files);
+            } else {
+                units = new TableUnits(paths::get, fields, selections);
+            }
         }
         return new Snapshot(files, units, snapshotUnits, pinId);
+    }
+
+    /** Whether a table's rows carry a shard set's index columns (as a media-samples output's do). */
+    private static boolean hasIndexColumns(Schema schema) {
+        for (String name : MemberBytes.INDEX) {
+            Types.NestedField field = schema.findField(name);
+            org.apache.iceberg.types.Type.TypeID wanted = name.equals("offset") || name.equals("size")
+                    ? org.apache.iceberg.types.Type.TypeID.LONG : org.apache.iceberg.types.Type.TypeID.STRING;
+            if (field == null || field.type().typeId() != wanted) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The shard set a table's rows were made from, found through its snapshots' provenance (a few steps back at most). */
+    private java.util.Optional<DatasetRef> shardSetOf(ResolvedRef table) {
+        java.util.ArrayDeque<String> inputs = new java.util.ArrayDeque<>();
+        table.snapshot().flatMap(s -> io.granary.dataset.Provenance.fromSummary(s.summary())).ifPresent(p -> inputs.addAll(p.inputs()));
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        while (!inputs.isEmpty() && seen.size() < 64) {
+            String input = inputs.poll();
+            if (!seen.add(input) || input.contains("://")) {
+                continue;
+            }
+            try {
+                DatasetRef ref = DatasetRef.parse(input);
+                if (!cache.datasets().exists(ref.dataset())) {
+                    continue;
+                }
+                ResolvedRef resolved = cache.datasets().resolve(ref);
+                if (io.granary.packer.ShardSet.locationOf(resolved.table()).isPresent()) {
+                    return java.util.Optional.of(ref);
+                }
+                resolved.snapshot().flatMap(s -> io.granary.dataset.Provenance.fromSummary(s.summary())).ifPresent(p -> inputs.addAll(p.inputs()));
+            } catch (GranaryException e) {
+                // an input that is gone (a dropped scratch table, an expired snapshot): its lineage ends here
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /** The table's units with its members' bytes from {@code shardSet}, staged and pinned beside it. */
+    private UnitReader withMembers(DatasetRef shardSet, String pinId, Schema schema, List<Types.NestedField> fields,
+                                   Map<StreamUnit, int[]> selections, Map<String, Path> paths, SnapshotFiles files) {
+        SnapshotFiles shards = cache.resolve(shardSet);
+        cache.stage(shards, cache.settings().parallel(), false, java.util.Optional.of(new io.granary.cache.store.Pin(pinId + "-members", shards.key(),
+                "stream", "members for streams of `granary serve data` (pid " + owner.pid() + ")", owner, System.currentTimeMillis())));
+        Map<String, Path> shardPaths = new HashMap<>();
+        for (SnapshotFiles.Remote file : shards.remote()) {
+            if (file.kind().equals("shard")) {
+                shardPaths.put(file.name(), cache.entryFiles().path(file.entryId()));
+            }
+        }
+        List<Types.NestedField> read = new ArrayList<>(fields);
+        MemberBytes.INDEX.forEach(name -> read.add(schema.findField(name)));
+        return new MemberBytes(new TableUnits(paths::get, read, selections), fields.size(), extensions(files, paths, schema.findField("ext")), shardPaths);
+    }
+
+    /** The extensions the table's rows name, sorted. */
+    private static List<String> extensions(SnapshotFiles files, Map<String, Path> paths, Types.NestedField ext) {
+        java.util.TreeSet<String> found = new java.util.TreeSet<>();
+        try (org.apache.arrow.memory.RootAllocator allocator = new org.apache.arrow.memory.RootAllocator()) {
+            for (SnapshotFiles.Remote file : files.remote()) {
+                try (RowGroupBatches batches = RowGroupBatches.open(paths.get(file.name()), List.of(ext)).orElseThrow(() ->
+                        new GranaryException(file.name() + " uses an encoding streams do not read yet", "rewrite it with Iceberg's defaults"))) {
+                    while (batches.hasNext()) {
+                        try (org.apache.arrow.vector.VectorSchemaRoot part = batches.next(allocator)) {
+                            org.apache.arrow.vector.VarCharVector values = (org.apache.arrow.vector.VarCharVector) part.getVector(0);
+                            for (int i = 0; i < part.getRowCount(); i++) {
+                                if (!values.isNull(i)) {
+                                    found.add(new String(values.get(i), java.nio.charset.StandardCharsets.UTF_8));
+                                }
+                            }
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    throw new GranaryException("cannot read " + file.name() + " in the cache: " + e.getMessage(), "run `granary cache verify`", e);
+                }
+            }
+        }
+        return List.copyOf(found);
     }
 
     private static TableFilter.Result filter(String text, Schema schema, List<StreamUnit> units, Map<String, Path> paths) {
@@ -191,6 +278,7 @@ public final class SnapshotStreams implements AutoCloseable {
     private void unpin(String pinId) {
         cache.store().transact(txn -> {
             txn.deletePin(pinId);
+            txn.deletePin(pinId + "-members");
             return null;
         });
     }

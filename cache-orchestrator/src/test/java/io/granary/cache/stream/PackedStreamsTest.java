@@ -185,4 +185,59 @@ class PackedStreamsTest {
             }
         }
     }
+
+    @Test
+    void aTableOfIndexRowsLikeAMediaSamplesOutputGetsItsMembersBytes() throws Exception {
+        try (CacheFixture fixture = new CacheFixture(temp)) {
+            Path source = temp.resolve("speech");
+            source(source, 3, 4);
+            new Packer(fixture.datasets, false).pack(PackOptions.builder(source, temp.resolve("shards"))
+                    .dataset(DatasetName.parse("demo.speech")).samplesPerShard(5).build());
+            long packed = fixture.datasets.resolve(io.granary.dataset.DatasetRef.latest(DatasetName.parse("demo.speech"))).snapshot().orElseThrow().snapshotId();
+            // the .wav rows of the index with a label, committed as made from demo.speech (as a media-samples run commits its splits)
+            org.apache.iceberg.Schema schema = new org.apache.iceberg.Schema(
+                    org.apache.iceberg.types.Types.NestedField.required(1, "key", org.apache.iceberg.types.Types.StringType.get()),
+                    org.apache.iceberg.types.Types.NestedField.required(2, "ext", org.apache.iceberg.types.Types.StringType.get()),
+                    org.apache.iceberg.types.Types.NestedField.required(3, "shard", org.apache.iceberg.types.Types.StringType.get()),
+                    org.apache.iceberg.types.Types.NestedField.required(4, "offset", org.apache.iceberg.types.Types.LongType.get()),
+                    org.apache.iceberg.types.Types.NestedField.required(5, "size", org.apache.iceberg.types.Types.LongType.get()),
+                    org.apache.iceberg.types.Types.NestedField.optional(6, "label", org.apache.iceberg.types.Types.IntegerType.get()));
+            DatasetName train = DatasetName.parse("demo.speech_train");
+            fixture.datasets.createEmpty(train, schema, Map.of());
+            List<Object[]> rows = new ArrayList<>();
+            for (io.granary.packer.IndexRow row : io.granary.packer.ShardSet.open(fixture.datasets, DatasetName.parse("demo.speech")).index().rows()) {
+                if (row.extension().equals("wav")) {
+                    rows.add(new Object[] {row.key(), row.extension(), row.shard(), row.offset(), row.size(), row.key().length()});
+                }
+            }
+            io.granary.dataset.testing.TestTables.appendFiles(fixture.datasets, train, List.of(rows),
+                    new io.granary.dataset.Provenance("sample run speech", "run-1", "test", List.of("demo.speech@" + packed)));
+            try (NodeCache cache = fixture.cache(fixture.settings("cache", 1L << 30))) {
+                SnapshotStreams streams = new SnapshotStreams(cache);
+                SnapshotStreams.Planned planned = streams.plan(streams.pin(request("{\"dataset\": \"demo.speech_train\", \"columns\": [\"key\", \"label\"], "
+                        + "\"world_size\": 2, \"batch_rows\": 4}")));
+                assertThat(planned.schema().getFields()).extracting(f -> f.getName()).containsExactly("key", "label", "wav");
+                Map<String, Integer> seen = new HashMap<>();
+                for (int rank = 0; rank < 2; rank++) {
+                    try (BufferAllocator allocator = new RootAllocator();
+                         RankStream stream = streams.open(planned, rank, allocator);
+                         VectorSchemaRoot out = VectorSchemaRoot.create(stream.schema(), allocator)) {
+                        while (stream.next(out)) {
+                            for (int r = 0; r < out.getRowCount(); r++) {
+                                String key = new String(((VarCharVector) out.getVector("key")).get(r), StandardCharsets.UTF_8);
+                                assertThat(((VarBinaryVector) out.getVector("wav")).get(r)).as(key).isEqualTo(Files.readAllBytes(source.resolve(key + ".wav")));
+                                assertThat(((org.apache.arrow.vector.IntVector) out.getVector("label")).get(r)).isEqualTo(key.length());
+                                seen.merge(key, 1, Integer::sum);
+                            }
+                        }
+                    }
+                }
+                assertThat(seen).hasSize(12);
+                // the shard set is pinned beside the table while streams may read it
+                assertThat(cache.status().snapshots()).hasSize(2).allSatisfy(s -> assertThat(s.pinnedBy()).isNotEmpty());
+                streams.close();
+                assertThat(cache.status().snapshots()).allSatisfy(s -> assertThat(s.pinnedBy()).isEmpty());
+            }
+        }
+    }
 }

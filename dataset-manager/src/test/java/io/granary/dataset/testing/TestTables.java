@@ -30,12 +30,17 @@ public final class TestTables {
      * the snapshot id.
      */
     public static long appendFiles(Datasets datasets, DatasetName name, List<List<Object[]>> files) {
+        return appendFiles(datasets, name, files, Provenance.of("test", List.of()));
+    }
+
+    /** As {@link #appendFiles(Datasets, DatasetName, List)}, the commit recording {@code provenance} (its inputs, say). */
+    public static long appendFiles(Datasets datasets, DatasetName name, List<List<Object[]>> files, Provenance provenance) {
         Table table = datasets.load(name);
         List<DataFile> written = new ArrayList<>();
         for (List<Object[]> rows : files) {
             written.add(write(table, rows));
         }
-        return datasets.appendDataFiles(name, written, Provenance.of("test", List.of()), Map.of());
+        return datasets.appendDataFiles(name, written, provenance, Map.of());
     }
 
     /**
