@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.locks.LockSupport;
+import org.apache.arrow.flight.Ticket;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.FieldVector;
@@ -28,6 +29,7 @@ import org.apache.arrow.vector.VectorSchemaRoot;
  *
  * <pre>
  * flight PORT JSON                      one static rank (rank 0 of the request's world_size)
+ * raw PORT BATCHES                      the raw Flight server's batch, BATCHES times (Flight's own rate)
  * direct FILES_LIST COLUMNS|*           the Parquet files listed, all of them, these columns
  * files FILES_LIST                      the files listed read whole (the shards: a plain read)
  * workers PORT JSON NANOS_PER_ROW SLOW  world_size workers at once, each sleeping per row it gets, worker 0 SLOW times longer
@@ -48,6 +50,16 @@ public final class StreamReadClient {
                     rounds.add(flight(port, request.with("epoch", round)));
                 }
                 result("flight", median(rounds));
+            }
+            case "raw" -> {
+                int port = Integer.parseInt(args[1]);
+                Ticket ticket = new Ticket(args[2].getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                raw(port, ticket);
+                List<Measured> rounds = new ArrayList<>();
+                for (int round = 0; round < ROUNDS; round++) {
+                    rounds.add(raw(port, ticket));
+                }
+                result("raw", median(rounds));
             }
             case "direct" -> {
                 List<String> files = Files.readAllLines(Path.of(args[1]));
@@ -132,6 +144,27 @@ public final class StreamReadClient {
                 }
                 rows += stream.batch().getRowCount();
                 bytes += bytes(stream.batch());
+            }
+        }
+        return new Measured(rows, bytes, (System.nanoTime() - start) / 1e9, first);
+    }
+
+    /** A stock Flight client reading the raw server's repeated batch: Flight's own rate here. */
+    private static Measured raw(int port, Ticket ticket) throws Exception {
+        long start = System.nanoTime();
+        double first = -1;
+        long rows = 0;
+        long bytes = 0;
+        try (BufferAllocator allocator = new RootAllocator();
+             org.apache.arrow.flight.FlightClient client = org.apache.arrow.flight.FlightClient.builder(allocator,
+                     org.apache.arrow.flight.Location.forGrpcInsecure("127.0.0.1", port)).build();
+             org.apache.arrow.flight.FlightStream stream = client.getStream(ticket)) {
+            while (stream.next()) {
+                if (first < 0) {
+                    first = (System.nanoTime() - start) / 1e6;
+                }
+                rows += stream.getRoot().getRowCount();
+                bytes += bytes(stream.getRoot());
             }
         }
         return new Measured(rows, bytes, (System.nanoTime() - start) / 1e9, first);

@@ -222,15 +222,46 @@ public final class DemoCommand extends Subcommand {
         section(out, "Kubernetes: a training pod that mounts demo.speech from its node's cache (fabric8 model, printed as YAML)");
         step(context, "k8s", "pod-spec", "demo.speech", "--image", "ghcr.io/acme/asr-trainer:1", "--name", "asr-train", data);
 
-        section(out, "Streams: the training samples as Arrow record batches over Arrow Flight, one stream per rank (a preview: tables, static mode)");
+        section(out, "Streams: the training samples and demo.speech as Arrow record batches over Arrow Flight, one stream per rank");
         try (io.granary.cache.NodeCache cache = context.cache();
-             io.granary.cache.stream.DataServer server = new io.granary.cache.stream.DataServer(cache, "127.0.0.1", 0)) {
+             io.granary.cache.stream.DataServer server = new io.granary.cache.stream.DataServer(cache, "127.0.0.1", 0, 0)) {
             String port = Integer.toString(server.port());
-            out.println("$ granary serve data --port " + port + "      (the demo runs it in the background)");
+            out.println("$ granary serve data --port " + port + " --http-port " + server.httpPort() + "      (the demo runs it in the background)");
             for (String rank : new String[] {"0", "1"}) {
                 step(context, "stream", "demo.ctr_samples_train", "--rank", rank, "--world-size", "2", "--shuffle", "units", "--seed", "1",
                         "--batch-rows", "1024", "--port", port, data);
             }
+            out.println("-- a packed media set streams as samples: __key__, one binary column per member (json, wav), its metadata");
+            for (String rank : new String[] {"0", "1"}) {
+                step(context, "stream", "demo.speech", "--rank", rank, "--world-size", "2", "--shuffle", "units", "--seed", "1",
+                        "--batch-rows", "256", "--port", port, data);
+            }
+            out.println("-- dynamic mode: each worker leases the next unit when it is ready; run one after the other here, the first worker takes every unit");
+            step(context, "stream", "demo.speech", "--mode", "dynamic", "--worker", "a", "--world-size", "2", "--epoch", "1",
+                    "--columns", "__key__,wav", "--port", port, data);
+            step(context, "stream", "demo.speech", "--mode", "dynamic", "--worker", "b", "--world-size", "2", "--epoch", "1",
+                    "--columns", "__key__,wav", "--port", port, data);
+            out.println("-- the same stream over plain HTTP, for curl or any Arrow library:");
+            out.println("$ curl -s 'http://127.0.0.1:" + server.httpPort() + "/v1/stream?dataset=demo.speech&world_size=2&rank=0&columns=__key__,json' "
+                    + "| python -c 'import pyarrow.ipc, sys; print(pyarrow.ipc.open_stream(sys.stdin.buffer).read_all().num_rows)'");
+            java.net.http.HttpResponse<byte[]> http = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + server.httpPort() + "/v1/stream?dataset=demo.speech&world_size=2&rank=0&columns=__key__,json"))
+                    .build(), java.net.http.HttpResponse.BodyHandlers.ofByteArray());
+            long rows = 0;
+            try (org.apache.arrow.memory.RootAllocator allocator = new org.apache.arrow.memory.RootAllocator();
+                 org.apache.arrow.vector.ipc.ArrowStreamReader reader = new org.apache.arrow.vector.ipc.ArrowStreamReader(
+                         new java.io.ByteArrayInputStream(http.body()), allocator)) {
+                while (reader.loadNextBatch()) {
+                    rows += reader.getVectorSchemaRoot().getRowCount();
+                }
+            }
+            out.printf("HTTP %d, %s, %,d bytes: %,d rows (read here with Arrow's own IPC reader)%n", http.statusCode(),
+                    http.headers().firstValue("Content-Type").orElse("?"), http.body().length, rows);
+            String metrics = new String(java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create("http://127.0.0.1:" + server.httpPort() + "/metrics")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofByteArray()).body(), java.nio.charset.StandardCharsets.UTF_8);
+            out.println("$ curl -s http://127.0.0.1:" + server.httpPort() + "/metrics | grep -E 'rows_sent|units_leased'");
+            metrics.lines().filter(line -> !line.startsWith("#") && line.matches("granary_stream_(rows_sent|units_leased).*")).forEach(out::println);
         }
     }
 

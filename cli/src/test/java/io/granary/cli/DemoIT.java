@@ -50,7 +50,10 @@ class DemoIT {
                     .containsPattern("kubectl label node gpu-node-1 cache.granary.io/demo-ctr-samples-train-[0-9a-f]{8}=\\d+")
                     .contains("kind: \"Pod\"").containsPattern("- \"demo.speech@\\d+\"");
             assertThat(data.resolve("cache/daemon.json")).doesNotExist();
-            assertThat(demo.out()).containsPattern("rank 0 of 2: [0-9,]+ rows in \\d+ batches").containsPattern("rank 1 of 2: [0-9,]+ rows");
+            assertThat(demo.out()).containsPattern("rank 0 of 2: [0-9,]+ rows in \\d+ batches").containsPattern("rank 1 of 2: [0-9,]+ rows")
+                    .containsPattern("worker a: [1-9][0-9,]* rows").containsPattern("worker b: [0-9,]+ rows")
+                    .containsPattern("HTTP 200, application/vnd.apache.arrow.stream, [0-9,]+ bytes: [1-9][0-9,]* rows")
+                    .contains("granary_stream_rows_sent_total{mode=\"dynamic\"}");
             // day-1 clicks get no daily statistics: they are known only at the end of day 1
             assertThat(demo.out()).containsPattern("\\d{4}-\\d{2}-\\d{2} +2000 +0 +0 +2000");
             if (run == 1) {

@@ -31,6 +31,8 @@ final class RankStream implements AutoCloseable {
     /** The unit decoded ahead, in the background, while the current one is sent. */
     private StreamUnit prefetching;
     private java.util.concurrent.CompletableFuture<DecodedUnit> prefetched;
+    /** Whether the current unit is being decoded ahead already. */
+    private boolean decodingAhead;
     private final int batchRows;
     private final Map<StreamUnit, DecodedUnit> decoded = new LinkedHashMap<>(16, 0.75f, true);
     private EpochPlan.Slice current;
@@ -86,6 +88,7 @@ final class RankStream implements AutoCloseable {
             int take = fitting;
             unit.slice(from, take, out);
             doneInCurrent += take;
+            decodeAhead();
             return true;
         }
         for (FieldVector vector : out.getFieldVectors()) {
@@ -110,6 +113,7 @@ final class RankStream implements AutoCloseable {
             vector.setValueCount(filled);
         }
         out.setRowCount(filled);
+        decodeAhead();
         return true;
     }
 
@@ -131,6 +135,7 @@ final class RankStream implements AutoCloseable {
             kept = unit.equals(prefetching) ? takePrefetched() : null;
             if (kept == null) {
                 kept = decoder.decode(unit);
+                decodingAhead = false;
             }
             decoded.put(unit, kept);
             if (decoded.size() > UNITS_KEPT) {
@@ -139,8 +144,29 @@ final class RankStream implements AutoCloseable {
                 oldest.remove();
             }
         }
-        prefetchAfter(unit);
         return kept;
+    }
+
+    /**
+     * Once the current unit's first batch is out: the rest of the unit decoded on another thread
+     * while its batches are sent, and the next unit after it (the first batch has the cores to itself).
+     */
+    private void decodeAhead() {
+        if (prefetcher == null || current == null) {
+            return;
+        }
+        DecodedUnit unit = decoded.get(current.unit());
+        if (unit != null && !decodingAhead) {
+            decodingAhead = true;
+            prefetcher.execute(() -> {
+                try {
+                    unit.prefetch();
+                } catch (RuntimeException e) {
+                    // closed meanwhile, or a failure the sending thread meets again itself
+                }
+            });
+        }
+        prefetchAfter(current.unit());
     }
 
     /** The unit decoded ahead, or null when that failed (it is then decoded here, and fails here if it must). */

@@ -156,7 +156,7 @@ final class RowGroupBatches implements Closeable {
         }
 
         /** Decodes until rows [0, {@code rows}) of every column are there. */
-        void ensure(int rows) throws IOException {
+        synchronized void ensure(int rows) throws IOException {
             if (closed) {
                 throw new IllegalStateException("the row group is closed");
             }
@@ -172,12 +172,27 @@ final class RowGroupBatches implements Closeable {
             root.setRowCount(ready);
         }
 
-        boolean closed() {
+        /**
+         * Decodes the rest in steps of {@code step} rows, letting go of the row group between steps so
+         * that batches can be sliced off what is decoded meanwhile (on a thread of its own).
+         */
+        void decodeAhead(int step) throws IOException {
+            while (true) {
+                synchronized (this) {
+                    if (closed || ready >= group.rows()) {
+                        return;
+                    }
+                    ensure(ready + step);
+                }
+            }
+        }
+
+        synchronized boolean closed() {
             return closed;
         }
 
         @Override
-        public void close() {
+        public synchronized void close() {
             if (!closed) {
                 closed = true;
                 onClose.accept(root);

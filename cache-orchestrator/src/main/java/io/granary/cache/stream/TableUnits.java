@@ -200,6 +200,9 @@ final class TableUnits implements UnitReader {
 
     /** A row group, decoded as batches need it: batches are slices of its vectors (no value copied) or rows copied out of them. */
     static final class Rows implements DecodedUnit {
+        /** Rows decoded ahead at a time: about a page of each column. */
+        private static final int DECODE_STEP = 32_768;
+
         private final RowGroupBatches.Progressive group;
 
         Rows(RowGroupBatches.Progressive group) {
@@ -218,28 +221,36 @@ final class TableUnits implements UnitReader {
 
         @Override
         public void prefetch() {
-            if (!group.closed()) {
-                upTo(group.rows());
+            try {
+                group.decodeAhead(DECODE_STEP);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot decode a row group", e);
             }
         }
 
+        // slices and copies hold the row group: a thread decoding ahead may grow its string buffers meanwhile
+
         @Override
         public void slice(int from, int count, VectorSchemaRoot out) {
-            VectorSchemaRoot root = upTo(from + count);
-            for (int c = 0; c < root.getFieldVectors().size(); c++) {
-                root.getVector(c).makeTransferPair(out.getVector(c)).splitAndTransfer(from, count);
+            synchronized (group) {
+                VectorSchemaRoot root = upTo(from + count);
+                for (int c = 0; c < root.getFieldVectors().size(); c++) {
+                    root.getVector(c).makeTransferPair(out.getVector(c)).splitAndTransfer(from, count);
+                }
+                out.setRowCount(count);
             }
-            out.setRowCount(count);
         }
 
         @Override
         public void copy(int from, int count, VectorSchemaRoot out, int at) {
-            VectorSchemaRoot root = upTo(from + count);
-            for (int c = 0; c < root.getFieldVectors().size(); c++) {
-                FieldVector source = root.getVector(c);
-                FieldVector target = out.getVector(c);
-                for (int i = 0; i < count; i++) {
-                    target.copyFromSafe(from + i, at + i, source);
+            synchronized (group) {
+                VectorSchemaRoot root = upTo(from + count);
+                for (int c = 0; c < root.getFieldVectors().size(); c++) {
+                    FieldVector source = root.getVector(c);
+                    FieldVector target = out.getVector(c);
+                    for (int i = 0; i < count; i++) {
+                        target.copyFromSafe(from + i, at + i, source);
+                    }
                 }
             }
         }
