@@ -61,4 +61,34 @@ class StreamCliTest {
         assertThat(down.code()).isEqualTo(1);
         assertThat(down.err()).contains("cannot reach the data server at 127.0.0.1:1");
     }
+
+    @Test
+    void theStreamSectionOfGranaryYamlSetsWhereToConnectAndTheToken() throws Exception {
+        GranaryCli granary = new GranaryCli(dir.resolve("data"));
+        Files.writeString(dir.resolve("users.csv"), "user_id,country\n1,FR\n2,DE\n3,FR\n");
+        assertThat(granary.run("dataset", "create", "demo.users", "--from", dir.resolve("users.csv").toString()).code()).isZero();
+        try (Datasets datasets = Datasets.open(CatalogSettings.localHadoop(dir.resolve("data/warehouse")));
+             NodeCache cache = new NodeCache(CacheSettings.defaults(dir.resolve("data/cache")), datasets, new org.apache.hadoop.conf.Configuration());
+             DataServer server = new DataServer(cache, io.granary.cache.stream.StreamSettings.defaults().withListen("127.0.0.1", 0, -1)
+                     .withToken(java.util.Optional.of("s3cret")))) {
+            Path good = dir.resolve("good.yaml");
+            Files.writeString(good, "data_dir: data\nstream:\n  port: " + server.port() + "\n  token: s3cret\n  memory: 1g\n  lease_timeout: 10s\n");
+            GranaryCli.Run ok = GranaryCli.runRaw("stream", "demo.users", "--config", good.toString());
+            assertThat(ok.code()).as(ok.toString()).isZero();
+            assertThat(ok.out()).contains("rank 0 of 1: 3 rows");
+            Path wrong = dir.resolve("wrong.yaml");
+            Files.writeString(wrong, "data_dir: data\nstream:\n  port: " + server.port() + "\n  token: nope\n");
+            GranaryCli.Run refused = GranaryCli.runRaw("stream", "demo.users", "--config", wrong.toString());
+            assertThat(refused.code()).isEqualTo(1);
+            assertThat(refused.err()).contains("wants a bearer token");
+        }
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, "data_dir: data\nstream:\n  memory: lots\n");
+        GranaryCli.Run badMemory = GranaryCli.runRaw("stream", "demo.users", "--config", bad.toString());
+        assertThat(badMemory.code()).isEqualTo(1);
+        assertThat(badMemory.err()).contains("bad.yaml:3").contains("stream.memory");
+        Files.writeString(bad, "data_dir: data\nstream:\n  lease: 5s\n");
+        GranaryCli.Run unknownKey = GranaryCli.runRaw("stream", "demo.users", "--config", bad.toString());
+        assertThat(unknownKey.err()).contains("bad.yaml:3").contains("lease_timeout");
+    }
 }
