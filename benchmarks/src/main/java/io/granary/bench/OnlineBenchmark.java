@@ -98,7 +98,11 @@ public final class OnlineBenchmark implements Benchmark {
 
             Map<String, Map<String, String>> granary;
             Map<String, Map<String, String>> transport;
-            try (ServerProcess server = ServerProcess.start(work, registry.dir(), online, out)) {
+            Path config = work.resolve("serve.yaml");
+            Files.writeString(config, "registry: {path: " + registry.dir().toAbsolutePath() + "}\nonline_store: {path: " + online.toAbsolutePath() + "}\n");
+            // the feature server in a process of its own, started the way users start it (the launcher's JVM flags)
+            try (LauncherProcess server = LauncherProcess.start(List.of("serve", "features", "--config", config.toString(), "--port", "0",
+                    "--http-port", "0"), Pattern.compile("serving features: gRPC [^:]+:(\\d+).*started in (\\d+) ms"), out)) {
                 transport = loadClient(work, "grpc-empty", server.port(), entities, seconds, threads, out);
                 granary = loadClient(work, "grpc", server.port(), entities, seconds, threads, out);
             }

@@ -33,7 +33,6 @@ final class LeaseBook {
     private final Map<String, Long> deliveredRowsByWorker = new HashMap<>();
     private int delivered;
     private long serials;
-    private long releases;
 
     /** @param onRelease called for every unit given back or taken back */
     LeaseBook(List<StreamUnit> order, long timeoutNanos, LongSupplier clock, Runnable onRelease) {
@@ -55,7 +54,6 @@ final class LeaseBook {
         held.values().removeIf(h -> {
             if (h.lease().worker().equals(worker)) {
                 pending.addFirst(h.lease().index());
-                releases++;
                 onRelease.run();
                 return true;
             }
@@ -114,16 +112,11 @@ final class LeaseBook {
         if (current != null && current.lease().serial() == lease.serial()) {
             held.remove(lease.index());
             pending.addFirst(lease.index());
-            releases++;
                 onRelease.run();
             notifyAll();
         }
     }
 
-    /** Units given back or taken back and leased again, over the epoch. */
-    synchronized long releases() {
-        return releases;
-    }
 
     synchronized Map<String, Long> deliveredRowsByWorker() {
         return Map.copyOf(deliveredRowsByWorker);
@@ -140,7 +133,6 @@ final class LeaseBook {
             if (h.deadlineNanos() - now < 0) {
                 it.remove();
                 pending.addFirst(h.lease().index());
-                releases++;
                 onRelease.run();
                 notifyAll();
             }

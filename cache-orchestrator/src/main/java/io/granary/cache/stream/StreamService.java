@@ -221,10 +221,6 @@ final class StreamService implements AutoCloseable {
         return total;
     }
 
-    /** The leases of a dynamic epoch, when a worker asked for it already (for tests and the stream command). */
-    Optional<LeaseBook> book(StreamRequest pinned) {
-        return Optional.ofNullable(books.get(key(pinned)));
-    }
 
     @Override
     public void close() {
