@@ -85,7 +85,7 @@ final class DataFlightProducer extends NoOpFlightProducer {
             java.util.concurrent.Semaphore ready = new java.util.concurrent.Semaphore(0);
             listener.setOnReadyHandler(ready::release);
             listener.setOnCancelHandler(ready::release);
-            service.serve(pinned, rank, worker, new StreamService.BatchSink() {
+            StreamService.Outcome outcome = service.serve(pinned, rank, worker, new StreamService.BatchSink() {
                 @Override
                 public void start(VectorSchemaRoot batch) {
                     listener.start(batch);
@@ -95,7 +95,7 @@ final class DataFlightProducer extends NoOpFlightProducer {
                 public boolean awaitReady() throws InterruptedException {
                     // a slow consumer holds the next batch here: the server never runs ahead of it by more than the transport's window;
                     // gRPC calls the ready handler when its buffer drains (a short timed wait covers a signal given before the handler was set)
-                    while (!listener.isReady() && !listener.isCancelled()) {
+                    while (!listener.isReady() && !listener.isCancelled() && !service.stopping()) {
                         ready.tryAcquire(1, java.util.concurrent.TimeUnit.MILLISECONDS);
                     }
                     ready.drainPermits();
@@ -112,6 +112,10 @@ final class DataFlightProducer extends NoOpFlightProducer {
                     listener.completed();
                 }
             }, "flight");
+            if (outcome == StreamService.Outcome.CANCELLED && !listener.isCancelled()) {
+                // the server is stopping: the consumer is told, rather than left waiting for the rest
+                listener.error(CallStatus.UNAVAILABLE.withDescription("the data server is stopping; ask again once it runs").toRuntimeException());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             listener.error(CallStatus.CANCELLED.withDescription("the server is stopping").toRuntimeException());

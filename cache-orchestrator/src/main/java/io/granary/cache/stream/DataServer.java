@@ -17,6 +17,8 @@ import org.apache.arrow.memory.RootAllocator;
  */
 public final class DataServer implements AutoCloseable {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DataServer.class);
+
     static {
         // batches go to gRPC as the vectors' own buffers rather than a copy of them: a stream's buffers are never written
         // again once sent (later rows of a row group are decoded past them), and Flight holds them until they are written
@@ -97,16 +99,24 @@ public final class DataServer implements AutoCloseable {
         if (http != null) {
             http.close();
         }
+        service.stop();
         flight.shutdown();
         try {
-            if (!flight.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)) {
+            // streams under way get a moment to end, then are cancelled; their threads let go of their batches as they stop
+            if (!flight.awaitTermination(1, java.util.concurrent.TimeUnit.SECONDS)) {
                 flight.close();
             }
+            service.awaitIdle(java.time.Duration.ofSeconds(10));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         service.close();
         streams.close();
-        allocator.close();
+        try {
+            allocator.close();
+        } catch (IllegalStateException e) {
+            // a stream that did not stop in time still holds buffers: the process is ending anyway, and stopping must not fail for it
+            LOG.warn("the data server stopped with {} bytes of Arrow memory still held by a stream", allocator.getAllocatedMemory());
+        }
     }
 }

@@ -52,6 +52,11 @@ final class StreamService implements AutoCloseable {
     private final Map<String, SnapshotStreams.Planned> plans = lru();
     /** The leases of each dynamic epoch, by pinned request: a worker of the epoch reaches the same book through any transport. */
     private final Map<String, LeaseBook> books = lru();
+    /** Set when the server stops: streams under way end (their consumers are told) rather than wait on their consumers. */
+    private volatile boolean stopping;
+
+    /** Streams being sent now (one counter, its monitor waited on by {@link #awaitIdle}). */
+    private final int[] active = new int[1];
 
     StreamService(SnapshotStreams streams, StreamSettings settings, BufferAllocator allocator) {
         this.streams = streams;
@@ -106,9 +111,15 @@ final class StreamService implements AutoCloseable {
      * in dynamic mode the units {@code worker} leases until the epoch is done.
      */
     Outcome serve(StreamRequest pinned, int rank, String worker, BatchSink sink, String transport) throws InterruptedException {
+        if (stopping) {
+            throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "the data server is stopping", "ask again once it runs", null);
+        }
         SnapshotStreams.Planned planned = plan(pinned);
         metrics.opened();
         String outcome = "error";
+        synchronized (active) {
+            active[0]++;
+        }
         try {
             Outcome result = pinned.mode() == StreamRequest.Mode.DYNAMIC
                     ? dynamic(planned, worker, sink)
@@ -121,6 +132,29 @@ final class StreamService implements AutoCloseable {
                     "retry later, lower batch_rows, or raise stream.memory in granary.yaml", e);
         } finally {
             metrics.closed(transport, outcome);
+            synchronized (active) {
+                active[0]--;
+                active.notifyAll();
+            }
+        }
+    }
+
+    /** Ends the streams under way at their next batch, and refuses new ones. */
+    void stop() {
+        stopping = true;
+    }
+
+    boolean stopping() {
+        return stopping;
+    }
+
+    /** Waits until no stream is being sent (or the time is up). */
+    void awaitIdle(java.time.Duration patience) throws InterruptedException {
+        long until = System.nanoTime() + patience.toNanos();
+        synchronized (active) {
+            while (active[0] > 0 && System.nanoTime() < until) {
+                active.wait(Math.max(1, (until - System.nanoTime()) / 1_000_000));
+            }
         }
     }
 
@@ -159,7 +193,7 @@ final class StreamService implements AutoCloseable {
         Optional<LeaseBook.Lease> next = Optional.empty();
         while (next.isEmpty() && !book.finished()) {
             next = book.next(worker, 200);
-            if (next.isEmpty() && !sink.awaitReady()) {
+            if (next.isEmpty() && (stopping || !sink.awaitReady())) {
                 return Outcome.CANCELLED;
             }
         }
@@ -208,9 +242,9 @@ final class StreamService implements AutoCloseable {
     /** Waits for the consumer, counting the time it kept a ready batch waiting. */
     private boolean await(BatchSink sink) throws InterruptedException {
         long start = System.nanoTime();
-        boolean ready = sink.awaitReady();
+        boolean ready = !stopping && sink.awaitReady();
         metrics.waited(System.nanoTime() - start);
-        return ready;
+        return ready && !stopping;
     }
 
     private static long bytes(VectorSchemaRoot batch) {

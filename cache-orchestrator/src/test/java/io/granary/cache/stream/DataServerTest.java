@@ -191,4 +191,46 @@ class DataServerTest {
             }
         }
     }
+
+    @Test
+    void foreignTicketsAMissingWorkerAndAServerThatGoesAwayAreNamed() throws Exception {
+        try (CacheFixture fixture = new CacheFixture(temp)) {
+            // 32 MB: more than the transport's buffers hold, so the stream is under way when the server stops
+            fixture.table("demo.events", 16, 2_000, 5);
+            try (NodeCache cache = fixture.cache(fixture.settings("cache", 1L << 30));
+                 BufferAllocator allocator = new RootAllocator()) {
+                DataServer server = new DataServer(cache, "127.0.0.1", 0, 0);
+                try (FlightClient client = FlightClient.builder(allocator, Location.forGrpcInsecure("127.0.0.1", server.port())).build()) {
+                    assertThatThrownBy(() -> {
+                        try (FlightStream stream = client.getStream(new org.apache.arrow.flight.Ticket("3:{}".getBytes(StandardCharsets.UTF_8)))) {
+                            stream.next();
+                        }
+                    }).isInstanceOfSatisfying(FlightRuntimeException.class, e -> {
+                        assertThat(e.status().code()).isEqualTo(CallStatus.INVALID_ARGUMENT.code());
+                        assertThat(e.getMessage()).contains("not a ticket of this server");
+                    });
+                }
+                java.net.http.HttpResponse<String> noWorker = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + server.httpPort() + "/v1/stream?dataset=demo.events&mode=dynamic")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(noWorker.statusCode()).isEqualTo(400);
+                assertThat(noWorker.body()).contains("'worker'");
+
+                // the server stops while a trainer reads: the trainer is told, by a GranaryException naming the server
+                int port = server.port();
+                DataStream stream = DataStream.open(new DataStream.Server("127.0.0.1", port, java.util.Optional.empty()),
+                        StreamRequest.of("demo.events", 1).with("batch_rows", 100), 0);
+                try (stream) {
+                    assertThat(stream.next()).isTrue();
+                    server.close();
+                    assertThatThrownBy(() -> {
+                        while (stream.next()) {
+                            // what the transport held, then the break
+                        }
+                    }).isInstanceOf(io.granary.common.GranaryException.class).hasMessageContaining("127.0.0.1:" + port)
+                            .hasMessageContaining("stopping");
+                }
+            }
+        }
+    }
 }
