@@ -54,6 +54,14 @@ public final class ConfigCommand extends Subcommand {
         out.println("    http_port: " + daemon.httpPort());
         out.println("    token: " + (daemon.token().isPresent() ? "(set)" : "(none)"));
         out.println("    connect: " + daemon.connect());
+        var stream = config.stream();
+        out.println("stream:");
+        out.println("  host: " + stream.host());
+        out.println("  port: " + stream.port());
+        out.println("  http_port: " + stream.httpPort());
+        out.println("  token: " + (stream.token().isPresent() ? "(set)" : "(none)"));
+        out.println("  memory: " + io.granary.common.Sizes.format(stream.memory()));
+        out.println("  lease_timeout: " + io.granary.common.Durations.format(stream.leaseTimeout()));
     }
 
     private static void printMap(PrintWriter out, String name, java.util.Map<String, String> values) {

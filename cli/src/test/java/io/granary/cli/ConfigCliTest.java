@@ -31,6 +31,14 @@ class ConfigCliTest {
     }
 
     @Test
+    void theStreamSectionIsShownWithItsDefaultsFilledIn() {
+        Path config = write(dir, "granary.yaml", "stream:", "  port: 9915", "  memory: 2g", "  token: t");
+        GranaryCli.Run run = GranaryCli.runRaw("config", "--config", config.toString());
+        assertThat(run.code()).as(run.toString()).isZero();
+        assertThat(run.out()).contains("stream:\n  host: 127.0.0.1\n  port: 9915\n  http_port: 8816\n  token: (set)\n  memory: 2.0 GiB\n  lease_timeout: 30s");
+    }
+
+    @Test
     void unknownKeysWrongTypesAndMalformedYamlNameFileAndLine() {
         Path unknown = write(dir, "unknown.yaml", "catalog:", "  type: hadoop", "  warehous: /tmp/x");
         GranaryCli.Run run = GranaryCli.runRaw("config", "--config", unknown.toString());
