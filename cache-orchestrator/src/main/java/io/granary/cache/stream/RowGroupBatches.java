@@ -52,6 +52,35 @@ final class RowGroupBatches implements Closeable {
         return ParquetColumns.open(org.apache.iceberg.Files.localInput(file.toFile()), fields, true, true).map(reader -> new RowGroupBatches(reader, fields));
     }
 
+    /**
+     * The distinct values of string column {@code field} in {@code files}, sorted (the member
+     * extensions of a shard set's index parts, or of a table made from one).
+     */
+    static List<String> distinctStrings(List<Path> files, Types.NestedField field) {
+        java.util.TreeSet<String> found = new java.util.TreeSet<>();
+        try (org.apache.arrow.memory.RootAllocator allocator = new org.apache.arrow.memory.RootAllocator()) {
+            for (Path file : files) {
+                try (RowGroupBatches batches = open(file, List.of(field)).orElseThrow(() -> new io.granary.common.GranaryException(
+                        file + " uses an encoding streams do not read yet", "rewrite it with Iceberg's defaults"))) {
+                    while (batches.hasNext()) {
+                        try (VectorSchemaRoot part = batches.next(allocator)) {
+                            org.apache.arrow.vector.VarCharVector values = (org.apache.arrow.vector.VarCharVector) part.getVector(0);
+                            for (int i = 0; i < part.getRowCount(); i++) {
+                                if (!values.isNull(i)) {
+                                    found.add(new String(values.get(i), java.nio.charset.StandardCharsets.UTF_8));
+                                }
+                            }
+                        }
+                    }
+                } catch (IOException e) {
+                    throw new io.granary.common.GranaryException("cannot read " + file + " in the cache: " + e.getMessage(),
+                            "run `granary cache verify`: a damaged file is dropped and fetched again", e);
+                }
+            }
+        }
+        return List.copyOf(found);
+    }
+
     /** The Arrow type of an Iceberg field read here. */
     static Field arrowField(Types.NestedField field) {
         ArrowType type = switch (field.type().typeId()) {

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.FieldVector;
@@ -85,7 +84,7 @@ final class ShardUnits implements UnitReader {
      */
     static ShardUnits of(String dataset, Map<String, ShardFiles> files, org.apache.iceberg.Schema indexSchema,
                          java.util.Optional<List<String>> wanted) {
-        List<String> extensions = extensions(files.values());
+        List<String> extensions = RowGroupBatches.distinctStrings(files.values().stream().map(ShardFiles::index).toList(), EXT_FIELD);
         List<Types.NestedField> metadata = indexSchema.columns().stream()
                 .filter(field -> IndexFiles.BASE.findField(field.name()) == null).toList();
         List<Column> all = new ArrayList<>();
@@ -118,28 +117,6 @@ final class ShardUnits implements UnitReader {
             chosen.add(all.get(at));
         }
         return new ShardUnits(files, extensions, chosen);
-    }
-
-    /** The member extensions of the shards, sorted. */
-    private static List<String> extensions(java.util.Collection<ShardFiles> shards) {
-        TreeSet<String> found = new TreeSet<>();
-        try (org.apache.arrow.memory.RootAllocator allocator = new org.apache.arrow.memory.RootAllocator()) {
-            for (ShardFiles shard : shards) {
-                try (RowGroupBatches index = openIndex(shard.index(), List.of(EXT_FIELD))) {
-                    while (index.hasNext()) {
-                        try (VectorSchemaRoot part = index.next(allocator)) {
-                            VarCharVector ext = (VarCharVector) part.getVector(0);
-                            for (int i = 0; i < part.getRowCount(); i++) {
-                                found.add(new String(ext.get(i), StandardCharsets.UTF_8));
-                            }
-                        }
-                    }
-                } catch (IOException e) {
-                    throw unreadable(shard.index(), e);
-                }
-            }
-        }
-        return List.copyOf(found);
     }
 
     private static RowGroupBatches openIndex(Path index, List<Types.NestedField> fields) throws IOException {

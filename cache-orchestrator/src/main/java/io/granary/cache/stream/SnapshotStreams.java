@@ -191,33 +191,10 @@ public final class SnapshotStreams implements AutoCloseable {
         }
         List<Types.NestedField> read = new ArrayList<>(fields);
         MemberBytes.INDEX.forEach(name -> read.add(schema.findField(name)));
-        return new MemberBytes(new TableUnits(paths::get, read, selections), fields.size(), extensions(files, paths, schema.findField("ext")), shardPaths);
+        return new MemberBytes(new TableUnits(paths::get, read, selections), fields.size(), RowGroupBatches.distinctStrings(
+                files.remote().stream().map(file -> paths.get(file.name())).toList(), schema.findField("ext")), shardPaths);
     }
 
-    /** The extensions the table's rows name, sorted. */
-    private static List<String> extensions(SnapshotFiles files, Map<String, Path> paths, Types.NestedField ext) {
-        java.util.TreeSet<String> found = new java.util.TreeSet<>();
-        try (org.apache.arrow.memory.RootAllocator allocator = new org.apache.arrow.memory.RootAllocator()) {
-            for (SnapshotFiles.Remote file : files.remote()) {
-                try (RowGroupBatches batches = RowGroupBatches.open(paths.get(file.name()), List.of(ext)).orElseThrow(() ->
-                        new GranaryException(file.name() + " uses an encoding streams do not read yet", "rewrite it with Iceberg's defaults"))) {
-                    while (batches.hasNext()) {
-                        try (org.apache.arrow.vector.VectorSchemaRoot part = batches.next(allocator)) {
-                            org.apache.arrow.vector.VarCharVector values = (org.apache.arrow.vector.VarCharVector) part.getVector(0);
-                            for (int i = 0; i < part.getRowCount(); i++) {
-                                if (!values.isNull(i)) {
-                                    found.add(new String(values.get(i), java.nio.charset.StandardCharsets.UTF_8));
-                                }
-                            }
-                        }
-                    }
-                } catch (java.io.IOException e) {
-                    throw new GranaryException("cannot read " + file.name() + " in the cache: " + e.getMessage(), "run `granary cache verify`", e);
-                }
-            }
-        }
-        return List.copyOf(found);
-    }
 
     private static TableFilter.Result filter(String text, Schema schema, List<StreamUnit> units, Map<String, Path> paths) {
         org.apache.iceberg.expressions.Expression expression = StreamFilter.parse(text);

@@ -14,7 +14,7 @@ import org.apache.arrow.vector.VectorSchemaRoot;
 
 /**
  * What both transports of `granary serve data` (Arrow Flight and HTTP) do: pin and plan streams
- * (plans kept per pinned request), send a static rank's rows or a dynamic worker's leased units
+ * (the snapshot's part of a plan is kept by {@link SnapshotStreams}), send a static rank's rows or a dynamic worker's leased units
  * to a {@link BatchSink}, within the server's memory bound, counting what it sends.
  */
 final class StreamService implements AutoCloseable {
@@ -48,8 +48,6 @@ final class StreamService implements AutoCloseable {
                 thread.setDaemon(true);
                 return thread;
             });
-    /** Plans of pinned requests: every rank's stream follows the job's one GetFlightInfo, and a plan reads the catalog and the footers. */
-    private final Map<String, SnapshotStreams.Planned> plans = lru();
     /** The leases of each dynamic epoch, by pinned request: a worker of the epoch reaches the same book through any transport. */
     private final Map<String, LeaseBook> books = lru();
     /** Set when the server stops: streams under way end (their consumers are told) rather than wait on their consumers. */
@@ -82,19 +80,9 @@ final class StreamService implements AutoCloseable {
         return streams.pin(request);
     }
 
-    /**
-     * The plan of a pinned request, made once: a pinned snapshot never changes. (Its files stay
-     * cached unless evicted; a plan whose files were evicted is made again.)
-     */
+    /** The plan of a pinned request: its snapshot's units are planned once, the epoch's order of them on every call (it is cheap). */
     SnapshotStreams.Planned plan(StreamRequest pinned) {
-        String key = key(pinned);
-        SnapshotStreams.Planned kept = plans.get(key);
-        if (kept != null && streams.cached(kept)) {
-            return kept;
-        }
-        SnapshotStreams.Planned planned = streams.plan(pinned);
-        plans.put(key, planned);
-        return planned;
+        return streams.plan(pinned);
     }
 
     /** Plans the stream and refuses a rank or start_row it does not have, before anything is sent. */
