@@ -27,7 +27,19 @@ public final class ConfigCommand extends Subcommand {
         out.println("registry:");
         out.println("  path: " + config.featureStore().registry());
         out.println("online_store:");
-        out.println("  path: " + config.featureStore().onlineStore());
+        if (config.featureStore().onlineStore() instanceof io.granary.feature.online.OnlineStoreSettings.RocksDb rocksDb) {
+            out.println("  type: rocksdb");
+            out.println("  path: " + rocksDb.path());
+        } else if (config.featureStore().onlineStore() instanceof io.granary.feature.online.RedisSettings redis) {
+            out.println("  type: redis");
+            out.println("  " + (redis.cluster() ? "cluster: " + redis.nodes() : "url: " + redis.describe()));
+            redis.user().ifPresent(user -> out.println("  user: " + user));
+            out.println("  password: " + (redis.password().isPresent() ? "(set)" : "(none)"));
+            out.println("  tls: " + redis.tls());
+            out.println("  key_prefix: " + redis.keyPrefix());
+            out.println("  expire_after_ttl: " + redis.expireAfterTtl());
+            out.println("  timeout: " + redis.timeout().toMillis() + "ms");
+        }
         var server = config.featureStore().server();
         out.println("feature_server:");
         out.println("  host: " + server.host());

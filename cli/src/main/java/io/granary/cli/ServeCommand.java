@@ -53,8 +53,9 @@ public final class ServeCommand {
             FeatureServer server = new FeatureServer(context().registry(), config.onlineStore(), settings, "granary " + Versions.granary());
             CountDownLatch stopped = closedOnShutdown(server);
             out().printf("serving features: gRPC %s:%d (feast.serving.ServingService), HTTP http://%s:%d/get-online-features; "
-                            + "registry generation %d, %d feature views; %s; started in %d ms%n",
-                    settings.host(), server.grpcPort(), settings.host(), server.httpPort(), server.registry().generation(),
+                            + "online store %s; registry generation %d, %d feature views; %s; started in %d ms%n",
+                    settings.host(), server.grpcPort(), settings.host(), server.httpPort(), config.onlineStore().describe(),
+                    server.registry().generation(),
                     server.registry().featureViews().size(), settings.token().isPresent() ? "bearer token required" : "no token",
                     (System.nanoTime() - start) / 1_000_000);
             out().flush();

@@ -9,6 +9,8 @@ import io.granary.common.Sizes;
 import io.granary.common.yaml.YamlNode;
 import io.granary.dataset.catalog.CatalogSettings;
 import io.granary.dataset.spark.SparkSettings;
+import io.granary.feature.online.OnlineStoreSettings;
+import io.granary.feature.online.RedisSettings;
 import io.granary.feature.serving.ServerSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,7 +37,16 @@ import java.util.OptionalLong;
  * registry:
  *   path: ./granary-data/registry     # the feature registry
  * online_store:
- *   path: ./granary-data/online       # RocksDB
+ *   type: rocksdb                     # rocksdb (embedded, the default) | redis
+ *   path: ./granary-data/online       # rocksdb: its directory
+ *   url: redis://127.0.0.1:6379/0     # redis: one server (rediss:// for TLS; user:password@ allowed)
+ *   cluster: [10.0.0.1:6379, ...]     # redis: a Redis Cluster, any of its nodes (instead of url)
+ *   user: default                     # redis ACL user
+ *   password: ...                     # GRANARY_REDIS_PASSWORD overrides it
+ *   tls: false
+ *   key_prefix: granary               # every key starts PREFIX:
+ *   expire_after_ttl: false           # rows' keys expire once older than their view's ttl
+ *   timeout: 2s                       # connect and reply timeout
  * feature_server:
  *   host: 127.0.0.1
  *   port: 6566                        # Feast gRPC
@@ -78,9 +89,10 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
     }
 
     /** Where the feature registry and the online store live, and how the feature server listens. */
-    public record FeatureStoreConfig(Path registry, Path onlineStore, ServerSettings server) {
+    public record FeatureStoreConfig(Path registry, OnlineStoreSettings onlineStore, ServerSettings server) {
         static FeatureStoreConfig defaults(Path dataDir) {
-            return new FeatureStoreConfig(dataDir.resolve("registry"), dataDir.resolve("online"), withEnvironmentToken(ServerSettings.defaults()));
+            return new FeatureStoreConfig(dataDir.resolve("registry"), new OnlineStoreSettings.RocksDb(dataDir.resolve("online")),
+                    withEnvironmentToken(ServerSettings.defaults()));
         }
     }
 
@@ -95,6 +107,8 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
     private static final List<String> STREAM_KEYS = List.of("host", "port", "http_port", "token", "memory", "lease_timeout");
     private static final List<String> CACHE_KEYS = List.of("root", "quota", "high_watermark", "low_watermark", "policy", "parallel", "mirrors", "daemon");
     private static final List<String> CACHE_DAEMON_KEYS = List.of("host", "port", "http_port", "token", "connect");
+    private static final List<String> ONLINE_KEYS = List.of("type", "path", "url", "cluster", "user", "password", "tls", "key_prefix",
+            "expire_after_ttl", "timeout");
     private static final List<String> SERVER_KEYS = List.of("host", "port", "http_port", "token");
     private static final List<String> CATALOG_KEYS = List.of("type", "warehouse", "uri", "properties", "hadoop");
     private static final List<String> SPARK_KEYS = List.of("master", "conf");
@@ -170,9 +184,7 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
         Path registryPath = YamlNode.optional(top, "registry")
                 .map(n -> n.asMapWithKeys(List.of("path")).get("path"))
                 .filter(n -> n != null && !n.isNull()).map(n -> resolve(base, n.asString())).orElse(dataDir.resolve("registry"));
-        Map<String, YamlNode> onlineEntries = YamlNode.optional(top, "online_store")
-                .map(n -> n.asMapWithKeys(List.of("path"))).orElse(Map.of());
-        Path onlinePath = YamlNode.optional(onlineEntries, "path").map(n -> resolve(base, n.asString())).orElse(dataDir.resolve("online"));
+        OnlineStoreSettings onlineStore = onlineStore(YamlNode.optional(top, "online_store"), base, dataDir);
         ServerSettings server = ServerSettings.defaults();
         Optional<YamlNode> serverNode = YamlNode.optional(top, "feature_server");
         if (serverNode.isPresent()) {
@@ -191,8 +203,55 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
                 YamlNode.optional(samplesEntries, "plugins").map(n -> n.asStringList().stream().map(p -> resolve(base, p)).toList())
                         .orElse(List.of()));
         return new GranaryConfig(dataDir, catalog, spark,
-                new FeatureStoreConfig(registryPath, onlinePath, withEnvironmentToken(server)), samples,
+                new FeatureStoreConfig(registryPath, onlineStore, withEnvironmentToken(server)), samples,
                 cache(YamlNode.optional(top, "cache"), base, dataDir), stream(YamlNode.optional(top, "stream")), Optional.of(file.toAbsolutePath()));
+    }
+
+    private static OnlineStoreSettings onlineStore(Optional<YamlNode> node, Path base, Path dataDir) {
+        if (node.isEmpty()) {
+            return new OnlineStoreSettings.RocksDb(dataDir.resolve("online"));
+        }
+        Map<String, YamlNode> entries = node.get().asMapWithKeys(ONLINE_KEYS);
+        String type = YamlNode.optional(entries, "type").map(YamlNode::asString).orElse("rocksdb");
+        List<String> redisKeys = List.of("url", "cluster", "user", "password", "tls", "key_prefix", "expire_after_ttl", "timeout");
+        switch (type) {
+            case "rocksdb" -> {
+                for (String key : redisKeys) {
+                    if (entries.containsKey(key)) {
+                        throw node.get().error("online_store." + key + " is a Redis setting, but online_store.type is rocksdb",
+                                "set type: redis to use Redis, or remove " + key);
+                    }
+                }
+                return new OnlineStoreSettings.RocksDb(
+                        YamlNode.optional(entries, "path").map(n -> resolve(base, n.asString())).orElse(dataDir.resolve("online")));
+            }
+            case "redis" -> {
+                if (entries.containsKey("path")) {
+                    throw entries.get("path").error("online_store.path is the RocksDB directory, but online_store.type is redis",
+                            "remove path, or set type: rocksdb");
+                }
+                Optional<YamlNode> url = YamlNode.optional(entries, "url");
+                Optional<YamlNode> cluster = YamlNode.optional(entries, "cluster");
+                if (url.isPresent() == cluster.isPresent()) {
+                    throw node.get().error("online_store of type redis needs exactly one of url and cluster",
+                            "url: redis://HOST:PORT for one server, or cluster: [HOST:PORT, ...] for a Redis Cluster");
+                }
+                RedisSettings redis = url.isPresent() ? at(url.get(), n -> RedisSettings.fromUrl(n.asString()))
+                        : at(cluster.get(), n -> RedisSettings.cluster(n.asStringList()));
+                Optional<String> user = YamlNode.optional(entries, "user").map(YamlNode::asString).or(redis::user);
+                Optional<String> password = Optional.ofNullable(System.getenv("GRANARY_REDIS_PASSWORD")).filter(p -> !p.isEmpty())
+                        .or(() -> YamlNode.optional(entries, "password").map(YamlNode::asString)).or(redis::password);
+                boolean tls = YamlNode.optional(entries, "tls").map(YamlNode::asBoolean).orElse(redis.tls());
+                String prefix = YamlNode.optional(entries, "key_prefix").map(YamlNode::asString).orElse(redis.keyPrefix());
+                boolean expire = YamlNode.optional(entries, "expire_after_ttl").map(YamlNode::asBoolean).orElse(false);
+                java.time.Duration timeout = YamlNode.optional(entries, "timeout")
+                        .map(n -> at(n, v -> io.granary.common.Durations.parse(v.asString(), "online_store.timeout"))).orElse(redis.timeout());
+                RedisSettings configured = redis.withCredentials(user, password);
+                return at(node.get(), n -> configured.withOptions(tls, prefix, expire, timeout));
+            }
+            default -> throw entries.get("type").error("unknown online_store.type '" + type + "'",
+                    "use rocksdb (embedded, the default) or redis");
+        }
     }
 
     private static CacheSettings cache(Optional<YamlNode> node, Path base, Path dataDir) {

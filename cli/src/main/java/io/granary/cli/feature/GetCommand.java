@@ -10,7 +10,7 @@ import io.granary.cli.Subcommand;
 import io.granary.cli.output.Formats;
 import io.granary.cli.output.TextTable;
 import io.granary.common.GranaryException;
-import io.granary.feature.online.RocksDbOnlineStore;
+import io.granary.feature.online.OnlineStore;
 import io.granary.feature.registry.Entity;
 import io.granary.feature.registry.RegistryState;
 import io.granary.feature.serving.OnlineFeatures;
@@ -58,7 +58,7 @@ public final class GetCommand extends Subcommand {
             }
             request.putEntities(joinKey, column.build());
         }
-        try (RocksDbOnlineStore store = RocksDbOnlineStore.openReader(context().config().featureStore().onlineStore())) {
+        try (OnlineStore store = context().config().featureStore().onlineStore().openReader()) {
             GetOnlineFeaturesResponse response = new OnlineFeatures(() -> registry, store, Clock.systemUTC(), (view, keys) -> { })
                     .get(request.build());
             print(response);

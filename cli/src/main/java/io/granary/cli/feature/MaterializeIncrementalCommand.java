@@ -3,7 +3,7 @@ package io.granary.cli.feature;
 import io.granary.cli.Subcommand;
 import io.granary.cli.TimeArgs;
 import io.granary.feature.materialize.Materializer;
-import io.granary.feature.online.RocksDbOnlineStore;
+import io.granary.feature.online.OnlineStore;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -23,7 +23,7 @@ public final class MaterializeIncrementalCommand extends Subcommand {
 
     @Override
     protected void run() {
-        try (RocksDbOnlineStore store = RocksDbOnlineStore.openWriter(context().config().featureStore().onlineStore())) {
+        try (OnlineStore store = context().config().featureStore().onlineStore().openWriter()) {
             Materializer materializer = new Materializer(context().datasets(), context().registry().load(), store);
             MaterializeOutput.print(out(), materializer.materializeIncremental(views, TimeArgs.parse(end, "--end")));
         }

@@ -9,7 +9,7 @@ import io.granary.feature.materialize.OnlineVerifier;
 import io.granary.feature.offline.LocalPointInTimeJoin;
 import io.granary.feature.offline.PointInTimeJoin;
 import io.granary.feature.offline.PointInTimeValues;
-import io.granary.feature.online.RocksDbOnlineStore;
+import io.granary.feature.online.OnlineStore;
 import io.granary.feature.registry.RegistryState;
 import java.time.Duration;
 import java.util.List;
@@ -61,7 +61,7 @@ public final class VerifyOnlineCommand extends Subcommand {
         RegistryState registry = context().registry().load();
         LocalPointInTimeJoin local = new LocalPointInTimeJoin(context().datasets(), registry);
         List<OnlineVerifier.ViewCheck> checks;
-        try (RocksDbOnlineStore store = RocksDbOnlineStore.openReader(context().config().featureStore().onlineStore())) {
+        try (OnlineStore store = context().config().featureStore().onlineStore().openReader()) {
             OnlineVerifier verifier = new OnlineVerifier(context().datasets(), registry, store, (view, snapshot) -> {
                 boolean spark = engine == OfflineEngine.spark || (engine == OfflineEngine.auto && local.unsupportedAt(view, snapshot).isPresent());
                 PointInTimeValues chosen = spark ? new PointInTimeJoin(context().spark(), registry) : local;

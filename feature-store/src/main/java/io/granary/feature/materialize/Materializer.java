@@ -220,6 +220,7 @@ public final class Materializer {
             this.view = view;
             this.joinKeys = registry.joinKeys(view);
             this.layout = Layouts.id(view);
+            store.expireAfter(view.name(), view.ttl());
         }
 
         List<String> columns() {

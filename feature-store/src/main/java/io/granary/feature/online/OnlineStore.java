@@ -5,8 +5,8 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Where the latest feature values of every entity are kept for serving. RocksDB on the serving
- * machine now; Redis (Feast's usual online store) is the planned second implementation.
+ * Where the latest feature values of every entity are kept for serving: RocksDB on the serving
+ * machine ({@link RocksDbOnlineStore}), or Redis shared by serving replicas ({@link RedisOnlineStore}).
  */
 public interface OnlineStore extends AutoCloseable {
 
@@ -39,6 +39,18 @@ public interface OnlineStore extends AutoCloseable {
      * {@code rows} rows, so it can make them quick to open and read (a no-op where nothing is to do).
      */
     default void finishWrites(String view, long rows) {}
+
+    /**
+     * Tells the store how long {@code view}'s rows stay useful (its ttl), for a store that may drop
+     * them after that (a no-op by default: serving answers old rows as OUTSIDE_MAX_AGE).
+     */
+    default void expireAfter(String view, java.time.Duration ttl) {}
+
+    /**
+     * For a reader: takes in what writers wrote since and checks the store can be read; a failure
+     * says why it cannot. Called by servers every {@code storeCatchUp}.
+     */
+    default void catchUp() {}
 
     /** A small named record kept with the data (materialization progress), written atomically with rows. */
     record StateRecord(String name, byte[] value) {}

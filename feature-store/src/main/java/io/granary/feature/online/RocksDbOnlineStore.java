@@ -212,6 +212,7 @@ public final class RocksDbOnlineStore implements OnlineStore {
      * For a reader: takes in what the writer has written since, and reopens if the writer added
      * views (column families are fixed when a secondary opens). Safe while reads are running.
      */
+    @Override
     public void catchUp() {
         if (writer) {
             return;

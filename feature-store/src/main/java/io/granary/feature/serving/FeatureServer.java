@@ -2,7 +2,8 @@ package io.granary.feature.serving;
 
 import io.granary.common.GranaryException;
 import io.granary.common.rpc.BearerTokens;
-import io.granary.feature.online.RocksDbOnlineStore;
+import io.granary.feature.online.OnlineStore;
+import io.granary.feature.online.OnlineStoreSettings;
 import io.granary.feature.registry.Registry;
 import io.granary.feature.registry.RegistryState;
 import io.grpc.Server;
@@ -15,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -31,38 +33,56 @@ import org.slf4j.LoggerFactory;
 public final class FeatureServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FeatureServer.class);
+    /** Lookups waiting on Redis at once: enough callers to keep a Redis (or a Cluster's nodes) busy. */
+    private static final int LOOKUP_THREADS = 32;
 
     private final Registry registry;
     private final AtomicReference<RegistryState> state = new AtomicReference<>();
-    private final RocksDbOnlineStore store;
+    private final OnlineStore store;
+    private final ExecutorService lookups;
     private final ServingMetrics metrics = new ServingMetrics();
     private final ScheduledExecutorService background;
     private final Server grpc;
     private final HttpApi http;
     private volatile boolean storeHealthy = true;
 
+    /** Serves the embedded RocksDB store at {@code onlineStore}. */
     public FeatureServer(Registry registry, Path onlineStore, ServerSettings settings, String version) {
+        this(registry, new OnlineStoreSettings.RocksDb(onlineStore), settings, version);
+    }
+
+    public FeatureServer(Registry registry, OnlineStoreSettings onlineStore, ServerSettings settings, String version) {
         this.registry = registry;
         this.state.set(registry.load());
-        this.store = RocksDbOnlineStore.openReader(onlineStore);
+        this.store = onlineStore.openReader();
+        // A local lookup is short and never blocks on the network: answer it on the event loop, one thread hop less
+        // per call. A lookup in Redis waits for a round trip, which must not hold an event loop up.
+        this.lookups = onlineStore instanceof OnlineStoreSettings.RocksDb ? null : Executors.newFixedThreadPool(LOOKUP_THREADS, runnable -> {
+            Thread thread = new Thread(runnable, "granary-feature-lookup");
+            thread.setDaemon(true);
+            return thread;
+        });
         OnlineFeatures features = new OnlineFeatures(state::get, store, Clock.systemUTC(), metrics);
         Optional<BearerTokens> tokens = settings.token().map(BearerTokens::new);
         ServerServiceDefinition service = GrpcServingService.definition(features, metrics, version);
         try {
-            // Lookups are short and never block on the network: answer on the event loop, one thread hop less per call.
-            NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.grpcPort()))
-                    .directExecutor()
-                    .addService(tokens.isPresent() ? ServerInterceptors.intercept(service, tokens.get()) : service);
+            NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(settings.host(), settings.grpcPort()));
+            if (lookups == null) {
+                builder.directExecutor();
+            } else {
+                builder.executor(lookups);
+            }
+            builder.addService(tokens.isPresent() ? ServerInterceptors.intercept(service, tokens.get()) : service);
             this.grpc = builder.build().start();
         } catch (IOException e) {
-            store.close();
+            closeStore();
             throw portInUse("gRPC", settings.host(), settings.grpcPort(), e);
         }
         try {
             this.http = new HttpApi(settings.host(), settings.httpPort(), features, metrics, tokens, () -> storeHealthy);
         } catch (IOException e) {
             grpc.shutdownNow();
-            store.close();
+            closeStore();
             throw portInUse("HTTP", settings.host(), settings.httpPort(), e);
         }
         this.background = Executors.newScheduledThreadPool(1, runnable -> {
@@ -140,6 +160,13 @@ public final class FeatureServer implements AutoCloseable {
         } catch (InterruptedException e) {
             grpc.shutdownNow();
             Thread.currentThread().interrupt();
+        }
+        closeStore();
+    }
+
+    private void closeStore() {
+        if (lookups != null) {
+            lookups.shutdownNow();
         }
         store.close();
     }
