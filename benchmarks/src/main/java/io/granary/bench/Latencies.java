@@ -16,6 +16,12 @@ final class Latencies {
         nanos[count++] = value;
     }
 
+    void addAll(Latencies other) {
+        for (int i = 0; i < other.count; i++) {
+            record(other.nanos[i]);
+        }
+    }
+
     int count() {
         return count;
     }

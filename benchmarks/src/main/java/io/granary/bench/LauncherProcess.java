@@ -17,10 +17,12 @@ final class LauncherProcess implements AutoCloseable {
 
     private final Process process;
     private final int port;
+    private final String readyLine;
 
-    private LauncherProcess(Process process, int port) {
+    private LauncherProcess(Process process, int port, String readyLine) {
         this.process = process;
         this.port = port;
+        this.readyLine = readyLine;
     }
 
     /** Starts `granary ARGS`; {@code ready}'s group 1 is the port it listens on, group 2 its start time in ms. */
@@ -43,7 +45,7 @@ final class LauncherProcess implements AutoCloseable {
                 Thread drain = new Thread(() -> lines.lines().forEach(l -> { }), "granary-bench-process-output");
                 drain.setDaemon(true);
                 drain.start();
-                return new LauncherProcess(process, Integer.parseInt(matcher.group(1)));
+                return new LauncherProcess(process, Integer.parseInt(matcher.group(1)), line);
             }
             seen.append(line).append('\n');
         }
@@ -53,6 +55,11 @@ final class LauncherProcess implements AutoCloseable {
 
     int port() {
         return port;
+    }
+
+    /** The line that told it was ready (servers name their other ports there). */
+    String readyLine() {
+        return readyLine;
     }
 
     @Override

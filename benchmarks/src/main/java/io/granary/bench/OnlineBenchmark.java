@@ -11,7 +11,10 @@ import io.granary.dataset.WriteOptions;
 import io.granary.dataset.catalog.CatalogSettings;
 import io.granary.feature.materialize.MaterializeResult;
 import io.granary.feature.materialize.Materializer;
-import io.granary.feature.online.RocksDbOnlineStore;
+import io.granary.feature.online.LocalRedis;
+import io.granary.feature.online.OnlineStore;
+import io.granary.feature.online.OnlineStoreSettings;
+import io.granary.feature.online.RedisSettings;
 import io.granary.feature.registry.DefinitionChecker;
 import io.granary.feature.registry.Definitions;
 import io.granary.feature.registry.Registry;
@@ -39,9 +42,11 @@ import org.apache.iceberg.types.Types;
 
 /**
  * `granary bench online`: 5 feature views of 10 features over 1M entities, materialized into
- * RocksDB and served over gRPC; a load client in another JVM measures p50/p99/p99.9 at batch sizes
- * 1, 10 and 100 and the peak request rate, and does the same against Redis 7 holding the same
- * values (one hash per entity, one pipelined HMGET per entity row).
+ * RocksDB and into Redis, each served by a feature server process over gRPC and HTTP; a load
+ * client in another JVM measures p50/p99/p99.9 at batch sizes 1, 10 and 100 and the peak rate of
+ * 8 callers, against an empty gRPC call (the transport's floor) and against Redis itself holding
+ * the same values (one hash per entity, one pipelined HMGET per entity row), in two runs; then 60
+ * seconds of load while materialize-incremental runs in a loop, every answer checked for torn rows.
  */
 public final class OnlineBenchmark implements Benchmark {
 
@@ -55,24 +60,28 @@ public final class OnlineBenchmark implements Benchmark {
 
     @Override
     public String description() {
-        return "online feature serving over gRPC: p50/p99/p99.9 at batch 1/10/100 and peak req/s, against Redis (--entities 1000000 --seconds 8)";
+        return "online serving over RocksDB and Redis, gRPC and HTTP: p50/p99/p99.9 at batch 1/10/100, peak req/s, against Redis itself; a soak under materialization (--entities 1000000 --seconds 5 --runs 2 --soak 60 --skip-redis)";
     }
 
     @Override
     public void run(Context context, List<String> args) throws Exception {
-        BenchOptions options = new BenchOptions(name(), args, Set.of("entities", "seconds", "threads", "skip-redis", "keep"));
+        BenchOptions options = new BenchOptions(name(), args, Set.of("entities", "seconds", "threads", "runs", "soak", "skip-redis", "keep"));
         long entities = options.number("entities", 1_000_000);
-        int seconds = (int) options.number("seconds", 8);
+        int seconds = (int) options.number("seconds", 5);
         int threads = (int) options.number("threads", 8);
+        int runs = (int) options.number("runs", 2);
+        int soakSeconds = (int) options.number("soak", 60);
+        boolean withRedis = !options.flag("skip-redis");
         PrintWriter out = context.out();
         Path work = context.config().dataDir().resolve("bench/online-" + System.currentTimeMillis());
         Files.createDirectories(work);
-        try (Datasets datasets = Datasets.open(CatalogSettings.localHadoop(work.resolve("warehouse")))) {
+        try (Datasets datasets = Datasets.open(CatalogSettings.localHadoop(work.resolve("warehouse")));
+             LocalRedis redis = withRedis ? LocalRedis.start(work.resolve("redis"), Optional.empty()) : null) {
             out.printf("online benchmark: %d views x %d features, %,d entities, %d cores%n", VIEWS, FEATURES, entities,
                     Runtime.getRuntime().availableProcessors());
             long start = System.nanoTime();
             for (int view = 0; view < VIEWS; view++) {
-                Path csv = writeView(work.resolve("view" + view + ".csv"), view, entities);
+                Path csv = writeView(work.resolve("view" + view + ".csv"), view, 0, entities, 0);
                 datasets.create(DatasetName.parse("bench.view" + view), List.of(csv), Optional.of(new SchemaFile(schema(), List.of())),
                         List.of(), WriteOptions.defaults(), Provenance.of("bench online", List.of()));
                 Files.delete(csv);
@@ -85,43 +94,43 @@ public final class OnlineBenchmark implements Benchmark {
             Definitions definitions = Definitions.parse(yaml);
             DefinitionChecker.check(definitions, registry.load(), datasets);
             RegistryState state = registry.apply(definitions);
-            Path online = work.resolve("online");
-            start = System.nanoTime();
-            try (RocksDbOnlineStore writer = RocksDbOnlineStore.openWriter(online)) {
-                List<MaterializeResult> results = new Materializer(datasets, state, writer).materialize(List.of(), Instant.EPOCH,
-                        Instant.parse("2100-01-01T00:00:00Z"));
-                long rows = results.stream().mapToLong(MaterializeResult::rowsRead).sum();
-                double took = (System.nanoTime() - start) / 1e9;
-                out.printf("materialized %,d rows into RocksDB in %.1f s (%,.0f rows/s)%n", rows, took, rows / took);
-            }
-            out.flush();
-
-            Map<String, Map<String, String>> granary;
-            Map<String, Map<String, String>> transport;
-            Path config = work.resolve("serve.yaml");
-            Files.writeString(config, "registry: {path: " + registry.dir().toAbsolutePath() + "}\nonline_store: {path: " + online.toAbsolutePath() + "}\n");
-            // the feature server in a process of its own, started the way users start it (the launcher's JVM flags)
-            try (LauncherProcess server = LauncherProcess.start(List.of("serve", "features", "--config", config.toString(), "--port", "0",
-                    "--http-port", "0"), Pattern.compile("serving features: gRPC [^:]+:(\\d+).*started in (\\d+) ms"), out)) {
-                transport = loadClient(work, "grpc-empty", server.port(), entities, seconds, threads, out);
-                granary = loadClient(work, "grpc", server.port(), entities, seconds, threads, out);
-            }
-            Map<String, Map<String, String>> redis = null;
-            String redisVersion = "";
-            if (!options.flag("skip-redis")) {
-                try (RedisServer server = RedisServer.start(work, out)) {
-                    redisVersion = server.version();
+            OnlineStoreSettings rocksDb = new OnlineStoreSettings.RocksDb(work.resolve("online"));
+            materialize(datasets, state, rocksDb, "RocksDB", out);
+            Map<String, LauncherProcess> servers = new LinkedHashMap<>();
+            Map<String, List<Map<String, Map<String, String>>>> results = new LinkedHashMap<>();
+            String redisVersion = withRedis ? LocalRedis.version() : "";
+            try {
+                servers.put("rocksdb", startServer(work, registry, "online_store: {path: " + work.resolve("online").toAbsolutePath() + "}", out));
+                if (withRedis) {
+                    RedisSettings granaryOnRedis = RedisSettings.fromUrl(redis.url());
+                    materialize(datasets, state, granaryOnRedis, "Redis " + redisVersion, out);
                     start = System.nanoTime();
-                    loadRedis(server.port, entities);
-                    out.printf("loaded the same values into Redis %s in %.1f s%n", redisVersion, (System.nanoTime() - start) / 1e9);
-                    out.flush();
-                    redis = loadClient(work, "redis", server.port, entities, seconds, threads, out);
+                    loadRedis(redis.port(), entities);
+                    out.printf("loaded the same values into Redis as one hash per entity (the direct peer) in %.1f s%n", (System.nanoTime() - start) / 1e9);
+                    servers.put("redis", startServer(work, registry, "online_store: {type: redis, url: " + redis.url() + "}", out));
+                }
+                for (int run = 1; run <= runs; run++) {
+                    out.printf("%nrun %d of %d%n", run, runs);
+                    LauncherProcess rocks = servers.get("rocksdb");
+                    measure(results, "gRPC empty call (transport floor)", work, "grpc-empty", rocks.port(), -1, entities, seconds, threads, out);
+                    measure(results, "granary+RocksDB gRPC", work, "grpc", rocks.port(), httpPort(rocks), entities, seconds, threads, out);
+                    measure(results, "granary+RocksDB HTTP", work, "http", httpPort(rocks), httpPort(rocks), entities, seconds, threads, out);
+                    if (withRedis) {
+                        LauncherProcess onRedis = servers.get("redis");
+                        measure(results, "granary+Redis gRPC", work, "grpc", onRedis.port(), httpPort(onRedis), entities, seconds, threads, out);
+                        measure(results, "granary+Redis HTTP", work, "http", httpPort(onRedis), httpPort(onRedis), entities, seconds, threads, out);
+                        measure(results, "Redis " + redisVersion + " direct", work, "redis", redis.port(), -1, entities, seconds, threads, out);
+                    }
+                }
+                report(out, results, threads, withRedis ? "Redis " + redisVersion + " direct" : null);
+                if (soakSeconds > 0) {
+                    soak(datasets, state, rocksDb, servers.get("rocksdb"), results.get("granary+RocksDB gRPC"), work, soakSeconds, threads, out);
+                }
+            } finally {
+                for (LauncherProcess server : servers.values()) {
+                    server.close();
                 }
             }
-            report(out, granary, redis, redisVersion, threads);
-            Map<String, String> empty = transport.get("latency batch=1");
-            out.printf("(gRPC itself, an empty GetFeastServingInfo on the same connection: p50/p99/p99.9 %s / %s / %s ms, peak %s req/s)%n",
-                    empty.get("p50"), empty.get("p99"), empty.get("p999"), transport.get("peak threads=" + threads).get("rps"));
         } finally {
             if (!options.flag("keep")) {
                 IngestBenchmark.deleteRecursively(work);
@@ -131,33 +140,148 @@ public final class OnlineBenchmark implements Benchmark {
         }
     }
 
-    private static void report(PrintWriter out, Map<String, Map<String, String>> granary, Map<String, Map<String, String>> redis,
-                               String redisVersion, int threads) {
+    private static void materialize(Datasets datasets, RegistryState state, OnlineStoreSettings store, String name, PrintWriter out) {
+        long start = System.nanoTime();
+        try (OnlineStore writer = store.openWriter()) {
+            List<MaterializeResult> results = new Materializer(datasets, state, writer).materialize(List.of(), Instant.EPOCH,
+                    Instant.parse("2100-01-01T00:00:00Z"));
+            long rows = results.stream().mapToLong(MaterializeResult::rowsRead).sum();
+            double took = (System.nanoTime() - start) / 1e9;
+            out.printf("materialized %,d rows into %s in %.1f s (%,.0f rows/s)%n", rows, name, took, rows / took);
+            out.flush();
+        }
+    }
+
+    /** The feature server in a process of its own, started the way users start it (the launcher's JVM flags). */
+    private static LauncherProcess startServer(Path work, Registry registry, String onlineStore, PrintWriter out) throws Exception {
+        Path config = Files.createTempFile(work, "serve", ".yaml");
+        Files.writeString(config, "registry: {path: " + registry.dir().toAbsolutePath() + "}\n" + onlineStore + "\n");
+        return LauncherProcess.start(List.of("serve", "features", "--config", config.toString(), "--port", "0", "--http-port", "0"),
+                Pattern.compile("serving features: gRPC [^:]+:(\\d+).*started in (\\d+) ms"), out);
+    }
+
+    private static int httpPort(LauncherProcess server) {
+        Matcher matcher = Pattern.compile("HTTP http://[^:]+:(\\d+)/").matcher(server.readyLine());
+        if (!matcher.find()) {
+            throw new IllegalStateException("no HTTP port in: " + server.readyLine());
+        }
+        return Integer.parseInt(matcher.group(1));
+    }
+
+    private static void measure(Map<String, List<Map<String, Map<String, String>>>> results, String line, Path work, String target, int port,
+                                int metricsPort, long entities, int seconds, int threads, PrintWriter out) throws Exception {
+        results.computeIfAbsent(line, l -> new ArrayList<>()).add(loadClient(work, line,
+                List.of("target=" + target, "port=" + port, "metrics=" + metricsPort, "entities=" + entities, "seconds=" + seconds,
+                        "threads=" + threads), out));
+    }
+
+    private static String ms(Map<String, String> values) {
+        return values.get("p50") + "/" + values.get("p99") + "/" + values.get("p999");
+    }
+
+    private static void report(PrintWriter out, Map<String, List<Map<String, Map<String, String>>>> results, int threads, String peer) {
         out.println();
-        out.printf("%-6s %-28s %-28s %s%n", "batch", "granary gRPC p50/p99/p99.9 ms", redis == null ? "" : "redis " + redisVersion + " p50/p99/p99.9 ms",
-                redis == null ? "" : "p99 granary/redis");
+        out.println("latency, one caller, ms: p50/p99/p99.9 per run; the server's own p50/p99 from its /metrics histogram; p99 against the peer");
         for (String batch : List.of("1", "10", "100")) {
-            Map<String, String> g = granary.get("latency batch=" + batch);
-            String ours = g.get("p50") + " / " + g.get("p99") + " / " + g.get("p999");
-            if (redis == null) {
-                out.printf("%-6s %-28s%n", batch, ours);
-            } else {
-                Map<String, String> r = redis.get("latency batch=" + batch);
-                out.printf(Locale.ROOT, "%-6s %-28s %-28s %.2fx%n", batch, ours, r.get("p50") + " / " + r.get("p99") + " / " + r.get("p999"),
-                        Double.parseDouble(g.get("p99")) / Double.parseDouble(r.get("p99")));
+            out.printf("batch %s%n", batch);
+            for (Map.Entry<String, List<Map<String, Map<String, String>>>> line : results.entrySet()) {
+                StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "  %-36s", line.getKey()));
+                List<Double> p99s = new ArrayList<>();
+                String server = "";
+                for (Map<String, Map<String, String>> run : line.getValue()) {
+                    Map<String, String> values = run.get("latency batch=" + batch);
+                    text.append(String.format(Locale.ROOT, " %-22s", ms(values)));
+                    p99s.add(Double.parseDouble(values.get("p99")));
+                    if (values.containsKey("server_p50")) {
+                        server = "server " + values.get("server_p50") + "/" + values.get("server_p99");
+                    }
+                }
+                text.append(String.format(Locale.ROOT, " %-20s", server));
+                if (peer != null && !line.getKey().equals(peer) && results.containsKey(peer)) {
+                    text.append(String.format(Locale.ROOT, " p99 %.2fx", ratio(p99s, results.get(peer), "latency batch=" + batch, "p99")));
+                }
+                out.println(text);
             }
         }
-        String peak = "peak threads=" + threads;
-        out.printf("peak requests/s (%d client threads, batch 1): granary %s%s%n", threads, granary.get(peak).get("rps"),
-                redis == null ? "" : ", redis " + redis.get(peak).get("rps"));
-        out.printf(Locale.ROOT, "targets: p99 <= 0.5 ms at batch 1 (%s ms), <= 4 ms at batch 100 (%s ms)%n",
-                granary.get("latency batch=1").get("p99"), granary.get("latency batch=100").get("p99"));
+        out.printf("peak, %d callers of batch 1: requests/s per run (p99 ms)%n", threads);
+        for (Map.Entry<String, List<Map<String, Map<String, String>>>> line : results.entrySet()) {
+            StringBuilder text = new StringBuilder(String.format(Locale.ROOT, "  %-36s", line.getKey()));
+            List<Double> rates = new ArrayList<>();
+            for (Map<String, Map<String, String>> run : line.getValue()) {
+                Map<String, String> values = run.get("peak threads=" + threads);
+                text.append(String.format(Locale.ROOT, " %8s (%s)", values.get("rps"), values.get("p99")));
+                rates.add(Double.parseDouble(values.get("rps")));
+            }
+            if (peer != null && !line.getKey().equals(peer) && results.containsKey(peer)) {
+                text.append(String.format(Locale.ROOT, "   %.2fx the peer's rate", ratio(rates, results.get(peer), "peak threads=" + threads, "rps")));
+            }
+            out.println(text);
+        }
+        out.println("(ratios compare the means over the runs, taken in the same runs; the spread is the runs side by side)");
+        out.flush();
+    }
+
+    private static double ratio(List<Double> ours, List<Map<String, Map<String, String>>> peer, String key, String field) {
+        double peerMean = peer.stream().mapToDouble(run -> Double.parseDouble(run.get(key).get(field))).average().orElse(Double.NaN);
+        return ours.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN) / peerMean;
+    }
+
+    /** Entities whose view0 rows the soak rewrites each round (the soak's callers ask for these). */
+    static final int SOAK_ENTITIES = 20_000;
+
+    /**
+     * 60 seconds of peak load on the RocksDB-backed server while this process appends a new round of
+     * view0 for the soak's entities and runs materialize-incremental, again and again.
+     */
+    private static void soak(Datasets datasets, RegistryState state, OnlineStoreSettings store, LauncherProcess server,
+                             List<Map<String, Map<String, String>>> idle, Path work, int seconds, int threads, PrintWriter out) throws Exception {
+        out.printf("%nsoak: %d callers of batch 10 for %d s against granary+RocksDB gRPC, materialize-incremental of view0 in a loop%n",
+                threads, seconds);
+        out.flush();
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger rounds = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Exception> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread writer = new Thread(() -> {
+            try (OnlineStore online = store.openWriter()) {
+                Materializer materializer = new Materializer(datasets, state, online);
+                while (!done.get()) {
+                    int round = rounds.get() + 1;
+                    Path csv = writeView(work.resolve("round" + round + ".csv"), 0, round, SOAK_ENTITIES, round);
+                    datasets.append(io.granary.dataset.DatasetRef.latest(DatasetName.parse("bench.view0")), List.of(csv), WriteOptions.defaults(),
+                            Provenance.of("bench online soak", List.of()));
+                    Files.delete(csv);
+                    materializer.materializeIncremental(List.of("view0"), Instant.parse("2100-01-01T00:00:00Z"));
+                    rounds.set(round);
+                }
+            } catch (Exception e) {
+                failure.set(e);
+            }
+        }, "granary-bench-soak-materialize");
+        writer.start();
+        Map<String, Map<String, String>> soak;
+        try {
+            soak = loadClient(work, "soak", List.of("target=grpc", "port=" + server.port(), "entities=" + SOAK_ENTITIES,
+                    "seconds=" + seconds, "threads=" + threads, "soak=10"), out);
+        } finally {
+            done.set(true);
+            writer.join();
+        }
+        if (failure.get() != null) {
+            throw failure.get();
+        }
+        Map<String, String> values = soak.get("peak threads=" + threads);
+        double idleP99 = idle.stream().mapToDouble(run -> Double.parseDouble(run.get("latency batch=10").get("p99"))).average().orElse(Double.NaN);
+        out.printf(Locale.ROOT, "soak: %s requests/s, %s errors, %s torn rows, %d rounds materialized (%s answers saw an entity's newer round); "
+                        + "p50/p99/p99.9 %s ms, p99 %.2fx the idle batch-10 p99 (%.3f ms); targets: 0 errors, 0 torn, <= 2x%n",
+                values.get("rps"), values.get("errors"), values.get("torn"), rounds.get(), values.get("newer"), ms(values),
+                Double.parseDouble(values.get("p99")) / idleP99, idleP99);
+        out.flush();
     }
 
     private static final Pattern RESULT = Pattern.compile("RESULT ([\\w-]+) (latency batch=\\d+|peak threads=\\d+) (.*)");
 
-    private static Map<String, Map<String, String>> loadClient(Path work, String target, int port, long entities, int seconds, int threads,
-                                                               PrintWriter out) throws Exception {
+    /** Runs the load client in a JVM of its own and collects its RESULT lines: case to field to value. */
+    private static Map<String, Map<String, String>> loadClient(Path work, String label, List<String> clientArgs, PrintWriter out) throws Exception {
         List<String> fields = new ArrayList<>();
         for (int view = 0; view < VIEWS; view++) {
             for (int feature = 0; feature < FEATURES; feature++) {
@@ -168,11 +292,11 @@ public final class OnlineBenchmark implements Benchmark {
         // short pauses come rarely with a 2 GB heap, rather than a concurrent one whose threads would take
         // the two cores from the server being measured (on ZGC the client's own collections added ~1 ms
         // to the server's p99 at batch 100). Every target is measured by the same client.
-        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xms2g", "-Xmx2g",
-                "-XX:+UseParallelGC",
-                "-cp", System.getProperty("java.class.path"), OnlineLoadClient.class.getName(), target, String.valueOf(port),
-                String.valueOf(entities), String.valueOf(seconds), String.valueOf(threads), String.join(",", fields));
-        out.printf("measuring %s from a separate JVM (%d s per case)...%n", target, seconds);
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xms2g", "-Xmx2g",
+                "-XX:+UseParallelGC", "-cp", System.getProperty("java.class.path"), OnlineLoadClient.class.getName()));
+        command.addAll(clientArgs);
+        command.add("fields=" + String.join(",", fields));
+        out.printf("measuring %s from a separate JVM...%n", label);
         out.flush();
         Process client = new ProcessBuilder(command).redirectErrorStream(true).start();
         Map<String, Map<String, String>> results = new LinkedHashMap<>();
@@ -182,7 +306,7 @@ public final class OnlineBenchmark implements Benchmark {
                 Matcher matcher = RESULT.matcher(line);
                 if (matcher.matches()) {
                     Map<String, String> values = new LinkedHashMap<>();
-                    for (String pair : matcher.group(3).split(" ")) {
+                    for (String pair : matcher.group(3).trim().split(" +")) {
                         String[] kv = pair.split("=");
                         values.put(kv[0], kv[1]);
                     }
@@ -193,7 +317,7 @@ public final class OnlineBenchmark implements Benchmark {
             }
         }
         if (client.waitFor() != 0) {
-            throw new io.granary.common.GranaryException("the " + target + " load client failed (exit " + client.exitValue() + ")",
+            throw new io.granary.common.GranaryException("the " + label + " load client failed (exit " + client.exitValue() + ")",
                     "see its output above");
         }
         return results;
@@ -209,14 +333,24 @@ public final class OnlineBenchmark implements Benchmark {
         return new Schema(fields);
     }
 
-    /** Feature {@code feature} of entity {@code id} in view {@code view}: the same in the dataset and in Redis. */
-    static String value(int view, long id, int feature) {
+    /**
+     * Feature {@code feature} of entity {@code id} in view {@code view} as written in materialization
+     * round {@code round} (0 for the initial data): the same in the dataset and in Redis. Every INT64
+     * feature tells its round, so a caller can check a row's features all come from one.
+     */
+    static String value(int view, long id, int feature, int round) {
         long mixed = (id * 2654435761L + view * 97L + feature * 7919L) & 0x7fffffffL;
-        return feature < FEATURES / 2 ? Long.toString(mixed % 100_000) : Double.toString((mixed % 1_000_000) / 1000.0);
+        return feature < FEATURES / 2 ? Long.toString(round * 1_000_000L + mixed % 100_000)
+                : Double.toString(round * 10_000 + (mixed % 1_000_000) / 1000.0);
     }
 
-    private static Path writeView(Path file, int view, long entities) throws Exception {
-        long base = Instant.parse("2026-11-01T00:00:00Z").getEpochSecond();
+    static long roundOf(long int64Feature) {
+        return int64Feature / 1_000_000;
+    }
+
+    /** Rows of {@code view} for entities 0..entities-1 in {@code round}; each round's rows are a minute newer than the last's. */
+    private static Path writeView(Path file, int view, int round, long entities, long minutesLater) throws Exception {
+        long base = Instant.parse("2026-11-01T00:00:00Z").getEpochSecond() + (round == 0 ? 0 : 86_400 + minutesLater * 60);
         AtomicFiles.write(file, stream -> {
             BufferedWriter out = new BufferedWriter(new OutputStreamWriter(stream, StandardCharsets.UTF_8), 1 << 20);
             out.write("entity_id,event_ts");
@@ -227,9 +361,9 @@ public final class OnlineBenchmark implements Benchmark {
             StringBuilder line = new StringBuilder(160);
             for (long id = 0; id < entities; id++) {
                 line.setLength(0);
-                line.append(id).append(',').append(Instant.ofEpochSecond(base + id % 86_400));
+                line.append(id).append(',').append(Instant.ofEpochSecond(round == 0 ? base + id % 86_400 : base));
                 for (int feature = 0; feature < FEATURES; feature++) {
-                    line.append(',').append(value(view, id, feature));
+                    line.append(',').append(value(view, id, feature, round));
                 }
                 out.append(line).append('\n');
             }
@@ -264,7 +398,7 @@ public final class OnlineBenchmark implements Benchmark {
                 for (int view = 0; view < VIEWS; view++) {
                     for (int feature = 0; feature < FEATURES; feature++) {
                         command.add(("view" + view + ":f" + feature).getBytes(StandardCharsets.US_ASCII));
-                        command.add(value(view, id, feature).getBytes(StandardCharsets.US_ASCII));
+                        command.add(value(view, id, feature, 0).getBytes(StandardCharsets.US_ASCII));
                     }
                 }
                 redis.send(command);

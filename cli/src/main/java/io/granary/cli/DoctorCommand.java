@@ -50,6 +50,15 @@ public final class DoctorCommand extends Subcommand {
             RocksDB.loadLibrary();
             return "native library loaded (RocksDB " + RocksDB.rocksdbVersion() + ")";
         }));
+        if (config.featureStore().onlineStore() instanceof io.granary.feature.online.RedisSettings redis) {
+            checks.add(check("redis", () -> {
+                try (var store = redis.openReader()) {
+                    long start = System.nanoTime();
+                    store.catchUp();
+                    return "the online store " + redis.describe() + " answers (" + (System.nanoTime() - start) / 1000 + " us)";
+                }
+            }));
+        }
         if (!skipSpark) {
             checks.add(check("spark", () -> {
                 long start = System.nanoTime();

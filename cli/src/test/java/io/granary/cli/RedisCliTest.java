@@ -60,10 +60,13 @@ class RedisCliTest {
             assertThat(ok(config, "feature", "verify-online").out()).contains("user_stats");
             assertThat(ok(config, "feature", "materialize-incremental").out()).containsPattern("user_stats +incremental +0 +0");
 
+            assertThat(ok(config, "doctor", "--skip-spark").out()).containsPattern("ok +redis +the online store " + redis.url() + " answers");
+
             Path wrongPassword = write(dir, "wrong.yaml", "online_store: {type: redis, url: " + redis.url() + ", password: nope}");
             GranaryCli.Run refused = run(wrongPassword, "feature", "materialize-incremental");
             assertThat(refused.code()).as(refused.toString()).isNotZero();
             assertThat(refused.err()).contains("Redis refused Granary's credentials for the online store " + redis.url());
+            assertThat(run(wrongPassword, "doctor", "--skip-spark").out()).containsPattern("FAIL +redis +Redis refused Granary's credentials");
         }
     }
 

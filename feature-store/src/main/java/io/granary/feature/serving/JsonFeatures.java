@@ -14,6 +14,7 @@ import io.granary.common.GranaryException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.List;
@@ -105,6 +106,8 @@ final class JsonFeatures {
             json.writeEndArray();
             json.writeEndObject();
             json.writeArrayFieldStart("results");
+            // a row's features share its event time: format each time once (Instant.toString is most of a large answer's cost)
+            Map<Timestamp, String> times = new HashMap<>();
             for (GetOnlineFeaturesResponse.FeatureVector vector : response.getResultsList()) {
                 json.writeStartObject();
                 json.writeArrayFieldStart("values");
@@ -119,7 +122,7 @@ final class JsonFeatures {
                 json.writeEndArray();
                 json.writeArrayFieldStart("event_timestamps");
                 for (Timestamp timestamp : vector.getEventTimestampsList()) {
-                    json.writeString(Instant.ofEpochSecond(timestamp.getSeconds(), timestamp.getNanos()).toString());
+                    json.writeString(times.computeIfAbsent(timestamp, t -> Instant.ofEpochSecond(t.getSeconds(), t.getNanos()).toString()));
                 }
                 json.writeEndArray();
                 json.writeEndObject();
