@@ -124,7 +124,7 @@ public final class OnlineBenchmark implements Benchmark {
                 }
                 report(out, results, threads, withRedis ? "Redis " + redisVersion + " direct" : null);
                 if (soakSeconds > 0) {
-                    soak(datasets, state, rocksDb, servers.get("rocksdb"), results.get("granary+RocksDB gRPC"), work, soakSeconds, threads, out);
+                    soak(datasets, state, rocksDb, servers.get("rocksdb"), work, soakSeconds, threads, out);
                 }
             } finally {
                 for (LauncherProcess server : servers.values()) {
@@ -234,10 +234,14 @@ public final class OnlineBenchmark implements Benchmark {
      * view0 for the soak's entities and runs materialize-incremental, again and again.
      */
     private static void soak(Datasets datasets, RegistryState state, OnlineStoreSettings store, LauncherProcess server,
-                             List<Map<String, Map<String, String>>> idle, Path work, int seconds, int threads, PrintWriter out) throws Exception {
-        out.printf("%nsoak: %d callers of batch 10 for %d s against granary+RocksDB gRPC, materialize-incremental of view0 in a loop%n",
-                threads, seconds);
+                             Path work, int seconds, int threads, PrintWriter out) throws Exception {
+        // the idle figure: the same load, nothing materializing
+        int idleSeconds = Math.max(10, seconds / 3);
+        out.printf("%nsoak: %d callers of batch 10 against granary+RocksDB gRPC: %d s idle, then %d s with materialize-incremental of view0 "
+                + "in a loop%n", threads, idleSeconds, seconds);
         out.flush();
+        Map<String, String> idle = loadClient(work, "soak (idle)", List.of("target=grpc", "port=" + server.port(), "entities=" + SOAK_ENTITIES,
+                "seconds=" + idleSeconds, "threads=" + threads, "soak=10"), out).get("peak threads=" + threads);
         java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.atomic.AtomicInteger rounds = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicReference<Exception> failure = new java.util.concurrent.atomic.AtomicReference<>();
@@ -270,11 +274,11 @@ public final class OnlineBenchmark implements Benchmark {
             throw failure.get();
         }
         Map<String, String> values = soak.get("peak threads=" + threads);
-        double idleP99 = idle.stream().mapToDouble(run -> Double.parseDouble(run.get("latency batch=10").get("p99"))).average().orElse(Double.NaN);
+        out.printf(Locale.ROOT, "idle: %s requests/s, p50/p99/p99.9 %s ms%n", idle.get("rps"), ms(idle));
         out.printf(Locale.ROOT, "soak: %s requests/s, %s errors, %s torn rows, %d rounds materialized (%s answers saw an entity's newer round); "
-                        + "p50/p99/p99.9 %s ms, p99 %.2fx the idle batch-10 p99 (%.3f ms); targets: 0 errors, 0 torn, <= 2x%n",
+                        + "p50/p99/p99.9 %s ms, p99 %.2fx idle; targets: 0 errors, 0 torn, <= 2x%n",
                 values.get("rps"), values.get("errors"), values.get("torn"), rounds.get(), values.get("newer"), ms(values),
-                Double.parseDouble(values.get("p99")) / idleP99, idleP99);
+                Double.parseDouble(values.get("p99")) / Double.parseDouble(idle.get("p99")));
         out.flush();
     }
 
