@@ -85,7 +85,8 @@ public final class OnlineLoadClient {
         }
         Latencies peak = new Latencies();
         Map<Double, Long> before = serverHistogram(metricsPort, protocol);
-        long requests = callers(peakThreads, seconds, peak, () -> open(target, channel, http, port, fields), entities);
+        // each caller on a connection of its own, as separate model servers would be (and as each Redis caller is)
+        long requests = callers(peakThreads, seconds, peak, () -> ownConnection(target, port, http, fields), entities);
         String server = serverQuantiles(before, serverHistogram(metricsPort, protocol));
         System.out.printf(Locale.ROOT, "RESULT %s peak threads=%d rps=%.0f %s%s%n", target, peakThreads, requests / (double) seconds,
                 peak.summary(), server);
@@ -144,6 +145,26 @@ public final class OnlineLoadClient {
                 latencies.record(took);
             }
         }
+    }
+
+    private static Target ownConnection(String target, int port, HttpClient http, List<String> fields) throws Exception {
+        if (!target.startsWith("grpc")) {
+            return open(target, null, target.equals("http") ? HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build() : http, port, fields);
+        }
+        ManagedChannel own = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+        Target client = open(target, own, http, port, fields);
+        return new Target() {
+            @Override
+            public int call(long[] ids) throws Exception {
+                return client.call(ids);
+            }
+
+            @Override
+            public void close() throws Exception {
+                client.close();
+                own.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        };
     }
 
     private static GetOnlineFeaturesRequest request(long[] ids) {
