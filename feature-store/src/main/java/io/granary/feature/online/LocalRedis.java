@@ -139,6 +139,18 @@ public final class LocalRedis implements AutoCloseable {
         }
     }
 
+    /** Moves {@code slots} hash slots, with their keys, from Cluster node {@code from} to node {@code to} (as an operator's reshard does). */
+    public void reshard(int from, int to, int slots) {
+        String fromId;
+        String toId;
+        try (Jedis source = connect(from); Jedis target = connect(to)) {
+            fromId = source.clusterMyId();
+            toId = target.clusterMyId();
+        }
+        run(List.of("redis-cli", "--cluster", "reshard", nodes().get(from), "--cluster-from", fromId, "--cluster-to", toId,
+                "--cluster-slots", String.valueOf(slots), "--cluster-yes"), dir.resolve("reshard.log"));
+    }
+
     /** The version of the installed redis-server, e.g. 7.0.15. */
     public static String version() {
         try {

@@ -34,6 +34,7 @@ import redis.clients.jedis.exceptions.JedisClusterOperationException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.exceptions.JedisRedirectionException;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.params.SetParams;
 import redis.clients.jedis.resps.ScanResult;
@@ -159,7 +160,8 @@ public final class RedisOnlineStore implements OnlineStore {
             if (settings.cluster()) {
                 Set<HostAndPort> nodes = settings.nodes().stream().map(RedisOnlineStore::hostAndPort).collect(Collectors.toSet());
                 return RedisClusterClient.builder().nodes(nodes).clientConfig(config.build()).poolConfig(pool)
-                        .maxAttempts(3).maxTotalRetriesDuration(settings.timeout()).build();
+                        .maxAttempts(3).maxTotalRetriesDuration(settings.timeout())
+                        .topologyRefreshPeriod(java.time.Duration.ofSeconds(10)).build();
             }
             return RedisClient.builder().hostAndPort(hostAndPort(settings.nodes().get(0))).clientConfig(config.build()).poolConfig(pool).build();
         } catch (JedisException e) {
@@ -224,7 +226,14 @@ public final class RedisOnlineStore implements OnlineStore {
             pipeline.sync();
         }
         List<byte[]> values = new ArrayList<>(keys.size());
-        responses.forEach(r -> values.add(r.get()));
+        for (int i = 0; i < keys.size(); i++) {
+            try {
+                values.add(responses.get(i).get());
+            } catch (JedisRedirectionException moved) {
+                // the slot moved since the client learnt the owners (a reshard, a failover): a single GET follows it and relearns them
+                values.add(client.get(keys.get(i)));
+            }
+        }
         return values;
     }
 
@@ -295,19 +304,23 @@ public final class RedisOnlineStore implements OnlineStore {
 
     private int writeChunk(String view, List<byte[]> keys, List<OnlineRow> rows, Long ttlMillis) {
         List<Response<Object>> responses = new ArrayList<>(keys.size());
+        List<List<byte[]>> arguments = new ArrayList<>(keys.size());
         try (AbstractPipeline pipeline = client.pipelined()) {
             for (int i = 0; i < keys.size(); i++) {
                 OnlineRow row = rows.get(i);
                 long expireAt = ttlMillis == null ? 0 : Math.max(1, row.eventTimeMicros() / 1000 + ttlMillis);
-                responses.add(pipeline.evalsha(writeNewerSha, List.of(rowKey(view, keys.get(i))),
-                        List.of(row.encode(), Long.toString(expireAt).getBytes(StandardCharsets.UTF_8))));
+                arguments.add(List.of(row.encode(), Long.toString(expireAt).getBytes(StandardCharsets.UTF_8)));
+                responses.add(pipeline.evalsha(writeNewerSha, List.of(rowKey(view, keys.get(i))), arguments.get(i)));
             }
             pipeline.sync();
         }
         int newer = 0;
-        for (Response<Object> response : responses) {
+        for (int i = 0; i < responses.size(); i++) {
             try {
-                newer += ((Long) response.get()).intValue();
+                newer += ((Long) responses.get(i).get()).intValue();
+            } catch (JedisRedirectionException moved) {
+                // the slot moved (a reshard, a failover): a single call follows it and relearns the owners
+                newer += ((Long) client.evalsha(writeNewerSha, List.of(rowKey(view, keys.get(i))), arguments.get(i))).intValue();
             } catch (JedisDataException e) {
                 if (String.valueOf(e.getMessage()).startsWith("NOSCRIPT")) {
                     // Redis restarted (or a node joined) since the script was loaded: load it again and replay, which is idempotent

@@ -123,6 +123,15 @@ class RedisClusterServingTest {
                 assertThat(fromRedis.getResults(1).getStatusesList().subList(USERS, USERS + 5)).containsOnly(FieldStatus.NOT_FOUND);
             }
 
+            // an operator moves slots between nodes: a reader that knew the old owners follows them, and so does the writer
+            try (OnlineStore redisReader = settings.openReader(); OnlineStore rocks = RocksDbOnlineStore.openReader(fixture.onlinePath)) {
+                OnlineFeatures fromRedis = new OnlineFeatures(() -> registry, redisReader, Clock.systemUTC(), (v, k) -> { });
+                GetOnlineFeaturesResponse before = fromRedis.get(users(everyone));
+                cluster.reshard(0, 1, 2000);
+                assertThat(fromRedis.get(users(everyone))).as("after resharding").isEqualTo(before);
+                assertThat(before).isEqualTo(new OnlineFeatures(() -> registry, rocks, Clock.systemUTC(), (v, k) -> { }).get(users(everyone)));
+            }
+
             ServerSettings serverSettings = new ServerSettings("127.0.0.1", 0, 0, Optional.empty(), Duration.ofMillis(50), Duration.ofSeconds(1));
             try (FeatureServer first = new FeatureServer(fixture.registry, settings, serverSettings, "replica-1");
                  FeatureServer second = new FeatureServer(fixture.registry, settings, serverSettings, "replica-2")) {
