@@ -36,6 +36,7 @@ public final class ConfigCommand extends Subcommand {
             redis.user().ifPresent(user -> out.println("  user: " + user));
             out.println("  password: " + (redis.password().isPresent() ? "(set)" : "(none)"));
             out.println("  tls: " + redis.tls());
+            redis.tlsCa().ifPresent(ca -> out.println("  tls_ca: " + ca));
             out.println("  key_prefix: " + redis.keyPrefix());
             out.println("  expire_after_ttl: " + redis.expireAfterTtl());
             out.println("  timeout: " + redis.timeout().toMillis() + "ms");

@@ -87,6 +87,8 @@ class RedisCliTest {
         Path cluster = write(dir, "cluster.yaml", "online_store:", "  type: redis", "  cluster: [10.0.0.1:7000, 10.0.0.2:7000]",
                 "  expire_after_ttl: true", "  timeout: 500ms");
         assertThat(ok(cluster, "config").out()).contains("cluster: [10.0.0.1:7000, 10.0.0.2:7000]").contains("expire_after_ttl: true")
-                .contains("timeout: 500ms");
+                .contains("timeout: 500ms").contains("tls: false");
+        Path tls = write(dir, "conf/tls.yaml", "online_store:", "  type: redis", "  url: redis://h:1", "  tls_ca: certs/ca.pem");
+        assertThat(ok(tls, "config").out()).contains("tls: true").contains("tls_ca: " + dir.resolve("conf/certs/ca.pem"));
     }
 }

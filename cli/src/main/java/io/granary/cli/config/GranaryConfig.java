@@ -44,6 +44,7 @@ import java.util.OptionalLong;
  *   user: default                     # redis ACL user
  *   password: ...                     # GRANARY_REDIS_PASSWORD overrides it
  *   tls: false
+ *   tls_ca: ca.pem                    # the CA of Redis's certificate (default: the JVM's trust store)
  *   key_prefix: granary               # every key starts PREFIX:
  *   expire_after_ttl: false           # rows' keys expire once older than their view's ttl
  *   timeout: 2s                       # connect and reply timeout
@@ -107,7 +108,7 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
     private static final List<String> STREAM_KEYS = List.of("host", "port", "http_port", "token", "memory", "lease_timeout");
     private static final List<String> CACHE_KEYS = List.of("root", "quota", "high_watermark", "low_watermark", "policy", "parallel", "mirrors", "daemon");
     private static final List<String> CACHE_DAEMON_KEYS = List.of("host", "port", "http_port", "token", "connect");
-    private static final List<String> ONLINE_KEYS = List.of("type", "path", "url", "cluster", "user", "password", "tls", "key_prefix",
+    private static final List<String> ONLINE_KEYS = List.of("type", "path", "url", "cluster", "user", "password", "tls", "tls_ca", "key_prefix",
             "expire_after_ttl", "timeout");
     private static final List<String> SERVER_KEYS = List.of("host", "port", "http_port", "token");
     private static final List<String> CATALOG_KEYS = List.of("type", "warehouse", "uri", "properties", "hadoop");
@@ -213,7 +214,7 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
         }
         Map<String, YamlNode> entries = node.get().asMapWithKeys(ONLINE_KEYS);
         String type = YamlNode.optional(entries, "type").map(YamlNode::asString).orElse("rocksdb");
-        List<String> redisKeys = List.of("url", "cluster", "user", "password", "tls", "key_prefix", "expire_after_ttl", "timeout");
+        List<String> redisKeys = List.of("url", "cluster", "user", "password", "tls", "tls_ca", "key_prefix", "expire_after_ttl", "timeout");
         switch (type) {
             case "rocksdb" -> {
                 for (String key : redisKeys) {
@@ -246,8 +247,9 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
                 boolean expire = YamlNode.optional(entries, "expire_after_ttl").map(YamlNode::asBoolean).orElse(false);
                 java.time.Duration timeout = YamlNode.optional(entries, "timeout")
                         .map(n -> at(n, v -> io.granary.common.Durations.parse(v.asString(), "online_store.timeout"))).orElse(redis.timeout());
+                Optional<Path> tlsCa = YamlNode.optional(entries, "tls_ca").map(n -> resolve(base, n.asString()));
                 RedisSettings configured = redis.withCredentials(user, password);
-                return at(node.get(), n -> configured.withOptions(tls, prefix, expire, timeout));
+                return at(node.get(), n -> configured.withOptions(tls || tlsCa.isPresent(), prefix, expire, timeout).withTlsCa(tlsCa));
             }
             default -> throw entries.get("type").error("unknown online_store.type '" + type + "'",
                     "use rocksdb (embedded, the default) or redis");

@@ -148,6 +148,13 @@ public final class RedisOnlineStore implements OnlineStore {
         DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
                 .connectionTimeoutMillis(timeout).socketTimeoutMillis(timeout)
                 .ssl(settings.tls()).database(settings.database()).clientName("granary");
+        if (settings.tls()) {
+            // check the server's name against its certificate, as a browser would (Jedis does not unless asked)
+            javax.net.ssl.SSLParameters parameters = new javax.net.ssl.SSLParameters();
+            parameters.setEndpointIdentificationAlgorithm("HTTPS");
+            config.sslParameters(parameters);
+            settings.tlsCa().ifPresent(ca -> config.sslSocketFactory(trusting(ca)));
+        }
         settings.user().ifPresent(config::user);
         settings.password().ifPresent(config::password);
         GenericObjectPoolConfig<Connection> pool = new GenericObjectPoolConfig<>();
@@ -167,6 +174,31 @@ public final class RedisOnlineStore implements OnlineStore {
         } catch (JedisException e) {
             // a cluster client asks its nodes for the slot map as it starts
             throw failure("connect to", settings, e);
+        }
+    }
+
+    /** Sockets that trust exactly the certificates in the PEM file {@code caFile}. */
+    private static javax.net.ssl.SSLSocketFactory trusting(java.nio.file.Path caFile) {
+        try (java.io.InputStream in = java.nio.file.Files.newInputStream(caFile)) {
+            java.security.KeyStore trusted = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+            trusted.load(null, null);
+            int n = 0;
+            for (java.security.cert.Certificate certificate : java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                trusted.setCertificateEntry("ca-" + n++, certificate);
+            }
+            if (n == 0) {
+                throw new GranaryException("online_store.tls_ca " + caFile + " holds no certificate", "give the PEM file of the CA that signed Redis's certificate");
+            }
+            javax.net.ssl.TrustManagerFactory trust = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            trust.init(trusted);
+            javax.net.ssl.SSLContext context = javax.net.ssl.SSLContext.getInstance("TLS");
+            context.init(null, trust.getTrustManagers(), null);
+            return context.getSocketFactory();
+        } catch (java.io.IOException e) {
+            throw new GranaryException("cannot read online_store.tls_ca " + caFile + ": " + e.getMessage(), "give the PEM file of the CA that signed Redis's certificate", e);
+        } catch (java.security.GeneralSecurityException e) {
+            throw new GranaryException("online_store.tls_ca " + caFile + " is not a PEM certificate: " + e.getMessage(),
+                    "give the PEM file of the CA that signed Redis's certificate", e);
         }
     }
 
@@ -427,6 +459,13 @@ public final class RedisOnlineStore implements OnlineStore {
         if (e instanceof JedisAccessControlException || reason.startsWith("NOAUTH") || reason.startsWith("WRONGPASS")) {
             return new GranaryException(GranaryException.Kind.UNAVAILABLE, "Redis refused Granary's credentials for " + where + ": " + reason,
                     "check online_store.password (or GRANARY_REDIS_PASSWORD) and online_store.user", e);
+        }
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof javax.net.ssl.SSLException) {
+                return new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot " + action + " " + where + ": the TLS handshake failed: "
+                        + cause.getMessage(), "check online_store.tls_ca (the CA that signed Redis's certificate; default: the JVM's trust store)"
+                        + " and that the certificate names the host Granary connects to", e);
+            }
         }
         if (e instanceof JedisConnectionException || e instanceof JedisClusterOperationException) {
             String cause = e.getCause() == null ? reason : reason + " (" + e.getCause().getMessage() + ")";

@@ -4,6 +4,7 @@ import io.granary.common.GranaryException;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -13,10 +14,13 @@ import java.util.Optional;
  * nodes), with the credentials and TLS passed to every connection. Keys start with
  * {@code keyPrefix}, so several projects can share a Redis. With {@code expireAfterTtl} a row's
  * key expires when the row gets older than its view's ttl (Redis frees it; serving would have
- * answered it as OUTSIDE_MAX_AGE anyway).
+ * answered it as OUTSIDE_MAX_AGE anyway). With {@code tls}, the server's certificate is checked
+ * against {@code tlsCa} (a PEM file of the CA that signed it) if given, else the JVM's trust store,
+ * and its name against the host connected to.
  */
 public record RedisSettings(List<String> nodes, boolean cluster, int database, Optional<String> user, Optional<String> password,
-                            boolean tls, String keyPrefix, boolean expireAfterTtl, Duration timeout) implements OnlineStoreSettings {
+                            boolean tls, Optional<Path> tlsCa, String keyPrefix, boolean expireAfterTtl, Duration timeout)
+        implements OnlineStoreSettings {
 
     public static final String DEFAULT_PREFIX = "granary";
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
@@ -28,6 +32,9 @@ public record RedisSettings(List<String> nodes, boolean cluster, int database, O
         }
         for (String node : nodes) {
             hostAndPort(node);
+        }
+        if (tlsCa.isPresent() && !tls) {
+            throw new GranaryException("online_store.tls_ca is set but TLS is off", "set tls: true (or use a rediss:// url), or remove tls_ca");
         }
         if (cluster && database != 0) {
             throw new GranaryException("a Redis Cluster has only database 0, not " + database, "leave the database out of the url");
@@ -74,20 +81,25 @@ public record RedisSettings(List<String> nodes, boolean cluster, int database, O
         }
         int port = uri.getPort() < 0 ? 6379 : uri.getPort();
         return new RedisSettings(List.of(uri.getHost() + ":" + port), false, database, user, password, "rediss".equals(uri.getScheme()),
-                DEFAULT_PREFIX, false, DEFAULT_TIMEOUT);
+                Optional.empty(), DEFAULT_PREFIX, false, DEFAULT_TIMEOUT);
     }
 
     /** A Redis Cluster reached through any of {@code nodes} ("host:port"). */
     public static RedisSettings cluster(List<String> nodes) {
-        return new RedisSettings(nodes, true, 0, Optional.empty(), Optional.empty(), false, DEFAULT_PREFIX, false, DEFAULT_TIMEOUT);
+        return new RedisSettings(nodes, true, 0, Optional.empty(), Optional.empty(), false, Optional.empty(), DEFAULT_PREFIX, false, DEFAULT_TIMEOUT);
     }
 
     public RedisSettings withCredentials(Optional<String> newUser, Optional<String> newPassword) {
-        return new RedisSettings(nodes, cluster, database, newUser, newPassword, tls, keyPrefix, expireAfterTtl, timeout);
+        return new RedisSettings(nodes, cluster, database, newUser, newPassword, tls, tlsCa, keyPrefix, expireAfterTtl, timeout);
     }
 
     public RedisSettings withOptions(boolean newTls, String newPrefix, boolean newExpireAfterTtl, Duration newTimeout) {
-        return new RedisSettings(nodes, cluster, database, user, password, newTls, newPrefix, newExpireAfterTtl, newTimeout);
+        return new RedisSettings(nodes, cluster, database, user, password, newTls, tlsCa, newPrefix, newExpireAfterTtl, newTimeout);
+    }
+
+    /** TLS on, the server's certificate checked against the CA in {@code caFile} (PEM) instead of the JVM's trust store. */
+    public RedisSettings withTlsCa(Optional<Path> caFile) {
+        return new RedisSettings(nodes, cluster, database, user, password, tls || caFile.isPresent(), caFile, keyPrefix, expireAfterTtl, timeout);
     }
 
     /** "host:port" split, checked. */
