@@ -90,5 +90,7 @@ class RedisCliTest {
                 .contains("timeout: 500ms").contains("tls: false");
         Path tls = write(dir, "conf/tls.yaml", "online_store:", "  type: redis", "  url: redis://h:1", "  tls_ca: certs/ca.pem");
         assertThat(ok(tls, "config").out()).contains("tls: true").contains("tls_ca: " + dir.resolve("conf/certs/ca.pem"));
+        Path tlsOff = write(dir, "tls-off.yaml", "online_store:", "  type: redis", "  url: redis://h:1", "  tls: false", "  tls_ca: ca.pem");
+        assertThat(run(tlsOff, "config").err()).contains("online_store.tls is false, but tls_ca is set").contains(tlsOff + ":4");
     }
 }

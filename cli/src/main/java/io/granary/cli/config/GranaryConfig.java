@@ -248,6 +248,9 @@ public record GranaryConfig(Path dataDir, CatalogSettings catalog, SparkSettings
                 java.time.Duration timeout = YamlNode.optional(entries, "timeout")
                         .map(n -> at(n, v -> io.granary.common.Durations.parse(v.asString(), "online_store.timeout"))).orElse(redis.timeout());
                 Optional<Path> tlsCa = YamlNode.optional(entries, "tls_ca").map(n -> resolve(base, n.asString()));
+                if (tlsCa.isPresent() && entries.containsKey("tls") && !tls) {
+                    throw entries.get("tls").error("online_store.tls is false, but tls_ca is set", "set tls: true, or remove tls_ca");
+                }
                 RedisSettings configured = redis.withCredentials(user, password);
                 return at(node.get(), n -> configured.withOptions(tls || tlsCa.isPresent(), prefix, expire, timeout).withTlsCa(tlsCa));
             }
