@@ -17,6 +17,9 @@ public sealed interface OnlineStoreSettings permits OnlineStoreSettings.RocksDb,
     /** Where the store is, for messages: a path, or a Redis address. */
     String describe();
 
+    /** True when a lookup waits for a network round trip (so a server must not answer it on an event loop). */
+    boolean lookupsWaitOnNetwork();
+
     /** The embedded store: a RocksDB directory. */
     record RocksDb(Path path) implements OnlineStoreSettings {
         @Override
@@ -32,6 +35,11 @@ public sealed interface OnlineStoreSettings permits OnlineStoreSettings.RocksDb,
         @Override
         public String describe() {
             return path.toString();
+        }
+
+        @Override
+        public boolean lookupsWaitOnNetwork() {
+            return false;
         }
     }
 }

@@ -85,7 +85,7 @@ public final class RedisOnlineStore implements OnlineStore {
             if stored then
               local format = string.byte(stored, 1)
               if (format ~= 1 and format ~= 2) or #stored < 21 then
-                return redis.error_reply('GRANARY ' .. KEYS[1] .. ' holds a value that is not a Granary row')
+                return redis.error_reply('FOREIGN a key under the prefix holds a value that is not a Granary row')
               end
               local newer = false
               for _, offset in ipairs({5, 13, 21, 29}) do
@@ -111,17 +111,17 @@ public final class RedisOnlineStore implements OnlineStore {
     private final RedisSettings settings;
     private final UnifiedJedis client;
     private final boolean writer;
-    private final byte[] prefix;
     private final Map<String, Long> ttlMillisByView = new ConcurrentHashMap<>();
+    private final Map<String, byte[]> rowKeyPrefixes = new ConcurrentHashMap<>();
     private final String leaseToken = UUID.randomUUID().toString();
     private ScheduledExecutorService leaseRenewal;
+    private byte[] renewLeaseSha;
     private volatile boolean leaseLost;
     private byte[] writeNewerSha;
 
     private RedisOnlineStore(RedisSettings settings, boolean writer) {
         this.settings = settings;
         this.writer = writer;
-        this.prefix = (settings.keyPrefix() + ":").getBytes(StandardCharsets.UTF_8);
         this.client = connect(settings);
     }
 
@@ -211,11 +211,11 @@ public final class RedisOnlineStore implements OnlineStore {
         return settings;
     }
 
+    /** PREFIX:row:VIEW:ENTITY_KEY. */
     byte[] rowKey(String view, byte[] entityKey) {
-        byte[] viewPart = ("row:" + view + ":").getBytes(StandardCharsets.UTF_8);
-        byte[] key = Arrays.copyOf(prefix, prefix.length + viewPart.length + entityKey.length);
-        System.arraycopy(viewPart, 0, key, prefix.length, viewPart.length);
-        System.arraycopy(entityKey, 0, key, prefix.length + viewPart.length, entityKey.length);
+        byte[] viewPrefix = rowKeyPrefixes.computeIfAbsent(view, v -> (settings.keyPrefix() + ":row:" + v + ":").getBytes(StandardCharsets.UTF_8));
+        byte[] key = Arrays.copyOf(viewPrefix, viewPrefix.length + entityKey.length);
+        System.arraycopy(entityKey, 0, key, viewPrefix.length, entityKey.length);
         return key;
     }
 
@@ -275,36 +275,36 @@ public final class RedisOnlineStore implements OnlineStore {
         int keyStart = pattern.length - 1;
         ScanParams params = new ScanParams().match(pattern).count(SCAN_COUNT);
         call("scan", () -> {
-            for (Jedis node : primaries()) {
-                try (node) {
-                    byte[] cursor = ScanParams.SCAN_POINTER_START_BINARY;
-                    do {
-                        ScanResult<byte[]> page = node.scan(cursor, params);
-                        page.getResult().forEach(key -> action.accept(Arrays.copyOfRange(key, keyStart, key.length)));
-                        cursor = page.getCursorAsBytes();
-                    } while (!Arrays.equals(cursor, ScanParams.SCAN_POINTER_START_BINARY));
-                }
-            }
+            forEachPrimary(node -> {
+                byte[] cursor = ScanParams.SCAN_POINTER_START_BINARY;
+                do {
+                    ScanResult<byte[]> page = node.scan(cursor, params);
+                    page.getResult().forEach(key -> action.accept(Arrays.copyOfRange(key, keyStart, key.length)));
+                    cursor = page.getCursorAsBytes();
+                } while (!Arrays.equals(cursor, ScanParams.SCAN_POINTER_START_BINARY));
+            });
             return null;
         });
     }
 
-    /** A connection to each node that holds data: the server, or each Cluster primary (replicas hold copies). */
-    private List<Jedis> primaries() {
-        List<Jedis> nodes = new ArrayList<>();
+    /**
+     * Calls {@code action} with a connection to each node that holds data, the server or each
+     * Cluster primary (replicas hold copies), one at a time, each given back to its pool after.
+     */
+    private void forEachPrimary(Consumer<Jedis> action) {
         if (client instanceof RedisClient single) {
-            nodes.add(new Jedis(single.getPool().getResource()));
-            return nodes;
+            try (Jedis node = new Jedis(single.getPool().getResource())) {
+                action.accept(node);
+            }
+            return;
         }
         for (ConnectionPool pool : ((RedisClusterClient) client).getClusterNodes().values()) {
-            Jedis node = new Jedis(pool.getResource());
-            if ("master".equals(new String((byte[]) node.roleBinary().get(0), StandardCharsets.UTF_8))) {
-                nodes.add(node);
-            } else {
-                node.close();
+            try (Jedis node = new Jedis(pool.getResource())) {
+                if ("master".equals(new String((byte[]) node.roleBinary().get(0), StandardCharsets.UTF_8))) {
+                    action.accept(node);
+                }
             }
         }
-        return nodes;
     }
 
     @Override
@@ -373,24 +373,20 @@ public final class RedisOnlineStore implements OnlineStore {
     /** Checks that Redis answers (the feature server's health follows it). */
     @Override
     public void catchUp() {
-        call("reach", () -> settings.cluster() ? primaries().stream().map(node -> {
-            try (node) {
-                return node.ping();
-            }
-        }).toList() : client.ping());
+        call("reach", () -> {
+            forEachPrimary(Jedis::ping);
+            return null;
+        });
     }
 
     /** Loads a script on every node (a Cluster runs a script on the node owning its key) and returns its SHA-1. */
     private byte[] loadScript(String script) {
-        return call("prepare", () -> {
-            byte[] sha = null;
-            for (Jedis node : primaries()) {
-                try (node) {
-                    sha = node.scriptLoad(script.getBytes(StandardCharsets.UTF_8));
-                }
-            }
-            return sha;
+        byte[][] sha = new byte[1][];
+        call("prepare", () -> {
+            forEachPrimary(node -> sha[0] = node.scriptLoad(script.getBytes(StandardCharsets.UTF_8)));
+            return null;
         });
+        return sha[0];
     }
 
     private void takeLease() {
@@ -401,19 +397,19 @@ public final class RedisOnlineStore implements OnlineStore {
                     "wait for the other materialization to finish; a killed one's lease (" + settings.keyPrefix() + ":writer) lapses after "
                             + WRITER_LEASE.toSeconds() + " s", null);
         }
-        byte[] sha = loadScript(RENEW_LEASE);
+        renewLeaseSha = loadScript(RENEW_LEASE);
         leaseRenewal = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "granary-redis-writer-lease");
             thread.setDaemon(true);
             return thread;
         });
         long every = WRITER_LEASE.toMillis() / 3;
-        leaseRenewal.scheduleWithFixedDelay(() -> renewLease(sha, WRITER_LEASE.toMillis()), every, every, TimeUnit.MILLISECONDS);
+        leaseRenewal.scheduleWithFixedDelay(() -> renewLease(WRITER_LEASE.toMillis()), every, every, TimeUnit.MILLISECONDS);
     }
 
-    private void renewLease(byte[] sha, long millis) {
+    private void renewLease(long millis) {
         try {
-            Object kept = client.evalsha(sha, List.of(leaseKey()), List.of(leaseToken.getBytes(StandardCharsets.UTF_8),
+            Object kept = client.evalsha(renewLeaseSha, List.of(leaseKey()), List.of(leaseToken.getBytes(StandardCharsets.UTF_8),
                     Long.toString(millis).getBytes(StandardCharsets.UTF_8)));
             if (millis > 0 && Long.valueOf(0).equals(kept)) {
                 leaseLost = true;
@@ -423,7 +419,8 @@ public final class RedisOnlineStore implements OnlineStore {
             if (String.valueOf(e.getMessage()).startsWith("NOSCRIPT")) {
                 leaseLost = true; // Redis restarted without its data: the lease is gone with it
             }
-            LOG.warn("cannot renew the writer's lease on {}: {}", settings.describe(), e.getMessage());
+            LOG.warn(millis > 0 ? "cannot renew the writer's lease on {}: {}" : "cannot give the writer's lease on {} back (it lapses by itself): {}",
+                    settings.describe(), e.getMessage());
         }
     }
 
@@ -467,6 +464,11 @@ public final class RedisOnlineStore implements OnlineStore {
                         + " and that the certificate names the host Granary connects to", e);
             }
         }
+        if (reason.startsWith("FOREIGN")) {
+            return new GranaryException(GranaryException.Kind.CONFLICT, "cannot " + action + " " + where + ": a key under '"
+                    + settings.keyPrefix() + ":' holds a value that is not a Granary row (something else writes there)",
+                    "give Granary keys of its own: another online_store.key_prefix, or another Redis database", e);
+        }
         if (e instanceof JedisConnectionException || e instanceof JedisClusterOperationException) {
             String cause = e.getCause() == null ? reason : reason + " (" + e.getCause().getMessage() + ")";
             return new GranaryException(GranaryException.Kind.UNAVAILABLE, "cannot " + action + " " + where + ": " + cause,
@@ -481,12 +483,7 @@ public final class RedisOnlineStore implements OnlineStore {
     public void close() {
         if (leaseRenewal != null) {
             leaseRenewal.shutdownNow();
-            try {
-                byte[] sha = loadScript(RENEW_LEASE);
-                renewLease(sha, 0);
-            } catch (RuntimeException e) {
-                LOG.debug("could not give the writer's lease back (it lapses by itself): {}", e.getMessage());
-            }
+            renewLease(0); // give it back; if Redis cannot be reached, it lapses by itself
         }
         client.close();
     }

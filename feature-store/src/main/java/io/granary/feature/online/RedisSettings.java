@@ -140,6 +140,11 @@ public record RedisSettings(List<String> nodes, boolean cluster, int database, O
     }
 
     @Override
+    public boolean lookupsWaitOnNetwork() {
+        return true;
+    }
+
+    @Override
     public String toString() {
         return describe(); // never the password
     }

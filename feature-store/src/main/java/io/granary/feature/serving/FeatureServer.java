@@ -57,7 +57,7 @@ public final class FeatureServer implements AutoCloseable {
         this.store = onlineStore.openReader();
         // A local lookup is short and never blocks on the network: answer it on the event loop, one thread hop less
         // per call. A lookup in Redis waits for a round trip, which must not hold an event loop up.
-        this.lookups = onlineStore instanceof OnlineStoreSettings.RocksDb ? null : Executors.newFixedThreadPool(LOOKUP_THREADS, runnable -> {
+        this.lookups = !onlineStore.lookupsWaitOnNetwork() ? null : Executors.newFixedThreadPool(LOOKUP_THREADS, runnable -> {
             Thread thread = new Thread(runnable, "granary-feature-lookup");
             thread.setDaemon(true);
             return thread;

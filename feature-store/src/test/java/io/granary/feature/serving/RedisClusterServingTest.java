@@ -2,6 +2,7 @@ package io.granary.feature.serving;
 
 import static io.granary.feature.testing.FeatureStoreFixture.DEFINITIONS;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import feast.proto.serving.ServingAPIProto.FeatureList;
 import feast.proto.serving.ServingAPIProto.FieldStatus;
@@ -10,6 +11,7 @@ import feast.proto.serving.ServingAPIProto.GetOnlineFeaturesResponse;
 import feast.proto.serving.ServingServiceGrpc;
 import feast.proto.types.ValueProto.RepeatedValue;
 import feast.proto.types.ValueProto.Value;
+import io.granary.common.GranaryException;
 import io.granary.feature.materialize.Materializer;
 import io.granary.feature.online.EntityKeys;
 import io.granary.feature.online.LocalRedis;
@@ -130,6 +132,14 @@ class RedisClusterServingTest {
                 cluster.reshard(0, 1, 2000);
                 assertThat(fromRedis.get(users(everyone))).as("after resharding").isEqualTo(before);
                 assertThat(before).isEqualTo(new OnlineFeatures(() -> registry, rocks, Clock.systemUTC(), (v, k) -> { }).get(users(everyone)));
+
+                // a node down: every health check fails by name, and gives the other nodes' connections back (their pools hold 64)
+                cluster.stop(2);
+                for (int check = 0; check < 100; check++) {
+                    assertThatThrownBy(redisReader::catchUp).isInstanceOf(GranaryException.class).hasMessageContaining("Redis Cluster");
+                }
+                cluster.restart(2);
+                assertThat(fromRedis.get(users(everyone))).as("the node back, with its rows").isEqualTo(before);
             }
 
             ServerSettings serverSettings = new ServerSettings("127.0.0.1", 0, 0, Optional.empty(), Duration.ofMillis(50), Duration.ofSeconds(1));
