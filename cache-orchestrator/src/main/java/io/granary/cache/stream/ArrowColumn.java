@@ -3,6 +3,7 @@ package io.granary.cache.stream;
 import io.granary.dataset.parquet.ColumnSink;
 import java.nio.ByteBuffer;
 import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.memory.util.MemoryUtil;
 import org.apache.arrow.vector.BaseVariableWidthVector;
 import org.apache.arrow.vector.BitVectorHelper;
 import org.apache.arrow.vector.FieldVector;
@@ -74,7 +75,18 @@ final class ArrowColumn implements ColumnSink<ArrowColumn> {
             return;
         }
         ArrowBuf validity = vector.getValidityBuffer();
-        for (int row = at; row < at + count; row++) {
+        int row = at;
+        int end = at + count;
+        // bit by bit up to a byte boundary, whole bytes of ones, then the tail bit by bit
+        for (; row < end && (row & 7) != 0; row++) {
+            BitVectorHelper.setBit(validity, row);
+        }
+        int wholeBytes = (end - row) >>> 3;
+        if (wholeBytes > 0) {
+            validity.setOne((long) (row >>> 3), wholeBytes);
+            row += wholeBytes << 3;
+        }
+        for (; row < end; row++) {
             BitVectorHelper.setBit(validity, row);
         }
     }
@@ -83,15 +95,32 @@ final class ArrowColumn implements ColumnSink<ArrowColumn> {
     public int markNulls(int at, int[] levels, int count) {
         ArrowBuf validity = vector.getValidityBuffer();
         int nulls = 0;
-        for (int i = 0; i < count; i++) {
-            if (levels[i] == 0) {
-                BitVectorHelper.unsetBit(validity, at + i);
-                nulls++;
-            } else {
-                BitVectorHelper.setBit(validity, at + i);
+        int i = 0;
+        for (; i < count && ((at + i) & 7) != 0; i++) {
+            nulls += setValidity(validity, at + i, levels[i]);
+        }
+        // whole bytes of eight levels at once
+        for (; i + 8 <= count; i += 8) {
+            int bits = 0;
+            for (int b = 0; b < 8; b++) {
+                bits |= (levels[i + b] == 0 ? 0 : 1) << b;
             }
+            validity.setByte((at + i) >>> 3, bits);
+            nulls += 8 - Integer.bitCount(bits);
+        }
+        for (; i < count; i++) {
+            nulls += setValidity(validity, at + i, levels[i]);
         }
         return nulls;
+    }
+
+    private static int setValidity(ArrowBuf validity, int row, int level) {
+        if (level == 0) {
+            BitVectorHelper.unsetBit(validity, row);
+            return 1;
+        }
+        BitVectorHelper.setBit(validity, row);
+        return 0;
     }
 
     @Override
@@ -182,18 +211,62 @@ final class ArrowColumn implements ColumnSink<ArrowColumn> {
             return;
         }
         ArrowBuf data = vector.getDataBuffer();
+        if (type == Type.TypeID.BOOLEAN) {
+            int id = 0;
+            for (int row = at; row < at + count; row++) {
+                if (nullCount == 0 || isValid(row)) {
+                    BitVectorHelper.setValidityBit(data, row, dictionary.booleans[ids[id++]] ? 1 : 0);
+                }
+            }
+            return;
+        }
+        // one bounds check for the whole run, then plain stores (ArrowBuf checks every set)
+        if (at < 0 || (long) (at + count) * width > data.capacity()) {
+            throw new IndexOutOfBoundsException("rows " + at + ".." + (at + count) + " past a buffer of " + data.capacity() + " bytes");
+        }
+        long address = data.memoryAddress();
+        if (nullCount == 0) {
+            switch (type) {
+                case LONG, TIMESTAMP -> {
+                    long[] values = dictionary.longs;
+                    for (int i = 0; i < count; i++) {
+                        MemoryUtil.putLong(address + (long) (at + i) * 8, values[ids[i]]);
+                    }
+                }
+                case DOUBLE -> {
+                    double[] values = dictionary.doubles;
+                    for (int i = 0; i < count; i++) {
+                        MemoryUtil.putLong(address + (long) (at + i) * 8, Double.doubleToRawLongBits(values[ids[i]]));
+                    }
+                }
+                case INTEGER, DATE -> {
+                    int[] values = dictionary.ints;
+                    for (int i = 0; i < count; i++) {
+                        MemoryUtil.putInt(address + (long) (at + i) * 4, values[ids[i]]);
+                    }
+                }
+                case FLOAT -> {
+                    float[] values = dictionary.floats;
+                    for (int i = 0; i < count; i++) {
+                        MemoryUtil.putInt(address + (long) (at + i) * 4, Float.floatToRawIntBits(values[ids[i]]));
+                    }
+                }
+                default -> throw new IllegalStateException("no values of " + type + " here");
+            }
+            return;
+        }
         int id = 0;
         for (int row = at; row < at + count; row++) {
-            if (nullCount != 0 && !isValid(row)) {
+            if (!isValid(row)) {
                 continue;
             }
             int entry = ids[id++];
+            long to = address + (long) row * width;
             switch (type) {
-                case LONG, TIMESTAMP -> data.setLong((long) row * 8, dictionary.longs[entry]);
-                case INTEGER, DATE -> data.setInt((long) row * 4, dictionary.ints[entry]);
-                case DOUBLE -> data.setDouble((long) row * 8, dictionary.doubles[entry]);
-                case FLOAT -> data.setFloat((long) row * 4, dictionary.floats[entry]);
-                case BOOLEAN -> BitVectorHelper.setValidityBit(data, row, dictionary.booleans[entry] ? 1 : 0);
+                case LONG, TIMESTAMP -> MemoryUtil.putLong(to, dictionary.longs[entry]);
+                case DOUBLE -> MemoryUtil.putLong(to, Double.doubleToRawLongBits(dictionary.doubles[entry]));
+                case INTEGER, DATE -> MemoryUtil.putInt(to, dictionary.ints[entry]);
+                case FLOAT -> MemoryUtil.putInt(to, Float.floatToRawIntBits(dictionary.floats[entry]));
                 default -> throw new IllegalStateException("no values of " + type + " here");
             }
         }

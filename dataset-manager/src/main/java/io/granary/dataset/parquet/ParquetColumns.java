@@ -69,6 +69,7 @@ public final class ParquetColumns implements Closeable {
     /** A local file's channel, whose pages are read one at a time as they are decoded; null for other files (whole chunks read). */
     private final java.nio.channels.FileChannel local;
     private final Decompressors decompressors;
+    private final PageBytes pageBytes = new PageBytes();
     private int next;
     private int[] scratch = new int[1024];
 
@@ -257,7 +258,7 @@ public final class ParquetColumns implements Closeable {
                     if (chunk == null) {
                         throw new IllegalStateException("row group " + next + " has no column " + path);
                     }
-                    pages = new LazyPages(local, chunk, decompressors);
+                    pages = new LazyPages(local, chunk, decompressors, pageBytes);
                 }
                 chunks.add(new Chunk<>(pages, columns[c], into[c], at, rows));
             }
@@ -467,10 +468,22 @@ public final class ParquetColumns implements Closeable {
                 int buffered = 0;
                 int at = start;
                 long mask = (1L << bitWidth) - 1;
+                boolean swap = in.order() != ByteOrder.LITTLE_ENDIAN;
+                int wordsUpTo = in.limit() - 4;
                 for (int v = 0; v < take; v++) {
-                    while (buffered < bitWidth) {
-                        buffer |= (long) (in.get(at++) & 0xFF) << buffered;
-                        buffered += 8;
+                    if (buffered < bitWidth) {
+                        // four bytes at a time while the buffer has them (bytes past the run are read but not used)
+                        if (at <= wordsUpTo) {
+                            int word = in.getInt(at);
+                            buffer |= ((swap ? Integer.reverseBytes(word) : word) & 0xFFFF_FFFFL) << buffered;
+                            at += 4;
+                            buffered += 32;
+                        } else {
+                            while (buffered < bitWidth) {
+                                buffer |= (long) (in.get(at++) & 0xFF) << buffered;
+                                buffered += 8;
+                            }
+                        }
                     }
                     out[done + v] = (int) (buffer & mask);
                     buffer >>>= bitWidth;
@@ -524,9 +537,11 @@ public final class ParquetColumns implements Closeable {
         private long position;
         private org.apache.parquet.format.PageHeader pending;
         private ByteBuffer pendingBytes;
+        private final PageBytes pageBytes;
 
-        LazyPages(java.nio.channels.FileChannel channel, ColumnChunkMetaData chunk, Decompressors decompressors) {
+        LazyPages(java.nio.channels.FileChannel channel, ColumnChunkMetaData chunk, Decompressors decompressors, PageBytes pageBytes) {
             this.channel = channel;
+            this.pageBytes = pageBytes;
             this.chunk = chunk;
             this.decompressor = chunk.getCodec() == CompressionCodecName.UNCOMPRESSED ? null : decompressors.getDecompressor(chunk.getCodec());
             this.position = chunk.getStartingPos();
@@ -608,7 +623,7 @@ public final class ParquetColumns implements Closeable {
             }
             int window = (int) Math.min(end - position, 16 << 10);
             while (true) {
-                ByteBuffer head = read(position, window);
+                ByteBuffer head = pageBytes.read(channel, chunk, position, window);
                 java.io.ByteArrayInputStream in = new java.io.ByteArrayInputStream(head.array(), 0, head.limit());
                 org.apache.parquet.format.PageHeader header;
                 try {
@@ -622,23 +637,53 @@ public final class ParquetColumns implements Closeable {
                 }
                 int headerLength = head.limit() - in.available();
                 int size = header.getCompressed_page_size();
-                ByteBuffer bytes = headerLength + size <= head.limit()
-                        ? head.slice(headerLength, size) : read(position + headerLength, size);
+                if (size < 0 || position + headerLength + size > end) {
+                    throw new IOException("a page at " + position + " of column " + chunk.getPath() + " claims " + size + " bytes, past its column chunk");
+                }
+                ByteBuffer page = pageBytes.extend(channel, chunk, position, head.limit(), headerLength + size);
                 position += headerLength + size;
                 pending = header;
-                pendingBytes = bytes;
+                pendingBytes = page.slice(headerLength, size);
                 return true;
             }
         }
+    }
 
-        private ByteBuffer read(long at, int length) throws IOException {
-            ByteBuffer buffer = ByteBuffer.allocate(length);
+    /**
+     * The bytes of the page being decoded, in one array kept for the file and grown as pages need:
+     * a page is decoded into its column before the next is read (as {@link Decompressors}' output
+     * is), so nothing is allocated, or zeroed, per page.
+     */
+    private static final class PageBytes {
+        private byte[] bytes = new byte[64 << 10];
+
+        /** The file's bytes [at, at + length) from the array's start. */
+        ByteBuffer read(java.nio.channels.FileChannel channel, ColumnChunkMetaData chunk, long at, int length) throws IOException {
+            if (bytes.length < length) {
+                bytes = new byte[Math.max(length, bytes.length * 2)];
+            }
+            fill(channel, chunk, at, 0, length);
+            return ByteBuffer.wrap(bytes, 0, length).slice();
+        }
+
+        /** The file's bytes [at, at + length), of which the first {@code have} were read already. */
+        ByteBuffer extend(java.nio.channels.FileChannel channel, ColumnChunkMetaData chunk, long at, int have, int length) throws IOException {
+            if (length > have) {
+                if (bytes.length < length) {
+                    bytes = java.util.Arrays.copyOf(bytes, Math.max(length, bytes.length * 2));
+                }
+                fill(channel, chunk, at, have, length);
+            }
+            return ByteBuffer.wrap(bytes, 0, length).slice();
+        }
+
+        private void fill(java.nio.channels.FileChannel channel, ColumnChunkMetaData chunk, long at, int from, int to) throws IOException {
+            ByteBuffer buffer = ByteBuffer.wrap(bytes, from, to - from);
             while (buffer.hasRemaining()) {
                 if (channel.read(buffer, at + buffer.position()) < 0) {
                     throw new java.io.EOFException("the file ends inside column " + chunk.getPath() + " at " + (at + buffer.position()));
                 }
             }
-            return buffer.flip();
         }
     }
 

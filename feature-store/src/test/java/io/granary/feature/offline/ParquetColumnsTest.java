@@ -193,9 +193,13 @@ class ParquetColumnsTest {
                 for (int value : values) {
                     encoder.writeInt(value);
                 }
-                int[] decoded = new int[values.length];
-                ParquetColumns.hybrid(encoder.toBytes().toByteBuffer(), bitWidth, decoded, values.length);
-                assertThat(decoded).as("bit width %d", bitWidth).isEqualTo(values);
+                java.nio.ByteBuffer encoded = encoder.toBytes().toByteBuffer();
+                // the decoder reads words at a time in either byte order; the pages' buffers are little-endian
+                for (java.nio.ByteOrder order : List.of(java.nio.ByteOrder.BIG_ENDIAN, java.nio.ByteOrder.LITTLE_ENDIAN)) {
+                    int[] decoded = new int[values.length];
+                    ParquetColumns.hybrid(encoded.duplicate().order(order), bitWidth, decoded, values.length);
+                    assertThat(decoded).as("bit width %d, %s", bitWidth, order).isEqualTo(values);
+                }
             } catch (IOException e) {
                 throw new AssertionError(e);
             } finally {
