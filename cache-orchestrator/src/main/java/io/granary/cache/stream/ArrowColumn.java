@@ -130,16 +130,7 @@ final class ArrowColumn implements ColumnSink<ArrowColumn> {
             return;
         }
         if (variableWidth()) {
-            // each value: its length (4 bytes, little-endian), then its bytes
-            BaseVariableWidthVector strings = (BaseVariableWidthVector) vector;
-            int position = values.position();
-            for (int row = at; row < at + count; row++) {
-                if (nullCount == 0 || isValid(row)) {
-                    int length = values.getInt(position);
-                    strings.setSafe(row, values, position + 4, length);
-                    position += 4 + length;
-                }
-            }
+            putPlainVariableWidth((BaseVariableWidthVector) vector, at, count, values, nullCount);
             return;
         }
         ArrowBuf data = vector.getDataBuffer();
@@ -172,6 +163,51 @@ final class ArrowColumn implements ColumnSink<ArrowColumn> {
                 }
             }
         }
+    }
+
+    /**
+     * Strings and binaries of a PLAIN page (each value: its length, 4 bytes little-endian, then its
+     * bytes): the data buffer grown once for the run, then each value's bytes copied and its end
+     * offset written (setSafe would check capacity, fill holes and set validity for every value).
+     */
+    private void putPlainVariableWidth(BaseVariableWidthVector strings, int at, int count, ByteBuffer values, int nullCount) {
+        int present = count - nullCount;
+        long total = 0;
+        int position = values.position();
+        for (int i = 0; i < present; i++) {
+            int length = values.getInt(position);
+            if (length < 0 || position + 4L + length > values.limit()) {
+                throw new IllegalStateException("a value of " + length + " bytes past the end of its page");
+            }
+            total += length;
+            position += 4 + length;
+        }
+        // offsets of rows before `at` that were never set (all null) made valid, room for the run's offsets
+        strings.fillEmpties(at);
+        if (strings.getOffsetBuffer().capacity() < (long) (at + count + 1) * BaseVariableWidthVector.OFFSET_WIDTH) {
+            strings.fillEmpties(at + count);
+            strings.setLastSet(at - 1);
+        }
+        long end = strings.getStartOffset(at);
+        if (end + total > Integer.MAX_VALUE) {
+            throw new IllegalStateException("more than 2 GiB of strings in one batch of column " + strings.getName());
+        }
+        while (strings.getDataBuffer().capacity() < end + total) {
+            strings.reallocDataBuffer();
+        }
+        ArrowBuf offsets = strings.getOffsetBuffer();
+        ArrowBuf data = strings.getDataBuffer();
+        position = values.position();
+        for (int row = at; row < at + count; row++) {
+            if (nullCount == 0 || isValid(row)) {
+                int length = values.getInt(position);
+                data.setBytes(end, values, position + 4, length);
+                end += length;
+                position += 4 + length;
+            }
+            offsets.setInt((long) (row + 1) * BaseVariableWidthVector.OFFSET_WIDTH, (int) end);
+        }
+        strings.setLastSet(at + count - 1);
     }
 
     private void putPlainOnHeap(int count, ByteBuffer values) {

@@ -105,6 +105,63 @@ class ArrowColumnTest {
     }
 
     @Test
+    void stringPagesWithNullsAfterRowsNeverSetAndPastTheFirstAllocation() {
+        Random random = new Random(17);
+        try (BufferAllocator allocator = new RootAllocator(); org.apache.arrow.vector.VarCharVector vector =
+                new org.apache.arrow.vector.VarCharVector("s", allocator)) {
+            vector.allocateNew(64, 2_200);
+            ArrowColumn column = new ArrowColumn(Type.TypeID.STRING, vector);
+            java.util.List<String> expected = new java.util.ArrayList<>();
+            // rows 0..2 are never written (all null), then three pages (the second with nulls), each followed by null rows, of strings long enough to grow the buffer
+            int at = 3;
+            for (int i = 0; i < at; i++) {
+                expected.add(null);
+            }
+            for (int page = 0; page < 3; page++) {
+                int count = 700;
+                int[] levels = new int[count];
+                java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+                int nulls = 0;
+                for (int i = 0; i < count; i++) {
+                    levels[i] = page == 1 && random.nextInt(4) == 0 ? 0 : 1;
+                    if (levels[i] == 0) {
+                        nulls++;
+                        expected.add(null);
+                        continue;
+                    }
+                    String value = "v" + page + "-" + i + "é".repeat(random.nextInt(12));
+                    byte[] utf8 = value.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    bytes.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(utf8.length).array());
+                    bytes.writeBytes(utf8);
+                    expected.add(value);
+                }
+                if (nulls == 0) {
+                    column.markPresent(at, count);
+                } else {
+                    column.markNulls(at, levels, count);
+                }
+                column.putPlain(at, count, ByteBuffer.wrap(bytes.toByteArray()).order(ByteOrder.LITTLE_ENDIAN), nulls);
+                at += count;
+                // a stretch of nulls no value is put into: the next page's offsets start after the last value
+                column.markNulls(at, new int[5], 5);
+                for (int i = 0; i < 5; i++) {
+                    expected.add(null);
+                }
+                at += 5;
+            }
+            vector.setValueCount(at);
+            for (int row = 0; row < at; row++) {
+                String value = vector.isNull(row) ? null : new String(vector.get(row), java.nio.charset.StandardCharsets.UTF_8);
+                assertThat(value).as("row %d", row).isEqualTo(expected.get(row));
+            }
+
+            ByteBuffer cut = ByteBuffer.allocate(6).order(ByteOrder.LITTLE_ENDIAN).putInt(100).putShort((short) 0).flip();
+            column.markPresent(0, 1);
+            assertThatThrownBy(() -> column.putPlain(0, 1, cut, 0)).hasMessageContaining("past the end of its page");
+        }
+    }
+
+    @Test
     void aRunPastTheVectorIsRefusedNotWrittenOver() {
         try (BufferAllocator allocator = new RootAllocator(); BigIntVector vector = new BigIntVector("v", allocator)) {
             vector.allocateNew(16);
