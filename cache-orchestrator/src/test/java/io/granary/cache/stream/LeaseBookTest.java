@@ -75,4 +75,51 @@ class LeaseBookTest {
         breaker.join();
         assertThat(book.next("c", 50)).isEmpty();
     }
+
+    @Test
+    void atTheTailASlowWorkerLeavesTheLastUnitToAFasterOneButNotWhileItsLeaseIsGone() throws Exception {
+        AtomicLong now = new AtomicLong();
+        LeaseBook book = new LeaseBook(units(5), 1_000, now::get, () -> { });
+        LeaseBook.Lease fast = book.next("fast", 0).orElseThrow();
+        LeaseBook.Lease slow = book.next("slow", 0).orElseThrow();
+        now.set(100);
+        assertThat(book.delivered(fast)).isTrue();
+        fast = book.next("fast", 0).orElseThrow(); // fast: 10 ns a row
+        now.set(200);
+        assertThat(book.delivered(fast)).isTrue();
+        fast = book.next("fast", 0).orElseThrow();
+        assertThat(fast.index()).isEqualTo(3);
+        now.set(300);
+        assertThat(book.delivered(slow)).isTrue();
+        // slow (30 ns a row) would finish the last unit at 600; fast, whose lease ends about now, at 400
+        assertThat(book.next("slow", 0)).isEmpty();
+        assertThat(book.finished()).isFalse();
+        assertThat(book.delivered(fast)).isTrue();
+        LeaseBook.Lease last = book.next("fast", 0).orElseThrow();
+        assertThat(last.index()).isEqualTo(4);
+
+        // fast vanishes with it: once its lease runs out, slow takes the unit rather than wait for ever
+        assertThat(book.next("slow", 0)).isEmpty();
+        now.set(300 + 1_001);
+        LeaseBook.Lease taken = book.next("slow", 0).orElseThrow();
+        assertThat(taken.index()).isEqualTo(4);
+        assertThat(book.delivered(taken)).isTrue();
+        assertThat(book.finished()).isTrue();
+        assertThat(book.deliveredRowsByWorker()).containsEntry("fast", 30L).containsEntry("slow", 20L);
+    }
+
+    @Test
+    void withUnitsEnoughForBothASlowWorkerKeepsTakingThem() throws Exception {
+        AtomicLong now = new AtomicLong();
+        LeaseBook book = new LeaseBook(units(12), 1_000_000, now::get, () -> { });
+        LeaseBook.Lease fast = book.next("fast", 0).orElseThrow();
+        LeaseBook.Lease slow = book.next("slow", 0).orElseThrow();
+        now.set(100);
+        assertThat(book.delivered(fast)).isTrue();
+        fast = book.next("fast", 0).orElseThrow();
+        now.set(300);
+        assertThat(book.delivered(slow)).isTrue();
+        // 9 units left: fast could not finish them all before slow finishes one (at 600)
+        assertThat(book.next("slow", 0)).isPresent();
+    }
 }
