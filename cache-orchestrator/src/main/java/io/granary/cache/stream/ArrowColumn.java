@@ -20,11 +20,9 @@ final class ArrowColumn implements ColumnSink<ArrowColumn> {
     private final Type.TypeID type;
     private final FieldVector vector;
     private final int width;
-    // a dictionary's values, when this column is one
+    // a dictionary's values, when this column is one: 8- and 4-byte values as their bits (doubles, floats too)
     private long[] longs;
     private int[] ints;
-    private double[] doubles;
-    private float[] floats;
     private boolean[] booleans;
     private byte[][] binaries;
 
@@ -40,10 +38,8 @@ final class ArrowColumn implements ColumnSink<ArrowColumn> {
         this.vector = null;
         this.width = width(type);
         switch (type) {
-            case LONG, TIMESTAMP -> longs = new long[size];
-            case INTEGER, DATE -> ints = new int[size];
-            case DOUBLE -> doubles = new double[size];
-            case FLOAT -> floats = new float[size];
+            case LONG, TIMESTAMP, DOUBLE -> longs = new long[size];
+            case INTEGER, DATE, FLOAT -> ints = new int[size];
             case BOOLEAN -> booleans = new boolean[size];
             case STRING, BINARY -> binaries = new byte[size][];
             default -> throw new IllegalArgumentException("no Arrow column of " + type + " here");
@@ -177,20 +173,18 @@ final class ArrowColumn implements ColumnSink<ArrowColumn> {
         for (int i = 0; i < present; i++) {
             int length = values.getInt(position);
             if (length < 0 || position + 4L + length > values.limit()) {
-                throw new IllegalStateException("a value of " + length + " bytes past the end of its page");
+                throw new IllegalStateException("a string or binary value of " + length + " bytes runs past the end of its page in the Parquet file: the file is damaged");
             }
             total += length;
             position += 4 + length;
         }
-        // offsets of rows before `at` that were never set (all null) made valid, room for the run's offsets
+        // offsets of rows before `at` that were never set (all null) made valid; the rows' own room was
+        // there already, as marking them present or null needed it
         strings.fillEmpties(at);
-        if (strings.getOffsetBuffer().capacity() < (long) (at + count + 1) * BaseVariableWidthVector.OFFSET_WIDTH) {
-            strings.fillEmpties(at + count);
-            strings.setLastSet(at - 1);
-        }
         long end = strings.getStartOffset(at);
         if (end + total > Integer.MAX_VALUE) {
-            throw new IllegalStateException("more than 2 GiB of strings in one batch of column " + strings.getName());
+            throw new IllegalStateException("column " + strings.getName() + " holds more than 2 GiB of strings in one row group, more than an Arrow"
+                    + " string vector holds; write the files with smaller row groups (Iceberg's write.parquet.row-group-size-bytes)");
         }
         while (strings.getDataBuffer().capacity() < end + total) {
             strings.reallocDataBuffer();
@@ -224,10 +218,8 @@ final class ArrowColumn implements ColumnSink<ArrowColumn> {
         }
         for (int i = 0; i < count; i++) {
             switch (type) {
-                case LONG, TIMESTAMP -> longs[i] = values.getLong(start + 8 * i);
-                case INTEGER, DATE -> ints[i] = values.getInt(start + 4 * i);
-                case DOUBLE -> doubles[i] = values.getDouble(start + 8 * i);
-                case FLOAT -> floats[i] = values.getFloat(start + 4 * i);
+                case LONG, TIMESTAMP, DOUBLE -> longs[i] = values.getLong(start + 8 * i);
+                case INTEGER, DATE, FLOAT -> ints[i] = values.getInt(start + 4 * i);
                 case BOOLEAN -> booleans[i] = (values.get(start + (i >>> 3)) & (1 << (i & 7))) != 0;
                 default -> throw new IllegalStateException("no values of " + type + " here");
             }
@@ -261,49 +253,20 @@ final class ArrowColumn implements ColumnSink<ArrowColumn> {
             throw new IndexOutOfBoundsException("rows " + at + ".." + (at + count) + " past a buffer of " + data.capacity() + " bytes");
         }
         long address = data.memoryAddress();
-        if (nullCount == 0) {
-            switch (type) {
-                case LONG, TIMESTAMP -> {
-                    long[] values = dictionary.longs;
-                    for (int i = 0; i < count; i++) {
-                        MemoryUtil.putLong(address + (long) (at + i) * 8, values[ids[i]]);
-                    }
-                }
-                case DOUBLE -> {
-                    double[] values = dictionary.doubles;
-                    for (int i = 0; i < count; i++) {
-                        MemoryUtil.putLong(address + (long) (at + i) * 8, Double.doubleToRawLongBits(values[ids[i]]));
-                    }
-                }
-                case INTEGER, DATE -> {
-                    int[] values = dictionary.ints;
-                    for (int i = 0; i < count; i++) {
-                        MemoryUtil.putInt(address + (long) (at + i) * 4, values[ids[i]]);
-                    }
-                }
-                case FLOAT -> {
-                    float[] values = dictionary.floats;
-                    for (int i = 0; i < count; i++) {
-                        MemoryUtil.putInt(address + (long) (at + i) * 4, Float.floatToRawIntBits(values[ids[i]]));
-                    }
-                }
-                default -> throw new IllegalStateException("no values of " + type + " here");
-            }
-            return;
-        }
         int id = 0;
-        for (int row = at; row < at + count; row++) {
-            if (!isValid(row)) {
-                continue;
+        if (width == 8) {
+            long[] values = dictionary.longs;
+            for (int row = at; row < at + count; row++) {
+                if (nullCount == 0 || isValid(row)) {
+                    MemoryUtil.putLong(address + (long) row * 8, values[ids[id++]]);
+                }
             }
-            int entry = ids[id++];
-            long to = address + (long) row * width;
-            switch (type) {
-                case LONG, TIMESTAMP -> MemoryUtil.putLong(to, dictionary.longs[entry]);
-                case DOUBLE -> MemoryUtil.putLong(to, Double.doubleToRawLongBits(dictionary.doubles[entry]));
-                case INTEGER, DATE -> MemoryUtil.putInt(to, dictionary.ints[entry]);
-                case FLOAT -> MemoryUtil.putInt(to, Float.floatToRawIntBits(dictionary.floats[entry]));
-                default -> throw new IllegalStateException("no values of " + type + " here");
+        } else {
+            int[] values = dictionary.ints;
+            for (int row = at; row < at + count; row++) {
+                if (nullCount == 0 || isValid(row)) {
+                    MemoryUtil.putInt(address + (long) row * 4, values[ids[id++]]);
+                }
             }
         }
     }

@@ -623,7 +623,7 @@ public final class ParquetColumns implements Closeable {
             }
             int window = (int) Math.min(end - position, 16 << 10);
             while (true) {
-                ByteBuffer head = pageBytes.read(channel, chunk, position, window);
+                ByteBuffer head = pageBytes.read(channel, chunk, position, 0, window);
                 java.io.ByteArrayInputStream in = new java.io.ByteArrayInputStream(head.array(), 0, head.limit());
                 org.apache.parquet.format.PageHeader header;
                 try {
@@ -638,9 +638,10 @@ public final class ParquetColumns implements Closeable {
                 int headerLength = head.limit() - in.available();
                 int size = header.getCompressed_page_size();
                 if (size < 0 || position + headerLength + size > end) {
-                    throw new IOException("a page at " + position + " of column " + chunk.getPath() + " claims " + size + " bytes, past its column chunk");
+                    throw new IOException("the page header at byte " + position + " of column " + chunk.getPath() + " gives a size of " + size
+                            + " bytes, past the end of the column's data: the file is damaged");
                 }
-                ByteBuffer page = pageBytes.extend(channel, chunk, position, head.limit(), headerLength + size);
+                ByteBuffer page = pageBytes.read(channel, chunk, position, head.limit(), headerLength + size);
                 position += headerLength + size;
                 pending = header;
                 pendingBytes = page.slice(headerLength, size);
@@ -657,21 +658,14 @@ public final class ParquetColumns implements Closeable {
     private static final class PageBytes {
         private byte[] bytes = new byte[64 << 10];
 
-        /** The file's bytes [at, at + length) from the array's start. */
-        ByteBuffer read(java.nio.channels.FileChannel channel, ColumnChunkMetaData chunk, long at, int length) throws IOException {
+        /** The file's bytes [at, at + length) from the array's start, of which the first {@code have} were read already. */
+        ByteBuffer read(java.nio.channels.FileChannel channel, ColumnChunkMetaData chunk, long at, int have, int length) throws IOException {
             if (bytes.length < length) {
-                bytes = new byte[Math.max(length, bytes.length * 2)];
+                byte[] grown = new byte[Math.max(length, bytes.length * 2)];
+                System.arraycopy(bytes, 0, grown, 0, have);
+                bytes = grown;
             }
-            fill(channel, chunk, at, 0, length);
-            return ByteBuffer.wrap(bytes, 0, length).slice();
-        }
-
-        /** The file's bytes [at, at + length), of which the first {@code have} were read already. */
-        ByteBuffer extend(java.nio.channels.FileChannel channel, ColumnChunkMetaData chunk, long at, int have, int length) throws IOException {
             if (length > have) {
-                if (bytes.length < length) {
-                    bytes = java.util.Arrays.copyOf(bytes, Math.max(length, bytes.length * 2));
-                }
                 fill(channel, chunk, at, have, length);
             }
             return ByteBuffer.wrap(bytes, 0, length).slice();
