@@ -85,9 +85,9 @@ public final class StreamReadClient {
                 StreamRequest request = StreamRequest.fromJson(args[2].getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 long nanosPerRow = Long.parseLong(args[3]);
                 int slow = Integer.parseInt(args[4]);
-                // warm-up: the client's classes loaded and compiled, the server's plan made, before the clock starts
-                flight(port, StreamRequest.fromJson(args[2].getBytes(java.nio.charset.StandardCharsets.UTF_8)).with("mode", "static").with("world_size", 1)
-                        .with("epoch", 99));
+                // warm-up: another epoch the same way, without training, so that the code of this mode (a static rank's DoGet, a dynamic
+                // worker's DoExchange) is loaded and compiled in both JVMs and the server's plan made before the clock starts
+                workers(port, request.with("epoch", 99), 0, 1);
                 long start = System.nanoTime();
                 long[][] done = workers(port, request, nanosPerRow, slow);
                 double seconds = (System.nanoTime() - start) / 1e9;

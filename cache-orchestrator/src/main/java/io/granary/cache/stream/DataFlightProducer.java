@@ -24,6 +24,11 @@ import org.slf4j.LoggerFactory;
  * In static mode endpoint i is rank i's rows; in dynamic mode it is worker i's, which leases units
  * until the epoch is done. A ticket is JSON too: {@code {"rank": R, "request": {...}}} or
  * {@code {"worker": "ID", "request": {...}}}, so a dynamic worker may also name itself.
+ *
+ * <p>A dynamic worker reads best over one DoExchange whose command descriptor is its ticket's
+ * bytes: the server sends unit after unit, each followed by a metadata message the worker sends
+ * back when it is done with that unit (see {@link StreamService#exchange}). DoGet of a dynamic
+ * ticket is one unit per call, for clients without DoExchange.
  */
 final class DataFlightProducer extends NoOpFlightProducer {
 
@@ -31,6 +36,12 @@ final class DataFlightProducer extends NoOpFlightProducer {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final StreamService service;
+    /** Reads each exchange's acknowledgements while its thread sends. */
+    private final java.util.concurrent.ExecutorService acknowledgementReaders = java.util.concurrent.Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "granary-stream-acks");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     DataFlightProducer(StreamService service) {
         this.service = service;
@@ -68,12 +79,7 @@ final class DataFlightProducer extends NoOpFlightProducer {
             int rank = 0;
             String worker = "";
             if (pinned.mode() == StreamRequest.Mode.DYNAMIC) {
-                JsonNode id = root.get("worker");
-                if (id == null || !id.isTextual() || id.asText().isBlank()) {
-                    throw new GranaryException("a dynamic stream's ticket names its worker: {\"worker\": \"ID\", \"request\": {...}}",
-                            "take tickets from GetFlightInfo's endpoints, or give each worker its own id");
-                }
-                worker = id.asText();
+                worker = worker(root);
             } else {
                 JsonNode number = root.get("rank");
                 if (number == null || !number.canConvertToInt()) {
@@ -82,36 +88,7 @@ final class DataFlightProducer extends NoOpFlightProducer {
                 }
                 rank = number.asInt();
             }
-            java.util.concurrent.Semaphore ready = new java.util.concurrent.Semaphore(0);
-            listener.setOnReadyHandler(ready::release);
-            listener.setOnCancelHandler(ready::release);
-            StreamService.Outcome outcome = service.serve(pinned, rank, worker, new StreamService.BatchSink() {
-                @Override
-                public void start(VectorSchemaRoot batch) {
-                    listener.start(batch);
-                }
-
-                @Override
-                public boolean awaitReady() throws InterruptedException {
-                    // a slow consumer holds the next batch here: the server never runs ahead of it by more than the transport's window;
-                    // gRPC calls the ready handler when its buffer drains (a short timed wait covers a signal given before the handler was set)
-                    while (!listener.isReady() && !listener.isCancelled() && !service.stopping()) {
-                        ready.tryAcquire(1, java.util.concurrent.TimeUnit.MILLISECONDS);
-                    }
-                    ready.drainPermits();
-                    return !listener.isCancelled();
-                }
-
-                @Override
-                public void send() {
-                    listener.putNext();
-                }
-
-                @Override
-                public void completed() {
-                    listener.completed();
-                }
-            }, "flight");
+            StreamService.Outcome outcome = service.serve(pinned, rank, worker, new ListenerSink(listener), "flight");
             if (outcome == StreamService.Outcome.CANCELLED && !listener.isCancelled()) {
                 // the server is stopping: the consumer is told, rather than left waiting for the rest
                 listener.error(CallStatus.UNAVAILABLE.withDescription("the data server is stopping; ask again once it runs").toRuntimeException());
@@ -124,6 +101,174 @@ final class DataFlightProducer extends NoOpFlightProducer {
         } catch (RuntimeException e) {
             listener.error(status(e));
         }
+    }
+
+    /**
+     * A dynamic worker reading its units over one exchange: the descriptor's command is its ticket
+     * (GetFlightInfo's endpoint, or {@code {"worker": "ID", "request": {...}}}); each metadata
+     * message it sends is the end message of a unit it is done with, sent back.
+     */
+    @Override
+    public void doExchange(CallContext context, org.apache.arrow.flight.FlightStream reader, ServerStreamListener listener) {
+        java.util.concurrent.Future<?> readingAcks = null;
+        try {
+            org.apache.arrow.flight.FlightDescriptor descriptor = reader.getDescriptor();
+            if (!descriptor.isCommand()) {
+                throw new GranaryException("a dynamic worker's exchange is named by a command descriptor: its ticket's bytes",
+                        "send FlightDescriptor.command(the ticket of GetFlightInfo's endpoint)");
+            }
+            JsonNode root = parseTicket(descriptor.getCommand());
+            StreamRequest pinned = service.pin(StreamRequest.fromJson(JSON.writeValueAsBytes(root.get("request"))));
+            String worker = pinned.mode() == StreamRequest.Mode.DYNAMIC ? worker(root) : ""; // a static one is refused, named as such
+            ExchangeAcknowledgements acks = new ExchangeAcknowledgements();
+            readingAcks = acknowledgementReaders.submit(() -> acks.read(reader));
+            StreamService.Outcome outcome = service.exchange(pinned, worker, new ListenerSink(listener), acks);
+            stopReading(readingAcks);
+            if (outcome == StreamService.Outcome.CANCELLED && !listener.isCancelled()) {
+                if (acks.stopped() && !service.stopping()) {
+                    listener.completed(); // the worker closed its side: what it did not acknowledge went back to the epoch
+                } else {
+                    listener.error(CallStatus.UNAVAILABLE.withDescription("the data server is stopping; ask again once it runs").toRuntimeException());
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopReading(readingAcks);
+            listener.error(CallStatus.CANCELLED.withDescription("the server is stopping").toRuntimeException());
+        } catch (IOException e) {
+            stopReading(readingAcks);
+            listener.error(CallStatus.INVALID_ARGUMENT.withDescription("not a ticket of this server: " + e.getMessage()).toRuntimeException());
+        } catch (RuntimeException e) {
+            stopReading(readingAcks);
+            listener.error(status(e));
+        }
+    }
+
+    /**
+     * Ends the thread reading an exchange's acknowledgements before the call ends (ending the call
+     * closes what it reads): it is interrupted out of its wait and waited for.
+     */
+    private static void stopReading(java.util.concurrent.Future<?> reading) {
+        if (reading == null) {
+            return;
+        }
+        reading.cancel(true);
+        try {
+            reading.get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.CancellationException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // cancelled is how it ends; it only reads, so there is nothing to undo
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** What a worker sends over its exchange, read on a thread of its own: the serials it acknowledges, then the end of its side. */
+    private static final class ExchangeAcknowledgements implements StreamService.Acknowledgements {
+        private final java.util.concurrent.BlockingQueue<Long> serials = new java.util.concurrent.LinkedBlockingQueue<>();
+        private volatile boolean stopped;
+        private volatile RuntimeException refused;
+
+        void read(org.apache.arrow.flight.FlightStream reader) {
+            try {
+                while (!Thread.currentThread().isInterrupted() && reader.next()) {
+                    org.apache.arrow.memory.ArrowBuf metadata = reader.getLatestMetadata();
+                    if (metadata == null) {
+                        continue; // rows sent to a read-only stream: nothing to acknowledge
+                    }
+                    byte[] bytes = new byte[(int) metadata.readableBytes()];
+                    metadata.getBytes(0, bytes);
+                    serials.add(serial(bytes));
+                }
+            } catch (GranaryException e) {
+                refused = e;
+            } catch (RuntimeException e) {
+                // the call broke (the worker went away) or the exchange ended: either way it reads no more
+            } finally {
+                stopped = true;
+            }
+        }
+
+        private static long serial(byte[] bytes) {
+            try {
+                JsonNode ack = JSON.readTree(bytes).get("ack");
+                if (ack != null && ack.canConvertToLong()) {
+                    return ack.asLong();
+                }
+            } catch (IOException | RuntimeException e) {
+                // named below
+            }
+            throw new GranaryException("a dynamic worker's metadata message is not a unit's end message sent back: "
+                    + new String(bytes, java.nio.charset.StandardCharsets.UTF_8), "send back the metadata of each unit's end message, unchanged");
+        }
+
+        @Override
+        public java.util.OptionalLong poll(long millis) throws InterruptedException {
+            Long serial = millis <= 0 ? serials.poll() : serials.poll(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (serial == null && refused != null) {
+                throw refused;
+            }
+            return serial == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(serial);
+        }
+
+        @Override
+        public boolean stopped() {
+            return stopped && serials.isEmpty() && refused == null;
+        }
+    }
+
+    /** A Flight listener as the sink of a stream's batches. */
+    private final class ListenerSink implements StreamService.ExchangeSink {
+        private final ServerStreamListener listener;
+        private final java.util.concurrent.Semaphore ready = new java.util.concurrent.Semaphore(0);
+
+        ListenerSink(ServerStreamListener listener) {
+            this.listener = listener;
+            listener.setOnReadyHandler(ready::release);
+            listener.setOnCancelHandler(ready::release);
+        }
+
+        @Override
+        public void start(VectorSchemaRoot batch) {
+            listener.start(batch);
+        }
+
+        @Override
+        public boolean awaitReady() throws InterruptedException {
+            // a slow consumer holds the next batch here: the server never runs ahead of it by more than the transport's window;
+            // gRPC calls the ready handler when its buffer drains (a short timed wait covers a signal given before the handler was set)
+            while (!listener.isReady() && !listener.isCancelled() && !service.stopping()) {
+                ready.tryAcquire(1, java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+            ready.drainPermits();
+            return !listener.isCancelled();
+        }
+
+        @Override
+        public void send() {
+            listener.putNext();
+        }
+
+        @Override
+        public void sendMetadata(byte[] metadata) {
+            org.apache.arrow.memory.ArrowBuf buffer = service.allocator().buffer(metadata.length);
+            buffer.setBytes(0, metadata);
+            buffer.writerIndex(metadata.length); // what is sent is the readable part
+            listener.putMetadata(buffer);
+        }
+
+        @Override
+        public void completed() {
+            listener.completed();
+        }
+    }
+
+    private static String worker(JsonNode root) {
+        JsonNode id = root.get("worker");
+        if (id == null || !id.isTextual() || id.asText().isBlank()) {
+            throw new GranaryException("a dynamic stream's ticket names its worker: {\"worker\": \"ID\", \"request\": {...}}",
+                    "take tickets from GetFlightInfo's endpoints, or give each worker its own id");
+        }
+        return id.asText();
     }
 
     private static JsonNode parseTicket(byte[] bytes) throws IOException {

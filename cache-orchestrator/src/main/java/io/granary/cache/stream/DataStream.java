@@ -15,6 +15,7 @@ import org.apache.arrow.flight.Location;
 import org.apache.arrow.flight.Ticket;
 import org.apache.arrow.flight.auth2.BearerCredentialWriter;
 import org.apache.arrow.flight.grpc.CredentialCallOption;
+import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -22,7 +23,9 @@ import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * A JVM trainer's stream from `granary serve data`: one rank's rows (static mode) or one worker's
- * leased units (dynamic mode, asking for the next unit whenever one ends), batch by batch.
+ * leased units (dynamic mode: one DoExchange for the epoch, each unit acknowledged once its last
+ * batch was read, so the server sends the next unit while this one is read, and takes back what
+ * was not read when the stream is closed early), batch by batch.
  *
  * <pre>{@code
  * StreamRequest request = StreamRequest.of("demo.ctr_samples_train", worldSize).with("epoch", epoch).with("shuffle", "units");
@@ -62,7 +65,7 @@ public final class DataStream implements AutoCloseable {
     private final Ticket ticket;
     private final boolean dynamic;
     private FlightStream current;
-    private boolean currentHadRows;
+    private FlightClient.ExchangeReaderWriter exchange;
     private boolean done;
 
     private DataStream(Server server, StreamRequest request, int rank, String worker, BufferAllocator parent) {
@@ -130,31 +133,89 @@ public final class DataStream implements AutoCloseable {
     /** Moves to the next batch; false when this rank's (or worker's) rows are all read. */
     public boolean next() {
         try {
-            while (!done) {
-                if (current == null) {
-                    current = client.getStream(ticket, options);
-                    currentHadRows = false;
-                }
-                if (current.next()) {
-                    currentHadRows = true;
-                    return true;
-                }
-                closeCurrent();
-                // a dynamic worker's stream is one unit: ask for the next until one comes back empty
-                done = !dynamic || !currentHadRows;
-            }
-            return false;
+            return dynamic ? nextOfExchange() : nextOfRank();
         } catch (FlightRuntimeException e) {
             throw translate(e, server);
         }
     }
 
+    private boolean nextOfRank() {
+        if (done) {
+            return false;
+        }
+        if (current == null) {
+            current = client.getStream(ticket, options);
+        }
+        if (current.next()) {
+            return true;
+        }
+        closeCurrent();
+        done = true;
+        return false;
+    }
+
+    /**
+     * The next batch of the worker's exchange. A message without rows ends a unit: being asked for
+     * the batch after it means the trainer is done with the unit, so its end message goes back as
+     * the acknowledgement.
+     */
+    private boolean nextOfExchange() {
+        if (done) {
+            return false;
+        }
+        if (exchange == null) {
+            exchange = client.doExchange(FlightDescriptor.command(ticket.getBytes()), options);
+        }
+        FlightStream reader = exchange.getReader();
+        while (reader.next()) {
+            if (reader.getRoot().getRowCount() > 0) {
+                return true;
+            }
+            ArrowBuf end = reader.getLatestMetadata();
+            if (end != null) {
+                ArrowBuf acknowledgement = allocator.buffer(end.readableBytes());
+                acknowledgement.setBytes(0, end, 0, end.readableBytes());
+                acknowledgement.writerIndex(end.readableBytes());
+                exchange.getWriter().putMetadata(acknowledgement); // Flight frees it once sent
+            }
+        }
+        done = true;
+        closeExchange(false);
+        return false;
+    }
+
     /** The current batch; valid until the next call to {@link #next}. */
     public VectorSchemaRoot batch() {
-        if (current == null) {
+        FlightStream reader = exchange != null ? exchange.getReader() : current;
+        if (reader == null) {
             throw new IllegalStateException("call next() first");
         }
-        return current.getRoot();
+        return reader.getRoot();
+    }
+
+    /**
+     * Ends the worker's exchange. Stopping early, it tells the server it reads no more (the units it
+     * did not acknowledge go back to the epoch) and lets the rows already under way pass.
+     */
+    private void closeExchange(boolean early) {
+        if (exchange == null) {
+            return;
+        }
+        FlightClient.ExchangeReaderWriter ending = exchange;
+        exchange = null;
+        try (ending) {
+            if (early) {
+                ending.getWriter().completed();
+                FlightStream reader = ending.getReader();
+                while (reader.next()) {
+                    // rows of a unit that now goes to another worker
+                }
+            }
+        } catch (FlightRuntimeException e) {
+            throw translate(e, server);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private void closeCurrent() {
@@ -203,6 +264,11 @@ public final class DataStream implements AutoCloseable {
                 current.cancel("closed", null);
             }
             closeCurrent();
+        } catch (RuntimeException e) {
+            failures.add(e);
+        }
+        try {
+            closeExchange(!done);
         } catch (RuntimeException e) {
             failures.add(e);
         }

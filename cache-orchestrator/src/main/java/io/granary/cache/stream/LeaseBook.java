@@ -22,6 +22,12 @@ import java.util.function.LongSupplier;
  * asking worker unless, handing the units left out by earliest finish, every one of them would
  * finish sooner with a worker that holds a lease now. It only ever waits on workers holding a live
  * lease, which deliver (and ask again) or lose it to the timeout, so every unit is still delivered.
+ *
+ * <p>A worker reading over one exchange (DoExchange) leases its next unit ahead, while it still
+ * reads the current one ({@link #ahead}), and says when it is done with a unit
+ * ({@link #acknowledged}): there a unit counts as delivered once the worker has read it, so a
+ * worker that stops early gives back the unit it leased ahead, and its pace is the time between
+ * its acknowledgements.
  * Thread-safe.
  */
 final class LeaseBook {
@@ -43,6 +49,8 @@ final class LeaseBook {
     private final Map<String, Long> deliveredRowsByWorker = new HashMap<>();
     private final Map<String, Grant> lastGrants = new HashMap<>();
     private final Map<String, Double> nanosPerRow = new HashMap<>();
+    /** When each exchange worker last said it was done with a unit: the start of the unit it reads next. */
+    private final Map<String, Long> lastAcknowledged = new HashMap<>();
     private int delivered;
     private long serials;
 
@@ -78,14 +86,10 @@ final class LeaseBook {
         long until = System.nanoTime() + waitMillis * 1_000_000;
         while (true) {
             expire();
-            Integer index = pending.peekFirst();
-            if (index != null && !fasterElsewhere(worker)) {
-                pending.pollFirst();
-                Lease lease = new Lease(index, order.get(index), worker, ++serials);
-                long now = clock.getAsLong();
-                held.put(index, new Held(lease, now, now + timeoutNanos));
-                lastGrants.put(worker, new Grant(now, lease.unit().rows(), false));
-                return Optional.of(lease);
+            Optional<Lease> lease = grant(worker);
+            if (lease.isPresent()) {
+                lastGrants.put(worker, new Grant(held.get(lease.get().index()).grantedNanos(), lease.get().unit().rows(), false));
+                return lease;
             }
             long left = until - System.nanoTime();
             if (finished() || left <= 0) {
@@ -97,8 +101,30 @@ final class LeaseBook {
     }
 
     /**
-     * Whether every unit left would finish sooner with the workers holding leases than with
-     * {@code worker}, which is free now: the units are handed out in order, each to whoever would
+     * One more unit for {@code worker}, which still holds the one it reads (over an exchange): at
+     * once, without giving back what it holds; empty when no unit is pending, or when the workers
+     * holding leases would finish every unit left sooner than it (see the class comment).
+     */
+    synchronized Optional<Lease> ahead(String worker) {
+        expire();
+        return grant(worker);
+    }
+
+    private Optional<Lease> grant(String worker) {
+        Integer index = pending.peekFirst();
+        if (index == null || fasterElsewhere(worker)) {
+            return Optional.empty();
+        }
+        pending.pollFirst();
+        Lease lease = new Lease(index, order.get(index), worker, ++serials);
+        long now = clock.getAsLong();
+        held.put(index, new Held(lease, now, now + timeoutNanos));
+        return Optional.of(lease);
+    }
+
+    /**
+     * Whether every unit left would finish sooner with the other workers holding leases than with
+     * {@code worker} once it is free: the units are handed out in order, each to whoever would
      * finish it first; true when none comes to {@code worker}. False while paces are unknown.
      */
     private boolean fasterElsewhere(String worker) {
@@ -107,30 +133,51 @@ final class LeaseBook {
             return false;
         }
         long now = clock.getAsLong();
-        List<double[]> others = new java.util.ArrayList<>(); // {free at, nanos per row}
+        Map<String, double[]> others = new HashMap<>(); // worker -> {free at, nanos per row}
         for (Held h : held.values()) {
-            Double pace = nanosPerRow.get(h.lease().worker());
-            if (pace != null && !h.lease().worker().equals(worker)) {
-                others.add(new double[] {Math.max(now, h.grantedNanos() + pace * h.lease().unit().rows()), pace});
+            String other = h.lease().worker();
+            if (!other.equals(worker) && nanosPerRow.containsKey(other) && !others.containsKey(other)) {
+                others.put(other, new double[] {freeAt(other, now), nanosPerRow.get(other)});
             }
         }
         if (others.isEmpty()) {
             return false;
         }
+        double ownFree = freeAt(worker, now);
         for (int index : pending) {
             long rows = order.get(index).rows();
             double[] first = null;
-            for (double[] other : others) {
+            for (double[] other : others.values()) {
                 if (first == null || other[0] + other[1] * rows < first[0] + first[1] * rows) {
                     first = other;
                 }
             }
-            if (now + own * rows <= first[0] + first[1] * rows) {
+            if (ownFree + own * rows <= first[0] + first[1] * rows) {
                 return false;
             }
             first[0] += first[1] * rows;
         }
         return true;
+    }
+
+    /** When {@code worker} (whose pace is known) will be done with the units it holds, by its pace; now if it holds none. */
+    private double freeAt(String worker, long now) {
+        long start = Long.MAX_VALUE;
+        long rows = 0;
+        for (Held h : held.values()) {
+            if (h.lease().worker().equals(worker)) {
+                start = Math.min(start, h.grantedNanos());
+                rows += h.lease().unit().rows();
+            }
+        }
+        if (rows == 0) {
+            return now;
+        }
+        Long acknowledged = lastAcknowledged.get(worker);
+        if (acknowledged != null) {
+            start = Math.max(start, acknowledged);
+        }
+        return Math.max(now, start + nanosPerRow.get(worker) * rows);
     }
 
     /** Whether every unit of the epoch was delivered. */
@@ -163,17 +210,43 @@ final class LeaseBook {
         return true;
     }
 
+    /**
+     * The lease's worker read all the unit's rows and said so (over an exchange): the unit is
+     * delivered, and the worker's pace is the time since it began reading it (its lease, or its last
+     * acknowledgement if that came later) per row. False when the lease had run out before.
+     */
+    synchronized boolean acknowledged(Lease lease) {
+        Held current = held.get(lease.index());
+        if (!delivered(lease)) {
+            return false;
+        }
+        long now = clock.getAsLong();
+        long start = Math.max(current.grantedNanos(), lastAcknowledged.getOrDefault(lease.worker(), Long.MIN_VALUE));
+        if (lease.unit().rows() > 0) {
+            nanosPerRow.put(lease.worker(), (double) (now - start) / lease.unit().rows());
+        }
+        lastAcknowledged.put(lease.worker(), now);
+        lastGrants.remove(lease.worker());
+        return true;
+    }
+
     /** The lease's worker is gone (its stream broke): the unit goes to the next worker that asks. */
     synchronized void release(Lease lease) {
         Held current = held.get(lease.index());
         if (current != null && current.lease().serial() == lease.serial()) {
             held.remove(lease.index());
             pending.addFirst(lease.index());
-                onRelease.run();
+            onRelease.run();
             notifyAll();
         }
     }
 
+
+    /** The worker's pace: nanoseconds per row of its last unit; empty until it finished one. */
+    synchronized java.util.OptionalDouble nanosPerRow(String worker) {
+        Double pace = nanosPerRow.get(worker);
+        return pace == null ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of(pace);
+    }
 
     synchronized Map<String, Long> deliveredRowsByWorker() {
         return Map.copyOf(deliveredRowsByWorker);

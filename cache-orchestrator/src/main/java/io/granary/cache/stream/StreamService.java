@@ -34,6 +34,21 @@ final class StreamService implements AutoCloseable {
         void completed();
     }
 
+    /** A dynamic worker's exchange: batches out, and a metadata message after each unit's last batch. */
+    interface ExchangeSink extends BatchSink {
+        /** Sends a message of application metadata alone (no rows). */
+        void sendMetadata(byte[] metadata);
+    }
+
+    /** What a dynamic worker says over its exchange: the units it is done with, or that it stopped. */
+    interface Acknowledgements {
+        /** The serial of the next unit the worker is done with, waiting up to {@code millis}; empty when none came or it stopped. */
+        java.util.OptionalLong poll(long millis) throws InterruptedException;
+
+        /** Whether the worker closed its side (or its call broke): it reads no more. */
+        boolean stopped();
+    }
+
     /** How a stream ended, for the metrics. */
     enum Outcome { COMPLETED, CANCELLED }
 
@@ -76,6 +91,10 @@ final class StreamService implements AutoCloseable {
         return metrics;
     }
 
+    BufferAllocator allocator() {
+        return allocator;
+    }
+
     StreamRequest pin(StreamRequest request) {
         return streams.pin(request);
     }
@@ -99,6 +118,17 @@ final class StreamService implements AutoCloseable {
      * in dynamic mode the units {@code worker} leases until the epoch is done.
      */
     Outcome serve(StreamRequest pinned, int rank, String worker, BatchSink sink, String transport) throws InterruptedException {
+        return tracked(pinned, transport, planned -> pinned.mode() == StreamRequest.Mode.DYNAMIC
+                ? dynamic(planned, worker, sink)
+                : staticRank(planned, rank, sink));
+    }
+
+    private interface StreamBody {
+        Outcome send(SnapshotStreams.Planned planned) throws InterruptedException;
+    }
+
+    /** Plans the stream and sends it, counted as open (and waited on by {@link #awaitIdle}) while it runs. */
+    private Outcome tracked(StreamRequest pinned, String transport, StreamBody body) throws InterruptedException {
         if (stopping) {
             throw new GranaryException(GranaryException.Kind.UNAVAILABLE, "the data server is stopping", "ask again once it runs", null);
         }
@@ -109,9 +139,7 @@ final class StreamService implements AutoCloseable {
             active[0]++;
         }
         try {
-            Outcome result = pinned.mode() == StreamRequest.Mode.DYNAMIC
-                    ? dynamic(planned, worker, sink)
-                    : staticRank(planned, rank, sink);
+            Outcome result = body.send(planned);
             outcome = result.name().toLowerCase(java.util.Locale.ROOT);
             return result;
         } catch (OutOfMemoryException e) {
@@ -175,8 +203,7 @@ final class StreamService implements AutoCloseable {
      * leased to others the call waits (one may come back).
      */
     private Outcome dynamic(SnapshotStreams.Planned planned, String worker, BatchSink sink) throws InterruptedException {
-        LeaseBook book = books.computeIfAbsent(key(planned.request()), k -> new LeaseBook(planned.epoch().units(),
-                settings.leaseTimeout().toNanos(), System::nanoTime, () -> metrics.released(1)));
+        LeaseBook book = book(planned);
         UnitReader units = planned.units();
         Optional<LeaseBook.Lease> next = Optional.empty();
         while (next.isEmpty() && !book.finished()) {
@@ -194,8 +221,7 @@ final class StreamService implements AutoCloseable {
             LeaseBook.Lease lease = next.get();
             metrics.leased();
             boolean sent = false;
-            try (RankStream stream = new RankStream(units.schema(), units.decoder(allocator, true), true,
-                    planned.epoch().unitSlices(lease.index(), planned.request().shuffleBuffer()), planned.request().batchRows(), null, null)) {
+            try (RankStream stream = unitStream(planned, lease)) {
                 while (stream.next(batch)) {
                     if (!await(sink)) {
                         return Outcome.CANCELLED;
@@ -218,6 +244,123 @@ final class StreamService implements AutoCloseable {
             sink.completed();
             return Outcome.COMPLETED;
         }
+    }
+
+    /**
+     * A dynamic worker reading the epoch over one exchange: each unit's batches, then a metadata
+     * message {@code {"ack": SERIAL, "unit": INDEX, "rows": ROWS}} that the worker sends back once it
+     * is done with the unit. While it reads one unit the next is leased and sent (the transport's
+     * window holds its first batches), so the worker never waits for a new call; a unit counts as
+     * delivered only when acknowledged, so one the worker leased ahead but never finished goes back
+     * to the epoch when it stops. Ends (empty) when the epoch is done.
+     */
+    Outcome exchange(StreamRequest pinned, String worker, ExchangeSink sink, Acknowledgements acks) throws InterruptedException {
+        if (pinned.mode() != StreamRequest.Mode.DYNAMIC) {
+            throw new GranaryException("DoExchange reads dynamic streams: a static rank's rows are one DoGet of its ticket",
+                    "set \"mode\": \"dynamic\", or DoGet the ticket of GetFlightInfo's endpoint for the rank");
+        }
+        return tracked(pinned, "flight-exchange", planned -> exchangeUnits(planned, worker, sink, acks));
+    }
+
+    private Outcome exchangeUnits(SnapshotStreams.Planned planned, String worker, ExchangeSink sink, Acknowledgements acks)
+            throws InterruptedException {
+        LeaseBook book = book(planned);
+        Map<Long, LeaseBook.Lease> unacknowledged = new LinkedHashMap<>();
+        try (VectorSchemaRoot batch = VectorSchemaRoot.create(planned.units().schema(), allocator)) {
+            sink.start(batch);
+            while (true) {
+                if (!takeAcknowledgements(acks, unacknowledged, book, 0)) {
+                    return Outcome.CANCELLED;
+                }
+                Optional<LeaseBook.Lease> next = Optional.empty();
+                if (unacknowledged.isEmpty()) {
+                    if (book.finished()) {
+                        sink.completed();
+                        return Outcome.COMPLETED;
+                    }
+                    next = book.next(worker, 200);
+                } else if (unacknowledged.size() == 1) {
+                    next = book.ahead(worker);
+                }
+                if (next.isEmpty()) {
+                    // wait for the worker to finish what it holds (or, holding nothing, for a unit to come back)
+                    boolean going = (unacknowledged.isEmpty() || takeAcknowledgements(acks, unacknowledged, book, 200))
+                            && !stopping && sink.awaitReady();
+                    if (!going) {
+                        return Outcome.CANCELLED;
+                    }
+                    continue;
+                }
+                LeaseBook.Lease lease = next.get();
+                unacknowledged.put(lease.serial(), lease);
+                metrics.leased();
+                if (!sendUnit(planned, lease, batch, sink, acks, unacknowledged, book)) {
+                    return Outcome.CANCELLED;
+                }
+            }
+        } finally {
+            for (LeaseBook.Lease lease : unacknowledged.values()) {
+                book.release(lease);
+            }
+        }
+    }
+
+    /** Sends one leased unit's batches, then its acknowledgement request; false when the worker went away or stopped. */
+    private boolean sendUnit(SnapshotStreams.Planned planned, LeaseBook.Lease lease, VectorSchemaRoot batch, ExchangeSink sink,
+                             Acknowledgements acks, Map<Long, LeaseBook.Lease> unacknowledged, LeaseBook book) throws InterruptedException {
+        try (RankStream stream = unitStream(planned, lease)) {
+            while (stream.next(batch)) {
+                if (!await(sink) || !takeAcknowledgements(acks, unacknowledged, book, 0)) {
+                    return false;
+                }
+                for (LeaseBook.Lease held : unacknowledged.values()) {
+                    if (!book.renew(held)) {
+                        throw leaseLost(held);
+                    }
+                }
+                sink.send();
+                metrics.sent("dynamic", batch.getRowCount(), bytes(batch));
+            }
+        }
+        if (!await(sink)) {
+            return false;
+        }
+        sink.sendMetadata(("{\"ack\": " + lease.serial() + ", \"unit\": " + lease.index() + ", \"rows\": " + lease.unit().rows() + "}")
+                .getBytes(StandardCharsets.UTF_8));
+        return true;
+    }
+
+    /**
+     * Takes what the worker acknowledged (waiting up to {@code millis} for the first): those units are
+     * delivered. False when the worker stopped. An acknowledgement of a unit it does not hold is refused.
+     */
+    private boolean takeAcknowledgements(Acknowledgements acks, Map<Long, LeaseBook.Lease> unacknowledged, LeaseBook book, long millis)
+            throws InterruptedException {
+        java.util.OptionalLong serial = acks.poll(millis);
+        while (serial.isPresent()) {
+            LeaseBook.Lease lease = unacknowledged.remove(serial.getAsLong());
+            if (lease == null) {
+                throw new GranaryException("the worker acknowledged unit serial " + serial.getAsLong() + ", which this exchange did not send it or it acknowledged already",
+                        "send back the metadata of each unit's end message once, unchanged");
+            }
+            if (!book.acknowledged(lease)) {
+                throw leaseLost(lease);
+            }
+            serial = acks.poll(0);
+        }
+        return !acks.stopped();
+    }
+
+    /** The batches of one leased unit (decoded as they are sent: the lease came when the worker asked). */
+    private RankStream unitStream(SnapshotStreams.Planned planned, LeaseBook.Lease lease) {
+        UnitReader units = planned.units();
+        return new RankStream(units.schema(), units.decoder(allocator, true), true,
+                planned.epoch().unitSlices(lease.index(), planned.request().shuffleBuffer()), planned.request().batchRows(), null, null);
+    }
+
+    private LeaseBook book(SnapshotStreams.Planned planned) {
+        return books.computeIfAbsent(key(planned.request()), k -> new LeaseBook(planned.epoch().units(),
+                settings.leaseTimeout().toNanos(), System::nanoTime, () -> metrics.released(1)));
     }
 
     private GranaryException leaseLost(LeaseBook.Lease lease) {

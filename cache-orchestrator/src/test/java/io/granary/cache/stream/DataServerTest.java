@@ -157,27 +157,29 @@ class DataServerTest {
                     }
                 }
                 assertThat(ids).hasSize(210).doesNotHaveDuplicates();
-                // dynamic: two workers by turns, each call one unit; together the epoch once
-                java.util.List<Long> dynamic = new java.util.ArrayList<>();
-                try (DataStream a = DataStream.openWorker(anonymous.withToken("s3cret"), request.with("mode", "dynamic"), "a");
-                     DataStream b = DataStream.openWorker(anonymous.withToken("s3cret"), request.with("mode", "dynamic"), "b")) {
-                    boolean moreA = true;
-                    boolean moreB = true;
-                    while (moreA || moreB) {
-                        for (DataStream worker : new DataStream[] {a, b}) {
-                            boolean more = worker == a ? moreA : moreB;
-                            if (more && worker.next()) {
-                                BigIntVector id = (BigIntVector) worker.batch().getVector("id");
-                                for (int r = 0; r < worker.batch().getRowCount(); r++) {
-                                    dynamic.add(id.get(r));
+                // dynamic: two workers, each over its own exchange; together the epoch once
+                java.util.List<Long> dynamic = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+                java.util.concurrent.ExecutorService workers = java.util.concurrent.Executors.newFixedThreadPool(2);
+                try {
+                    java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+                    for (String name : new String[] {"a", "b"}) {
+                        done.add(workers.submit(() -> {
+                            try (DataStream worker = DataStream.openWorker(anonymous.withToken("s3cret"), request.with("mode", "dynamic"), name)) {
+                                while (worker.next()) {
+                                    BigIntVector id = (BigIntVector) worker.batch().getVector("id");
+                                    for (int r = 0; r < worker.batch().getRowCount(); r++) {
+                                        dynamic.add(id.get(r));
+                                    }
                                 }
-                            } else if (worker == a) {
-                                moreA = false;
-                            } else {
-                                moreB = false;
                             }
-                        }
+                            return null;
+                        }));
                     }
+                    for (java.util.concurrent.Future<?> worker : done) {
+                        worker.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                    }
+                } finally {
+                    workers.shutdownNow();
                 }
                 assertThat(dynamic).hasSize(210).doesNotHaveDuplicates();
                 java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();

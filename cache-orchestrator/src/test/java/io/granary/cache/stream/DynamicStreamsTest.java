@@ -26,6 +26,7 @@ import org.apache.arrow.flight.FlightRuntimeException;
 import org.apache.arrow.flight.FlightStream;
 import org.apache.arrow.flight.Location;
 import org.apache.arrow.flight.Ticket;
+import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
@@ -76,8 +77,59 @@ class DynamicStreamsTest {
         return ids;
     }
 
+    /**
+     * A dynamic worker's ids over one DoExchange with a stock Flight client: each unit's end message
+     * (a message without rows) is sent back once the unit is read; stops after {@code stopAfter} ids
+     * (cancelling the call, as a killed worker's connection ends).
+     */
+    private static List<Long> exchangeIds(FlightClient client, Ticket ticket, long pauseMillis, int stopAfter) throws Exception {
+        List<Long> ids = new ArrayList<>();
+        try (BufferAllocator allocator = new RootAllocator()) {
+            FlightClient.ExchangeReaderWriter exchange = client.doExchange(FlightDescriptor.command(ticket.getBytes()));
+            try {
+                FlightStream reader = exchange.getReader();
+                while (reader.next()) {
+                    if (reader.getRoot().getRowCount() == 0) {
+                        ArrowBuf end = reader.getLatestMetadata();
+                        ArrowBuf acknowledgement = allocator.buffer(end.readableBytes());
+                        acknowledgement.setBytes(0, end, 0, end.readableBytes());
+                        acknowledgement.writerIndex(end.readableBytes());
+                        exchange.getWriter().putMetadata(acknowledgement);
+                        continue;
+                    }
+                    BigIntVector id = (BigIntVector) reader.getRoot().getVector("id");
+                    for (int r = 0; r < reader.getRoot().getRowCount(); r++) {
+                        ids.add(id.get(r));
+                    }
+                    if (ids.size() >= stopAfter) {
+                        reader.cancel("a killed worker", null);
+                        return ids;
+                    }
+                    if (pauseMillis > 0) {
+                        Thread.sleep(pauseMillis);
+                    }
+                }
+            } finally {
+                try {
+                    exchange.close();
+                } catch (Exception e) {
+                    // a cancelled call ends with its cancellation
+                }
+            }
+        }
+        return ids;
+    }
+
+    private interface Worker {
+        List<Long> read(FlightClient client, Ticket ticket, long pauseMillis) throws Exception;
+    }
+
     /** Reads all endpoints at once, endpoint 0 slowed; the wall time in ms, and every id received. */
     private static long epoch(FlightClient client, FlightInfo info, long slowPause, boolean dynamic, Map<Long, Integer> seen) throws Exception {
+        return epoch(client, info, slowPause, (c, ticket, pause) -> readIds(c, ticket, pause, dynamic), seen);
+    }
+
+    private static long epoch(FlightClient client, FlightInfo info, long slowPause, Worker worker, Map<Long, Integer> seen) throws Exception {
         ExecutorService workers = Executors.newFixedThreadPool(info.getEndpoints().size());
         try {
             long start = System.nanoTime();
@@ -85,7 +137,7 @@ class DynamicStreamsTest {
             for (int w = 0; w < info.getEndpoints().size(); w++) {
                 Ticket ticket = info.getEndpoints().get(w).getTicket();
                 long pause = w == 0 ? slowPause : 0;
-                results.add(workers.submit(() -> readIds(client, ticket, pause, dynamic)));
+                results.add(workers.submit(() -> worker.read(client, ticket, pause)));
             }
             for (Future<List<Long>> result : results) {
                 result.get().forEach(id -> seen.merge(id, 1, Integer::sum));
@@ -118,6 +170,15 @@ class DynamicStreamsTest {
                 assertThat(staticSeen).hasSize(1600);
                 // static: the slow rank reads its 400 rows (16 batches, 640 ms of pauses); dynamic: it reads a unit or two while the others take the rest
                 assertThat(dynamicMillis).as("dynamic %d ms, static %d ms", dynamicMillis, staticMillis).isLessThan(staticMillis);
+
+                // the same over DoExchange (each worker one call for the epoch, units acknowledged)
+                FlightInfo exchangeInfo = client.getInfo(command("{" + common + ", \"mode\": \"dynamic\", \"epoch\": 2}"));
+                Map<Long, Integer> exchangeSeen = new HashMap<>();
+                long exchangeMillis = epoch(client, exchangeInfo, 40, (c, ticket, pause) -> exchangeIds(c, ticket, pause, Integer.MAX_VALUE), exchangeSeen);
+                assertThat(exchangeSeen).hasSize(1600);
+                assertThat(exchangeSeen.values()).allMatch(n -> n == 1);
+                assertThat(exchangeMillis).as("exchange %d ms, static %d ms", exchangeMillis, staticMillis).isLessThan(staticMillis);
+                assertThat(exchangeIds(client, exchangeInfo.getEndpoints().get(1).getTicket(), 0, Integer.MAX_VALUE)).isEmpty();
 
                 // the epoch is done: asking again for it sends nothing, a new epoch everything
                 assertThat(readIds(client, dynamicInfo.getEndpoints().get(2).getTicket(), 0, true)).isEmpty();
@@ -215,6 +276,65 @@ class DynamicStreamsTest {
                             // drain what the transport held
                         }
                     }).isInstanceOf(FlightRuntimeException.class).hasMessageContaining("made no progress").hasMessageContaining("another worker");
+                }
+            }
+        }
+    }
+
+    @Test
+    void overExchangeAWorkerThatStopsOrDiesGivesBackWhatItDidNotAcknowledge() throws Exception {
+        try (CacheFixture fixture = new CacheFixture(temp)) {
+            fixture.table("demo.events", 16, 100, 3);
+            try (NodeCache cache = fixture.cache(fixture.settings("cache", 1L << 30));
+                 DataServer server = new DataServer(cache, "127.0.0.1", 0);
+                 BufferAllocator allocator = new RootAllocator();
+                 FlightClient client = client(allocator, server)) {
+                DataStream.Server address = new DataStream.Server("127.0.0.1", server.port(), java.util.Optional.empty());
+                StreamRequest request = StreamRequest.of("demo.events", 2).with("batch_rows", 25).with("mode", "dynamic");
+                // stops after a unit and a half: the first unit was acknowledged, the one under way (and any leased ahead) go back
+                List<Long> stopped = new ArrayList<>();
+                try (DataStream early = DataStream.openWorker(address, request, "early")) {
+                    while (stopped.size() < 150 && early.next()) {
+                        BigIntVector id = (BigIntVector) early.batch().getVector("id");
+                        for (int r = 0; r < early.batch().getRowCount(); r++) {
+                            stopped.add(id.get(r));
+                        }
+                    }
+                }
+                List<Long> rest = new ArrayList<>();
+                try (DataStream late = DataStream.openWorker(address, request, "late")) {
+                    while (late.next()) {
+                        BigIntVector id = (BigIntVector) late.batch().getVector("id");
+                        for (int r = 0; r < late.batch().getRowCount(); r++) {
+                            rest.add(id.get(r));
+                        }
+                    }
+                }
+                assertThat(rest).hasSize(1500).doesNotHaveDuplicates().doesNotContainAnyElementsOf(stopped.subList(0, 100))
+                        .containsAll(stopped.subList(100, 150));
+
+                // a worker killed in its first unit (its call cancelled, nothing acknowledged): the whole epoch goes to the other
+                FlightInfo info = client.getInfo(command("{\"dataset\": \"demo.events\", \"world_size\": 2, \"batch_rows\": 25, \"mode\": \"dynamic\", \"epoch\": 1}"));
+                assertThat(exchangeIds(client, info.getEndpoints().get(0).getTicket(), 0, 50)).hasSize(50);
+                assertThat(exchangeIds(client, info.getEndpoints().get(1).getTicket(), 0, Integer.MAX_VALUE)).hasSize(1600).doesNotHaveDuplicates();
+
+                // DoExchange is for dynamic streams; what a worker sends back must be an end message it was sent
+                FlightInfo staticInfo = client.getInfo(command("{\"dataset\": \"demo.events\", \"world_size\": 2}"));
+                assertThatThrownBy(() -> exchangeIds(client, staticInfo.getEndpoints().get(0).getTicket(), 0, Integer.MAX_VALUE))
+                        .isInstanceOf(FlightRuntimeException.class).hasMessageContaining("DoExchange reads dynamic streams");
+                FlightInfo third = client.getInfo(command("{\"dataset\": \"demo.events\", \"world_size\": 2, \"batch_rows\": 25, \"mode\": \"dynamic\", \"epoch\": 3}"));
+                try (BufferAllocator acks = new RootAllocator();
+                     FlightClient.ExchangeReaderWriter exchange = client.doExchange(FlightDescriptor.command(third.getEndpoints().get(0).getTicket().getBytes()))) {
+                    byte[] foreign = "{\"ack\": 999}".getBytes(StandardCharsets.UTF_8);
+                    ArrowBuf buffer = acks.buffer(foreign.length);
+                    buffer.setBytes(0, foreign);
+                    buffer.writerIndex(foreign.length);
+                    exchange.getWriter().putMetadata(buffer);
+                    assertThatThrownBy(() -> {
+                        while (exchange.getReader().next()) {
+                            // the first unit's rows, until the server reads the foreign acknowledgement
+                        }
+                    }).isInstanceOf(FlightRuntimeException.class).hasMessageContaining("acknowledged unit serial 999");
                 }
             }
         }

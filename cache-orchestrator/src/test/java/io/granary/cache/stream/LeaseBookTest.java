@@ -122,4 +122,59 @@ class LeaseBookTest {
         // 9 units left: fast could not finish them all before slow finishes one (at 600)
         assertThat(book.next("slow", 0)).isPresent();
     }
+
+    @Test
+    void anExchangeWorkerLeasesAheadIsPacedByItsAcknowledgementsAndGivesBackWhatItDidNotAcknowledge() throws Exception {
+        AtomicLong now = new AtomicLong();
+        AtomicInteger released = new AtomicInteger();
+        LeaseBook book = new LeaseBook(units(4), 1_000_000, now::get, released::incrementAndGet);
+        LeaseBook.Lease first = book.next("a", 0).orElseThrow();
+        // leasing ahead keeps the unit being read
+        LeaseBook.Lease second = book.ahead("a").orElseThrow();
+        assertThat(second.index()).isEqualTo(1);
+        assertThat(book.renew(first)).isTrue();
+        now.set(100);
+        assertThat(book.acknowledged(first)).isTrue();
+        assertThat(book.acknowledged(first)).as("a unit is acknowledged once").isFalse();
+        assertThat(book.nanosPerRow("a")).hasValue(10.0);
+        now.set(250);
+        assertThat(book.acknowledged(second)).isTrue();
+        // read from the acknowledgement before (100), not from its lease (0)
+        assertThat(book.nanosPerRow("a")).hasValue(15.0);
+        LeaseBook.Lease third = book.ahead("a").orElseThrow();
+        LeaseBook.Lease fourth = book.ahead("a").orElseThrow();
+
+        // a stops: what it leased but did not acknowledge goes back, to whoever asks next
+        book.release(third);
+        book.release(fourth);
+        assertThat(released.get()).isEqualTo(2);
+        LeaseBook.Lease taken = book.next("b", 0).orElseThrow();
+        LeaseBook.Lease aheadOfB = book.ahead("b").orElseThrow();
+        assertThat(List.of(taken.index(), aheadOfB.index())).containsExactlyInAnyOrder(2, 3);
+        assertThat(book.acknowledged(third)).isFalse();
+        assertThat(book.acknowledged(taken)).isTrue();
+        assertThat(book.acknowledged(aheadOfB)).isTrue();
+        assertThat(book.finished()).isTrue();
+        assertThat(book.deliveredRowsByWorker()).containsEntry("a", 20L).containsEntry("b", 20L);
+    }
+
+    @Test
+    void atTheTailAnExchangeWorkerDoesNotLeaseAheadWhatAFasterWorkerFinishesSooner() throws Exception {
+        AtomicLong now = new AtomicLong();
+        LeaseBook book = new LeaseBook(units(6), 1_000_000, now::get, () -> { });
+        LeaseBook.Lease fast = book.next("fast", 0).orElseThrow();
+        LeaseBook.Lease slow = book.next("slow", 0).orElseThrow();
+        now.set(100);
+        assertThat(book.acknowledged(fast)).isTrue(); // 10 ns a row
+        fast = book.next("fast", 0).orElseThrow();
+        now.set(300);
+        assertThat(book.acknowledged(slow)).isTrue(); // 30 ns a row
+        // three units left: fast (free now) would finish them at 400, 500 and 600; slow one at 600, so it takes one
+        slow = book.next("slow", 0).orElseThrow();
+        assertThat(slow.index()).isEqualTo(3);
+        // two left: slow, reading its unit until 600, would finish one at 900; fast at 400 and 500
+        assertThat(book.ahead("slow")).isEmpty();
+        assertThat(book.acknowledged(fast)).isTrue();
+        assertThat(book.next("fast", 0)).map(LeaseBook.Lease::index).contains(4);
+    }
 }
