@@ -340,7 +340,7 @@ final class StreamService implements AutoCloseable {
         while (serial.isPresent()) {
             LeaseBook.Lease lease = unacknowledged.remove(serial.getAsLong());
             if (lease == null) {
-                throw new GranaryException("the worker acknowledged unit serial " + serial.getAsLong() + ", which this exchange did not send it or it acknowledged already",
+                throw new GranaryException("the worker acknowledged unit serial " + serial.getAsLong() + ": no unit of that serial was sent over this exchange, or it was acknowledged already",
                         "send back the metadata of each unit's end message once, unchanged");
             }
             if (!book.acknowledged(lease)) {
