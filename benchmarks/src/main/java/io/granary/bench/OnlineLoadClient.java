@@ -61,13 +61,12 @@ public final class OnlineLoadClient {
         List<String> fields = List.of(options.get("fields").split(","));
         String protocol = target.startsWith("http") ? "http" : "grpc";
         ManagedChannel channel = target.startsWith("grpc") ? NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build() : null;
-        HttpClient http = target.equals("http") ? HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build() : null;
         if (options.containsKey("soak")) {
             soak(channel, entities, seconds, peakThreads, Integer.parseInt(options.get("soak")));
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             return;
         }
-        try (Target client = open(target, channel, http, port, fields)) {
+        try (Target client = open(target, channel, port, fields)) {
             // the JIT needs a while on both sides before latencies mean anything
             for (int batch : new int[] {1, 10, 100, 1}) {
                 run(client, batch, entities, 2, null);
@@ -75,7 +74,7 @@ public final class OnlineLoadClient {
         }
         for (int batch : new int[] {1, 10, 100}) {
             Latencies latencies = new Latencies();
-            try (Target client = open(target, channel, http, port, fields)) {
+            try (Target client = open(target, channel, port, fields)) {
                 run(client, batch, entities, 1, null);
                 Map<Double, Long> before = serverHistogram(metricsPort, protocol);
                 run(client, batch, entities, seconds, latencies);
@@ -86,7 +85,7 @@ public final class OnlineLoadClient {
         Latencies peak = new Latencies();
         Map<Double, Long> before = serverHistogram(metricsPort, protocol);
         // each caller on a connection of its own, as separate model servers would be (and as each Redis caller is)
-        long requests = callers(peakThreads, seconds, peak, () -> ownConnection(target, port, http, fields), entities);
+        long requests = callers(peakThreads, seconds, peak, () -> ownConnection(target, port, fields), entities);
         String server = serverQuantiles(before, serverHistogram(metricsPort, protocol));
         System.out.printf(Locale.ROOT, "RESULT %s peak threads=%d rps=%.0f %s%s%n", target, peakThreads, requests / (double) seconds,
                 peak.summary(), server);
@@ -147,12 +146,12 @@ public final class OnlineLoadClient {
         }
     }
 
-    private static Target ownConnection(String target, int port, HttpClient http, List<String> fields) throws Exception {
+    private static Target ownConnection(String target, int port, List<String> fields) throws Exception {
         if (!target.startsWith("grpc")) {
-            return open(target, null, target.equals("http") ? HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build() : http, port, fields);
+            return open(target, null, port, fields); // HTTP and Redis: a socket of its own already
         }
         ManagedChannel own = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
-        Target client = open(target, own, http, port, fields);
+        Target client = open(target, own, port, fields);
         return new Target() {
             @Override
             public int call(long[] ids) throws Exception {
@@ -176,7 +175,7 @@ public final class OnlineLoadClient {
                 .putEntities("entity_id", column.build()).build();
     }
 
-    private static Target open(String target, ManagedChannel channel, HttpClient http, int port, List<String> fields) throws Exception {
+    private static Target open(String target, ManagedChannel channel, int port, List<String> fields) throws Exception {
         switch (target) {
             case "grpc-empty" -> {
                 // the transport alone: an empty call on the same channel, to tell gRPC's cost from the lookups'
@@ -206,7 +205,7 @@ public final class OnlineLoadClient {
                 };
             }
             case "http" -> {
-                URI uri = URI.create("http://127.0.0.1:" + port + "/get-online-features");
+                PlainHttp connection = new PlainHttp(port, "/get-online-features");
                 return new Target() {
                     @Override
                     public int call(long[] ids) throws Exception {
@@ -215,17 +214,13 @@ public final class OnlineLoadClient {
                             body.append(i == 0 ? "" : ",").append(ids[i]);
                         }
                         body.append("]}}");
-                        HttpResponse<byte[]> response = http.send(HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-                                .header("Content-Type", "application/json").timeout(java.time.Duration.ofSeconds(10)).build(),
-                                HttpResponse.BodyHandlers.ofByteArray());
-                        if (response.statusCode() != 200) {
-                            throw new IllegalStateException("HTTP " + response.statusCode() + ": " + new String(response.body(), StandardCharsets.UTF_8));
-                        }
-                        return response.body().length;
+                        return connection.post(body.toString().getBytes(StandardCharsets.UTF_8)).length;
                     }
 
                     @Override
-                    public void close() {}
+                    public void close() throws Exception {
+                        connection.close();
+                    }
                 };
             }
             case "redis" -> {

@@ -79,7 +79,7 @@ public final class FeatureServer implements AutoCloseable {
             throw portInUse("gRPC", settings.host(), settings.grpcPort(), e);
         }
         try {
-            this.http = new HttpApi(settings.host(), settings.httpPort(), features, metrics, tokens, () -> storeHealthy);
+            this.http = new HttpApi(settings.host(), settings.httpPort(), features, metrics, tokens, () -> storeHealthy, lookups);
         } catch (IOException e) {
             grpc.shutdownNow();
             closeStore();

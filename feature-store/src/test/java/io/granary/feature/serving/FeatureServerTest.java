@@ -152,6 +152,66 @@ class FeatureServerTest {
                 .contains("granary_feature_errors_total{protocol=\"http\",status=\"404\"} 1.0");
     }
 
+    /** One HTTP/1.1 exchange on an open connection: the request's bytes out, the status line and the body (by Content-Length) back. */
+    private static String[] exchange(java.net.Socket socket, String request) throws Exception {
+        socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        socket.getOutputStream().flush();
+        java.io.InputStream in = socket.getInputStream();
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new java.io.EOFException("the server closed the connection after: " + head);
+            }
+            head.append((char) b);
+        }
+        int length = 0;
+        for (String line : head.toString().split("\r\n")) {
+            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                length = Integer.parseInt(line.substring(15).trim());
+            }
+        }
+        return new String[] {head.toString().split("\r\n")[0], head.toString(), new String(in.readNBytes(length), java.nio.charset.StandardCharsets.UTF_8)};
+    }
+
+    @Test
+    void httpKeepsConnectionsOpenAndNamesWhatIsWrongWithARequest() throws Exception {
+        start(Optional.empty());
+        String body = "{\"features\": [\"user_stats:clicks\"], \"entities\": {\"user_id\": [1]}}";
+        String lookup = "POST /get-online-features HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
+                + "\r\n\r\n" + body;
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.httpPort())) {
+            socket.setSoTimeout(10_000);
+            // many requests, one connection
+            for (int i = 0; i < 50; i++) {
+                String[] answer = exchange(socket, lookup);
+                assertThat(answer[0]).isEqualTo("HTTP/1.1 200 OK");
+                assertThat(JSON.readTree(answer[2]).at("/results/1/values/0").asLong()).isEqualTo(7);
+            }
+            String[] wrongMethod = exchange(socket, "GET /get-online-features HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(wrongMethod[0]).isEqualTo("HTTP/1.1 405 Method Not Allowed");
+            assertThat(wrongMethod[2]).contains("use POST");
+            String[] noSuchPath = exchange(socket, "GET /get-features HTTP/1.1\r\nHost: x\r\n\r\n");
+            assertThat(noSuchPath[0]).isEqualTo("HTTP/1.1 404 Not Found");
+            assertThat(noSuchPath[2]).contains("no such path: /get-features");
+            // the connection still answers after errors
+            assertThat(exchange(socket, lookup)[0]).isEqualTo("HTTP/1.1 200 OK");
+            // a body over the limit is refused from its Content-Length, before it is sent, and the connection closed
+            String[] tooLarge = exchange(socket, "POST /get-online-features HTTP/1.1\r\nHost: x\r\nContent-Length: " + (17 << 20) + "\r\n\r\n");
+            assertThat(tooLarge[0]).isEqualTo("HTTP/1.1 413 Request Entity Too Large");
+            assertThat(tooLarge[2]).contains("larger than 16 MiB");
+            assertThat(socket.getInputStream().read()).isEqualTo(-1);
+        }
+        // a client asking to close gets its answer, then the close
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.httpPort())) {
+            socket.setSoTimeout(10_000);
+            String[] answer = exchange(socket, lookup.replace("Host: x\r\n", "Host: x\r\nConnection: close\r\n"));
+            assertThat(answer[0]).isEqualTo("HTTP/1.1 200 OK");
+            assertThat(answer[1].toLowerCase(java.util.Locale.ROOT)).contains("connection: close");
+            assertThat(socket.getInputStream().read()).isEqualTo(-1);
+        }
+    }
+
     @Test
     void aTokenIsRequiredOnBothProtocolsWhenSet() throws Exception {
         start(Optional.of("s3cret"));
