@@ -103,11 +103,16 @@ final class TableUnits implements UnitReader {
         };
     }
 
+    /**
+     * Vectors of an earlier row group to decode into, if one is kept for this allocator and no slice
+     * of it is still on its way to a consumer (the transport lets go of a stream's last batches
+     * only after the stream has ended, so that is checked now, not when it was kept).
+     */
     private VectorSchemaRoot recycled(BufferAllocator allocator) {
         synchronized (retired) {
             for (java.util.Iterator<VectorSchemaRoot> it = retired.iterator(); it.hasNext(); ) {
                 VectorSchemaRoot root = it.next();
-                if (root.getFieldVectors().get(0).getAllocator().getRoot() == allocator.getRoot()) {
+                if (root.getFieldVectors().get(0).getAllocator().getRoot() == allocator.getRoot() && unshared(root)) {
                     it.remove();
                     return root;
                 }
@@ -116,16 +121,23 @@ final class TableUnits implements UnitReader {
         }
     }
 
-    /** Keeps a closed row group's vectors for the next one, while few are kept and streams use under half their memory. */
+    /**
+     * Keeps a closed row group's vectors for a later one (the next stream's first row group among
+     * them: fresh vectors for a big row group cost their size in page faults before its first batch),
+     * the latest few, while streams use under half their memory.
+     */
     private void retire(VectorSchemaRoot root, BufferAllocator allocator) {
+        VectorSchemaRoot dropped = root;
         synchronized (retired) {
             BufferAllocator top = allocator.getRoot();
-            if (retired.size() < RETIRED_KEPT && unshared(root) && top.getAllocatedMemory() < top.getLimit() / 2) {
-                retired.add(root);
-                return;
+            if (top.getAllocatedMemory() < top.getLimit() / 2) {
+                retired.addLast(root);
+                dropped = retired.size() > RETIRED_KEPT ? retired.removeFirst() : null;
             }
         }
-        root.close();
+        if (dropped != null) {
+            dropped.close();
+        }
     }
 
     /** Lets go of the vectors kept for reuse (the plan is dropped, or the server stops). */
@@ -137,13 +149,24 @@ final class TableUnits implements UnitReader {
         }
     }
 
-    /** Whether only the root itself holds its buffers (no slice of them is still on its way to a consumer). */
-    private static boolean unshared(VectorSchemaRoot root) {
+    /**
+     * Whether only the root itself holds its buffers (no slice of them is still on its way to a
+     * consumer). A fixed-width vector's validity and values share one allocation, each holding a
+     * reference to it, so a buffer's reference count is compared with how many of the root's own
+     * buffers share its allocation, not with 1.
+     */
+    static boolean unshared(VectorSchemaRoot root) {
+        Map<org.apache.arrow.memory.ReferenceManager, Integer> own = new java.util.IdentityHashMap<>();
         for (FieldVector vector : root.getFieldVectors()) {
             for (org.apache.arrow.memory.ArrowBuf buffer : vector.getFieldBuffers()) {
-                if (buffer.capacity() > 0 && buffer.getReferenceManager().getRefCount() > 1) {
-                    return false;
+                if (buffer.capacity() > 0) {
+                    own.merge(buffer.getReferenceManager(), 1, Integer::sum);
                 }
+            }
+        }
+        for (Map.Entry<org.apache.arrow.memory.ReferenceManager, Integer> allocation : own.entrySet()) {
+            if (allocation.getKey().getRefCount() > allocation.getValue()) {
+                return false;
             }
         }
         return true;

@@ -139,4 +139,44 @@ class SnapshotStreamsTest {
             }
         }
     }
+
+    @Test
+    void aLaterStreamDecodesIntoTheVectorsAnEarlierOneLeftBehind() throws Exception {
+        try (CacheFixture fixture = new CacheFixture(temp)) {
+            fixture.table("demo.events", 1, 20_000, 1);
+            java.util.concurrent.ExecutorService prefetcher = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try (NodeCache cache = fixture.cache(fixture.settings("cache", 1L << 30));
+                 BufferAllocator allocator = new RootAllocator()) {
+                SnapshotStreams streams = new SnapshotStreams(cache);
+                SnapshotStreams.Planned planned = streams.plan(streams.pin(request("{\"dataset\": \"demo.events\", \"batch_rows\": 1000}")));
+                List<List<Long>> rounds = new ArrayList<>();
+                long kept = 0;
+                for (int round = 0; round < 2; round++) {
+                    List<Long> ids = new ArrayList<>();
+                    try (RankStream stream = streams.open(planned, 0, allocator, prefetcher);
+                         VectorSchemaRoot out = VectorSchemaRoot.create(stream.schema(), allocator)) {
+                        long before = allocator.getAllocatedMemory();
+                        assertThat(stream.next(out)).isTrue();
+                        if (round == 1) {
+                            // the row group's vectors are the ones the first stream left behind, not new ones
+                            assertThat(allocator.getAllocatedMemory() - before).as("grown").isLessThan(20_000 * 8);
+                        }
+                        do {
+                            BigIntVector id = (BigIntVector) out.getVector("id");
+                            for (int r = 0; r < out.getRowCount(); r++) {
+                                ids.add(id.get(r));
+                            }
+                        } while (stream.next(out));
+                    }
+                    kept = allocator.getAllocatedMemory();
+                    assertThat(kept).as("the vectors kept for the next stream").isGreaterThan(20_000 * 8);
+                    rounds.add(ids);
+                }
+                assertThat(rounds.get(1)).hasSize(20_000).isEqualTo(rounds.get(0));
+                planned.units().release();
+            } finally {
+                prefetcher.shutdownNow();
+            }
+        }
+    }
 }
