@@ -67,6 +67,10 @@ class RedisServingTest {
                 assertThat(column(stub.withDeadlineAfter(10, TimeUnit.SECONDS).getOnlineFeatures(request), "clicks").getValues(0).getInt64Val())
                         .isEqualTo(7);
                 assertThat(health(server)).isEqualTo(200);
+                // over HTTP too (a Redis lookup is answered off the connection's event loop)
+                HttpResponse<String> answer = lookup(server);
+                assertThat(answer.statusCode()).isEqualTo(200);
+                assertThat(answer.body()).contains("\"values\":[7]");
 
                 redis.stop(0);
                 assertThatThrownBy(() -> stub.withDeadlineAfter(10, TimeUnit.SECONDS).getOnlineFeatures(request))
@@ -74,6 +78,9 @@ class RedisServingTest {
                         .satisfies(e -> assertThat(((StatusRuntimeException) e).getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE))
                         .hasMessageContaining("cannot read the online store redis://127.0.0.1:" + redis.port());
                 awaitHealth(server, 503);
+                HttpResponse<String> down = lookup(server);
+                assertThat(down.statusCode()).isEqualTo(503);
+                assertThat(down.body()).contains("cannot read the online store redis://127.0.0.1:" + redis.port());
                 fixture.userStats("1," + now.minusSeconds(60) + "," + now.minusSeconds(50) + ",8,2.5");
                 assertThatThrownBy(settings::openWriter).isInstanceOf(GranaryException.class)
                         .hasMessageContaining("redis://127.0.0.1:" + redis.port());
@@ -90,6 +97,12 @@ class RedisServingTest {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
         }
+    }
+
+    private static HttpResponse<String> lookup(FeatureServer server) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.httpPort() + "/get-online-features"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"features\": [\"user_stats:clicks\"], \"entities\": {\"user_id\": [1]}}")).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private static int health(FeatureServer server) throws Exception {
