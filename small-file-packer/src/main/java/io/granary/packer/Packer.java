@@ -287,6 +287,14 @@ public final class Packer {
         } catch (RuntimeException | IOException e) {
             pending.forEach(future -> future.cancel(true));
             pool.shutdownNow();
+            // the shards under way stop and delete their partial files: only then is the failure told
+            try {
+                if (!pool.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                    LOG.warn("shard writers still running 30 s after packing failed; a rerun removes their partial files");
+                }
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            }
             throw e;
         } finally {
             pool.shutdown();

@@ -196,6 +196,13 @@ final class LeaseBook {
         return true;
     }
 
+    /** Whether the lease is still its worker's (it has not run out), without renewing it. */
+    synchronized boolean holds(Lease lease) {
+        expire();
+        Held current = held.get(lease.index());
+        return current != null && current.lease().serial() == lease.serial();
+    }
+
     /** All the unit's rows went to the lease's worker. False when the lease had run out before (another worker has the unit). */
     synchronized boolean delivered(Lease lease) {
         Held current = held.get(lease.index());

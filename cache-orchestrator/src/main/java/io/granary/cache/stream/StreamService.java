@@ -289,6 +289,11 @@ final class StreamService implements AutoCloseable {
                     if (!going) {
                         return Outcome.CANCELLED;
                     }
+                    for (LeaseBook.Lease waiting : unacknowledged.values()) {
+                        if (!book.holds(waiting)) {
+                            throw unacknowledged(waiting);
+                        }
+                    }
                     continue;
                 }
                 LeaseBook.Lease lease = next.get();
@@ -361,6 +366,15 @@ final class StreamService implements AutoCloseable {
     private LeaseBook book(SnapshotStreams.Planned planned) {
         return books.computeIfAbsent(key(planned.request()), k -> new LeaseBook(planned.epoch().units(),
                 settings.leaseTimeout().toNanos(), System::nanoTime, () -> metrics.released(1)));
+    }
+
+    /** All of a unit was sent and the worker did not send its end message back within the lease timeout. */
+    private GranaryException unacknowledged(LeaseBook.Lease lease) {
+        return new GranaryException(GranaryException.Kind.CONFLICT, "worker " + lease.worker() + " did not acknowledge unit " + lease.unit().file()
+                + (lease.unit().part() > 0 ? " row group " + lease.unit().part() : "") + " within the lease timeout ("
+                + io.granary.common.Durations.format(settings.leaseTimeout()) + "): the unit went to another worker",
+                "over DoExchange, send back each unit's end message (a message without rows) once done with the unit; "
+                        + "see the dynamic mode in the README", null);
     }
 
     private GranaryException leaseLost(LeaseBook.Lease lease) {

@@ -339,4 +339,33 @@ class DynamicStreamsTest {
             }
         }
     }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(60)
+    void overExchangeAWorkerThatNeverAcknowledgesIsToldSoAndItsUnitsGoToAnother() throws Exception {
+        try (CacheFixture fixture = new CacheFixture(temp)) {
+            fixture.table("demo.events", 16, 100, 3);
+            StreamSettings settings = StreamSettings.defaults().withListen("127.0.0.1", 0, -1).withLeaseTimeout(Duration.ofMillis(500));
+            try (NodeCache cache = fixture.cache(fixture.settings("cache", 1L << 30));
+                 DataServer server = new DataServer(cache, settings);
+                 BufferAllocator allocator = new RootAllocator();
+                 FlightClient client = client(allocator, server)) {
+                FlightInfo info = client.getInfo(command("{\"dataset\": \"demo.events\", \"world_size\": 2, \"batch_rows\": 25, \"mode\": \"dynamic\"}"));
+                int rows = 0;
+                try (FlightClient.ExchangeReaderWriter silent = client.doExchange(FlightDescriptor.command(info.getEndpoints().get(0).getTicket().getBytes()))) {
+                    FlightStream reader = silent.getReader();
+                    try {
+                        while (reader.next()) {
+                            rows += reader.getRoot().getRowCount(); // never sends an end message back
+                        }
+                        throw new AssertionError("the stream ended without an error");
+                    } catch (FlightRuntimeException e) {
+                        assertThat(e).hasMessageContaining("did not acknowledge unit").hasMessageContaining("send back each unit's end message");
+                    }
+                }
+                assertThat(rows).as("two units: the one read and the one leased ahead").isEqualTo(200);
+                assertThat(exchangeIds(client, info.getEndpoints().get(1).getTicket(), 0, Integer.MAX_VALUE)).hasSize(1600).doesNotHaveDuplicates();
+            }
+        }
+    }
 }
