@@ -88,7 +88,7 @@ final class DataFlightProducer extends NoOpFlightProducer {
                 }
                 rank = number.asInt();
             }
-            StreamService.Outcome outcome = service.serve(pinned, rank, worker, new ListenerSink(listener), "flight");
+            StreamService.Outcome outcome = service.serve(pinned, rank, worker, new ListenerSink(listener, () -> { }), "flight");
             if (outcome == StreamService.Outcome.CANCELLED && !listener.isCancelled()) {
                 // the server is stopping: the consumer is told, rather than left waiting for the rest
                 listener.error(CallStatus.UNAVAILABLE.withDescription("the data server is stopping; ask again once it runs").toRuntimeException());
@@ -121,8 +121,10 @@ final class DataFlightProducer extends NoOpFlightProducer {
             StreamRequest pinned = service.pin(StreamRequest.fromJson(JSON.writeValueAsBytes(root.get("request"))));
             String worker = pinned.mode() == StreamRequest.Mode.DYNAMIC ? worker(root) : ""; // a static one is refused, named as such
             ExchangeAcknowledgements acks = new ExchangeAcknowledgements();
-            readingAcks = acknowledgementReaders.submit(() -> acks.read(reader));
-            StreamService.Outcome outcome = service.exchange(pinned, worker, new ListenerSink(listener), acks);
+            java.util.concurrent.Future<?> reading = acknowledgementReaders.submit(() -> acks.read(reader));
+            readingAcks = reading;
+            // ending the call closes what the reader thread reads: it is stopped first
+            StreamService.Outcome outcome = service.exchange(pinned, worker, new ListenerSink(listener, () -> stopReading(reading)), acks);
             stopReading(readingAcks);
             if (outcome == StreamService.Outcome.CANCELLED && !listener.isCancelled()) {
                 if (acks.stopped() && !service.stopping()) {
@@ -219,10 +221,13 @@ final class DataFlightProducer extends NoOpFlightProducer {
     /** A Flight listener as the sink of a stream's batches. */
     private final class ListenerSink implements StreamService.ExchangeSink {
         private final ServerStreamListener listener;
+        private final Runnable beforeEnd;
         private final java.util.concurrent.Semaphore ready = new java.util.concurrent.Semaphore(0);
 
-        ListenerSink(ServerStreamListener listener) {
+        /** @param beforeEnd runs before the call is completed */
+        ListenerSink(ServerStreamListener listener, Runnable beforeEnd) {
             this.listener = listener;
+            this.beforeEnd = beforeEnd;
             listener.setOnReadyHandler(ready::release);
             listener.setOnCancelHandler(ready::release);
         }
@@ -258,6 +263,7 @@ final class DataFlightProducer extends NoOpFlightProducer {
 
         @Override
         public void completed() {
+            beforeEnd.run();
             listener.completed();
         }
     }
