@@ -75,7 +75,7 @@ final class DataFlightProducer extends NoOpFlightProducer {
     public void getStream(CallContext context, Ticket ticket, ServerStreamListener listener) {
         try {
             JsonNode root = parseTicket(ticket.getBytes());
-            StreamRequest pinned = service.pin(StreamRequest.fromJson(JSON.writeValueAsBytes(root.get("request"))));
+            StreamRequest pinned = pinnedRequest(root);
             int rank = 0;
             String worker = "";
             if (pinned.mode() == StreamRequest.Mode.DYNAMIC) {
@@ -110,7 +110,7 @@ final class DataFlightProducer extends NoOpFlightProducer {
      */
     @Override
     public void doExchange(CallContext context, org.apache.arrow.flight.FlightStream reader, ServerStreamListener listener) {
-        java.util.concurrent.Future<?> readingAcks = null;
+        ExchangeAcknowledgements acks = null;
         try {
             org.apache.arrow.flight.FlightDescriptor descriptor = reader.getDescriptor();
             if (!descriptor.isCommand()) {
@@ -118,16 +118,17 @@ final class DataFlightProducer extends NoOpFlightProducer {
                         "send FlightDescriptor.command(the ticket of GetFlightInfo's endpoint)");
             }
             JsonNode root = parseTicket(descriptor.getCommand());
-            StreamRequest pinned = service.pin(StreamRequest.fromJson(JSON.writeValueAsBytes(root.get("request"))));
+            StreamRequest pinned = pinnedRequest(root);
             String worker = pinned.mode() == StreamRequest.Mode.DYNAMIC ? worker(root) : ""; // a static one is refused, named as such
-            ExchangeAcknowledgements acks = new ExchangeAcknowledgements();
-            java.util.concurrent.Future<?> reading = acknowledgementReaders.submit(() -> acks.read(reader));
-            readingAcks = reading;
+            acks = new ExchangeAcknowledgements();
+            ExchangeAcknowledgements reading = acks;
+            acknowledgementReaders.execute(() -> reading.read(reader));
             // ending the call closes what the reader thread reads: it is stopped first
-            StreamService.Outcome outcome = service.exchange(pinned, worker, new ListenerSink(listener, () -> stopReading(reading)), acks);
-            stopReading(readingAcks);
+            StreamService.Outcome outcome = service.exchange(pinned, worker, new ListenerSink(listener, reading::stopReading), reading);
+            boolean workerStopped = reading.stopped();
+            reading.stopReading();
             if (outcome == StreamService.Outcome.CANCELLED && !listener.isCancelled()) {
-                if (acks.stopped() && !service.stopping()) {
+                if (workerStopped && !service.stopping()) {
                     listener.completed(); // the worker closed its side: what it did not acknowledge went back to the epoch
                 } else {
                     listener.error(CallStatus.UNAVAILABLE.withDescription("the data server is stopping; ask again once it runs").toRuntimeException());
@@ -135,42 +136,42 @@ final class DataFlightProducer extends NoOpFlightProducer {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            stopReading(readingAcks);
+            stopReading(acks);
             listener.error(CallStatus.CANCELLED.withDescription("the server is stopping").toRuntimeException());
         } catch (IOException e) {
-            stopReading(readingAcks);
+            stopReading(acks);
             listener.error(CallStatus.INVALID_ARGUMENT.withDescription("not a ticket of this server: " + e.getMessage()).toRuntimeException());
         } catch (RuntimeException e) {
-            stopReading(readingAcks);
+            stopReading(acks);
             listener.error(status(e));
         }
     }
 
-    /**
-     * Ends the thread reading an exchange's acknowledgements before the call ends (ending the call
-     * closes what it reads): it is interrupted out of its wait and waited for.
-     */
-    private static void stopReading(java.util.concurrent.Future<?> reading) {
-        if (reading == null) {
-            return;
-        }
-        reading.cancel(true);
-        try {
-            reading.get(5, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (java.util.concurrent.CancellationException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            // cancelled is how it ends; it only reads, so there is nothing to undo
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+    private static void stopReading(ExchangeAcknowledgements acks) {
+        if (acks != null) {
+            acks.stopReading();
         }
     }
 
     /** What a worker sends over its exchange, read on a thread of its own: the serials it acknowledges, then the end of its side. */
     private static final class ExchangeAcknowledgements implements StreamService.Acknowledgements {
         private final java.util.concurrent.BlockingQueue<Long> serials = new java.util.concurrent.LinkedBlockingQueue<>();
+        private final java.util.concurrent.CountDownLatch ended = new java.util.concurrent.CountDownLatch(1);
         private volatile boolean stopped;
         private volatile RuntimeException refused;
+        /** The thread reading, while it reads (so that stopping interrupts it and no later task of its pool). */
+        private Thread reading;
+        private boolean stopRequested;
 
         void read(org.apache.arrow.flight.FlightStream reader) {
+            synchronized (this) {
+                if (stopRequested) {
+                    stopped = true;
+                    ended.countDown();
+                    return;
+                }
+                reading = Thread.currentThread();
+            }
             try {
                 while (!Thread.currentThread().isInterrupted() && reader.next()) {
                     org.apache.arrow.memory.ArrowBuf metadata = reader.getLatestMetadata();
@@ -184,9 +185,34 @@ final class DataFlightProducer extends NoOpFlightProducer {
             } catch (GranaryException e) {
                 refused = e;
             } catch (RuntimeException e) {
-                // the call broke (the worker went away) or the exchange ended: either way it reads no more
+                // the call broke (the worker went away), the exchange ended, or it was stopped: either way it reads no more
             } finally {
+                synchronized (this) {
+                    reading = null;
+                    Thread.interrupted(); // the pool's thread goes back clean
+                }
                 stopped = true;
+                ended.countDown();
+            }
+        }
+
+        /**
+         * Stops the reading thread (interrupted out of its wait) and waits until it has let go of what
+         * it reads: ending the call closes that. Idempotent.
+         */
+        void stopReading() {
+            synchronized (this) {
+                stopRequested = true;
+                if (reading != null) {
+                    reading.interrupt();
+                }
+            }
+            try {
+                if (!ended.await(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                    LOG.warn("an exchange's acknowledgement reader did not stop within 5 s");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
 
@@ -199,8 +225,10 @@ final class DataFlightProducer extends NoOpFlightProducer {
             } catch (IOException | RuntimeException e) {
                 // named below
             }
+            String sent = new String(bytes, 0, Math.min(bytes.length, 200), java.nio.charset.StandardCharsets.UTF_8);
             throw new GranaryException("a dynamic worker's metadata message is not a unit's end message sent back: "
-                    + new String(bytes, java.nio.charset.StandardCharsets.UTF_8), "send back the metadata of each unit's end message, unchanged");
+                    + sent + (bytes.length > 200 ? "... (" + bytes.length + " bytes)" : ""),
+                    "send back the metadata of each unit's end message ({\"ack\": ...}), unchanged");
         }
 
         @Override
@@ -275,6 +303,11 @@ final class DataFlightProducer extends NoOpFlightProducer {
                     "take tickets from GetFlightInfo's endpoints, or give each worker its own id");
         }
         return id.asText();
+    }
+
+    /** The stream request a ticket carries, pinned to its snapshot. */
+    private StreamRequest pinnedRequest(JsonNode ticket) throws IOException {
+        return service.pin(StreamRequest.fromJson(JSON.writeValueAsBytes(ticket.get("request"))));
     }
 
     private static JsonNode parseTicket(byte[] bytes) throws IOException {

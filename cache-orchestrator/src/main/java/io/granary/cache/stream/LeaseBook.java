@@ -185,11 +185,17 @@ final class LeaseBook {
         return delivered == order.size();
     }
 
+    /** The lease's entry while it is still its worker's; null once it ran out, was given back or delivered (its unit may be another's now). */
+    private Held current(Lease lease) {
+        Held current = held.get(lease.index());
+        return current != null && current.lease().serial() == lease.serial() ? current : null;
+    }
+
     /** The worker made progress on its lease: its deadline moves on. False when the lease is no longer its own (it ran out). */
     synchronized boolean renew(Lease lease) {
         expire();
-        Held current = held.get(lease.index());
-        if (current == null || current.lease().serial() != lease.serial()) {
+        Held current = current(lease);
+        if (current == null) {
             return false;
         }
         held.put(lease.index(), new Held(lease, current.grantedNanos(), clock.getAsLong() + timeoutNanos));
@@ -199,14 +205,12 @@ final class LeaseBook {
     /** Whether the lease is still its worker's (it has not run out), without renewing it. */
     synchronized boolean holds(Lease lease) {
         expire();
-        Held current = held.get(lease.index());
-        return current != null && current.lease().serial() == lease.serial();
+        return current(lease) != null;
     }
 
     /** All the unit's rows went to the lease's worker. False when the lease had run out before (another worker has the unit). */
     synchronized boolean delivered(Lease lease) {
-        Held current = held.get(lease.index());
-        if (current == null || current.lease().serial() != lease.serial()) {
+        if (current(lease) == null) {
             return false;
         }
         held.remove(lease.index());
@@ -223,7 +227,7 @@ final class LeaseBook {
      * acknowledgement if that came later) per row. False when the lease had run out before.
      */
     synchronized boolean acknowledged(Lease lease) {
-        Held current = held.get(lease.index());
+        Held current = current(lease);
         if (!delivered(lease)) {
             return false;
         }
@@ -239,8 +243,7 @@ final class LeaseBook {
 
     /** The lease's worker is gone (its stream broke): the unit goes to the next worker that asks. */
     synchronized void release(Lease lease) {
-        Held current = held.get(lease.index());
-        if (current != null && current.lease().serial() == lease.serial()) {
+        if (current(lease) != null) {
             held.remove(lease.index());
             pending.addFirst(lease.index());
             onRelease.run();

@@ -264,96 +264,118 @@ final class StreamService implements AutoCloseable {
 
     private Outcome exchangeUnits(SnapshotStreams.Planned planned, String worker, ExchangeSink sink, Acknowledgements acks)
             throws InterruptedException {
-        LeaseBook book = book(planned);
-        Map<Long, LeaseBook.Lease> unacknowledged = new LinkedHashMap<>();
         try (VectorSchemaRoot batch = VectorSchemaRoot.create(planned.units().schema(), allocator)) {
             sink.start(batch);
-            while (true) {
-                if (!takeAcknowledgements(acks, unacknowledged, book, 0)) {
-                    return Outcome.CANCELLED;
-                }
-                Optional<LeaseBook.Lease> next = Optional.empty();
-                if (unacknowledged.isEmpty()) {
-                    if (book.finished()) {
-                        sink.completed();
-                        return Outcome.COMPLETED;
-                    }
-                    next = book.next(worker, 200);
-                } else if (unacknowledged.size() == 1) {
-                    next = book.ahead(worker);
-                }
-                if (next.isEmpty()) {
-                    // wait for the worker to finish what it holds (or, holding nothing, for a unit to come back)
-                    boolean going = (unacknowledged.isEmpty() || takeAcknowledgements(acks, unacknowledged, book, 200))
-                            && !stopping && sink.awaitReady();
-                    if (!going) {
+            return new WorkerExchange(planned, worker, sink, acks, batch).run();
+        }
+    }
+
+    /** One dynamic worker's exchange: the units sent to it and not acknowledged yet (at most two: the one it reads and the next). */
+    private final class WorkerExchange {
+        private final SnapshotStreams.Planned planned;
+        private final String worker;
+        private final ExchangeSink sink;
+        private final Acknowledgements acks;
+        private final VectorSchemaRoot batch;
+        private final LeaseBook book;
+        private final Map<Long, LeaseBook.Lease> unacknowledged = new LinkedHashMap<>();
+
+        WorkerExchange(SnapshotStreams.Planned planned, String worker, ExchangeSink sink, Acknowledgements acks, VectorSchemaRoot batch) {
+            this.planned = planned;
+            this.worker = worker;
+            this.sink = sink;
+            this.acks = acks;
+            this.batch = batch;
+            this.book = book(planned);
+        }
+
+        Outcome run() throws InterruptedException {
+            try {
+                while (true) {
+                    if (!takeAcknowledgements(0)) {
                         return Outcome.CANCELLED;
                     }
-                    for (LeaseBook.Lease waiting : unacknowledged.values()) {
-                        if (!book.holds(waiting)) {
-                            throw unacknowledged(waiting);
+                    Optional<LeaseBook.Lease> next = Optional.empty();
+                    if (unacknowledged.isEmpty()) {
+                        if (book.finished()) {
+                            sink.completed();
+                            return Outcome.COMPLETED;
+                        }
+                        next = book.next(worker, 200);
+                    } else if (unacknowledged.size() == 1) {
+                        next = book.ahead(worker);
+                    }
+                    if (next.isEmpty()) {
+                        // wait for the worker to finish what it holds (or, holding nothing, for a unit to come back)
+                        boolean going = (unacknowledged.isEmpty() || takeAcknowledgements(200)) && !stopping && sink.awaitReady();
+                        if (!going) {
+                            return Outcome.CANCELLED;
+                        }
+                        for (LeaseBook.Lease waiting : unacknowledged.values()) {
+                            if (!book.holds(waiting)) {
+                                throw notAcknowledged(waiting);
+                            }
+                        }
+                        continue;
+                    }
+                    LeaseBook.Lease lease = next.get();
+                    unacknowledged.put(lease.serial(), lease);
+                    metrics.leased();
+                    if (!send(lease)) {
+                        return Outcome.CANCELLED;
+                    }
+                }
+            } finally {
+                for (LeaseBook.Lease lease : unacknowledged.values()) {
+                    book.release(lease);
+                }
+            }
+        }
+
+        /** Sends one leased unit's batches, then its end message; false when the worker went away or stopped. */
+        private boolean send(LeaseBook.Lease lease) throws InterruptedException {
+            try (RankStream stream = unitStream(planned, lease)) {
+                while (stream.next(batch)) {
+                    if (!await(sink) || !takeAcknowledgements(0)) {
+                        return false;
+                    }
+                    for (LeaseBook.Lease held : unacknowledged.values()) {
+                        if (!book.renew(held)) {
+                            throw leaseLost(held);
                         }
                     }
-                    continue;
-                }
-                LeaseBook.Lease lease = next.get();
-                unacknowledged.put(lease.serial(), lease);
-                metrics.leased();
-                if (!sendUnit(planned, lease, batch, sink, acks, unacknowledged, book)) {
-                    return Outcome.CANCELLED;
+                    sink.send();
+                    metrics.sent("dynamic", batch.getRowCount(), bytes(batch));
                 }
             }
-        } finally {
-            for (LeaseBook.Lease lease : unacknowledged.values()) {
-                book.release(lease);
+            if (!await(sink)) {
+                return false;
             }
+            sink.sendMetadata(("{\"ack\": " + lease.serial() + ", \"unit\": " + lease.index() + ", \"rows\": " + lease.unit().rows() + "}")
+                    .getBytes(StandardCharsets.UTF_8));
+            return true;
         }
-    }
 
-    /** Sends one leased unit's batches, then its acknowledgement request; false when the worker went away or stopped. */
-    private boolean sendUnit(SnapshotStreams.Planned planned, LeaseBook.Lease lease, VectorSchemaRoot batch, ExchangeSink sink,
-                             Acknowledgements acks, Map<Long, LeaseBook.Lease> unacknowledged, LeaseBook book) throws InterruptedException {
-        try (RankStream stream = unitStream(planned, lease)) {
-            while (stream.next(batch)) {
-                if (!await(sink) || !takeAcknowledgements(acks, unacknowledged, book, 0)) {
-                    return false;
+        /**
+         * Takes what the worker acknowledged (waiting up to {@code millis} for the first): those units
+         * are delivered. False when the worker stopped. An acknowledgement of a unit it does not hold is refused.
+         */
+        private boolean takeAcknowledgements(long millis) throws InterruptedException {
+            java.util.OptionalLong serial = acks.poll(millis);
+            while (serial.isPresent()) {
+                LeaseBook.Lease lease = unacknowledged.remove(serial.getAsLong());
+                if (lease == null) {
+                    throw new GranaryException("the worker acknowledged unit serial " + serial.getAsLong()
+                            + ": no unit of that serial was sent over this exchange, or it was acknowledged already",
+                            "send back the metadata of each unit's end message once, unchanged");
                 }
-                for (LeaseBook.Lease held : unacknowledged.values()) {
-                    if (!book.renew(held)) {
-                        throw leaseLost(held);
-                    }
+                if (!book.acknowledged(lease)) {
+                    throw leaseLost(lease);
                 }
-                sink.send();
-                metrics.sent("dynamic", batch.getRowCount(), bytes(batch));
+                serial = acks.poll(0);
             }
+            return !acks.stopped();
         }
-        if (!await(sink)) {
-            return false;
-        }
-        sink.sendMetadata(("{\"ack\": " + lease.serial() + ", \"unit\": " + lease.index() + ", \"rows\": " + lease.unit().rows() + "}")
-                .getBytes(StandardCharsets.UTF_8));
-        return true;
-    }
-
-    /**
-     * Takes what the worker acknowledged (waiting up to {@code millis} for the first): those units are
-     * delivered. False when the worker stopped. An acknowledgement of a unit it does not hold is refused.
-     */
-    private boolean takeAcknowledgements(Acknowledgements acks, Map<Long, LeaseBook.Lease> unacknowledged, LeaseBook book, long millis)
-            throws InterruptedException {
-        java.util.OptionalLong serial = acks.poll(millis);
-        while (serial.isPresent()) {
-            LeaseBook.Lease lease = unacknowledged.remove(serial.getAsLong());
-            if (lease == null) {
-                throw new GranaryException("the worker acknowledged unit serial " + serial.getAsLong() + ": no unit of that serial was sent over this exchange, or it was acknowledged already",
-                        "send back the metadata of each unit's end message once, unchanged");
-            }
-            if (!book.acknowledged(lease)) {
-                throw leaseLost(lease);
-            }
-            serial = acks.poll(0);
-        }
-        return !acks.stopped();
     }
 
     /** The batches of one leased unit (decoded as they are sent: the lease came when the worker asked). */
@@ -369,7 +391,7 @@ final class StreamService implements AutoCloseable {
     }
 
     /** All of a unit was sent and the worker did not send its end message back within the lease timeout. */
-    private GranaryException unacknowledged(LeaseBook.Lease lease) {
+    private GranaryException notAcknowledged(LeaseBook.Lease lease) {
         return new GranaryException(GranaryException.Kind.CONFLICT, "worker " + lease.worker() + " did not acknowledge unit " + lease.unit().file()
                 + (lease.unit().part() > 0 ? " row group " + lease.unit().part() : "") + " within the lease timeout ("
                 + io.granary.common.Durations.format(settings.leaseTimeout()) + "): the unit went to another worker",

@@ -213,6 +213,19 @@ class FeatureServerTest {
     }
 
     @Test
+    void aTakenHttpPortIsNamedAndNothingIsLeftListening() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            ServerSettings settings = new ServerSettings("127.0.0.1", 0, taken.getLocalPort(), Optional.empty(), Duration.ofMillis(20), Duration.ofMillis(50));
+            assertThatThrownBy(() -> new FeatureServer(fixture.registry, fixture.onlinePath, settings, "granary-test"))
+                    .isInstanceOf(io.granary.common.GranaryException.class)
+                    .hasMessageContaining("cannot listen for HTTP on 127.0.0.1:" + taken.getLocalPort() + ": the port is in use");
+        }
+        // the store was let go of: a server starts on it at once
+        start(Optional.empty());
+        assertThat(get("/health").statusCode()).isEqualTo(200);
+    }
+
+    @Test
     void aTokenIsRequiredOnBothProtocolsWhenSet() throws Exception {
         start(Optional.of("s3cret"));
         assertThatThrownBy(() -> stub().getOnlineFeatures(request(List.of("user_stats:clicks"), "user_id", int64(1))))
